@@ -1,0 +1,400 @@
+/* daemon.c - see daemon.h. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "confdir.h"
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+
+#ifndef INLET_DEFAULT_MODULE_DIR
+#define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
+#endif
+
+static const char *const module_skip_keys[] = {"module", "path", NULL};
+
+static int valid_module_name(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static char *instance_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    return strndup(base, dot ? (size_t)(dot - base) : strlen(base));
+}
+
+/* Collect every conf.d file, then the tenants_dir files. */
+static int list_config_files(const inlet_daemon *d, char ***paths, size_t *n, char *err,
+                             size_t err_len)
+{
+    char confd[PATH_MAX];
+    char **a = NULL, **b = NULL;
+    size_t na = 0, nb = 0;
+    snprintf(confd, sizeof(confd), "%s/conf.d", d->dir);
+    if (inlet_confdir_list(confd, 1, &a, &na, err, err_len) != 0)
+        return -1;
+    if (d->settings.tenants_dir &&
+        inlet_confdir_list(d->settings.tenants_dir, 0, &b, &nb, err, err_len) != 0) {
+        inlet_confdir_free(a, na);
+        return -1;
+    }
+    char **all = realloc(a, (na + nb + 1) * sizeof(*all));
+    if (!all) {
+        inlet_confdir_free(a, na);
+        inlet_confdir_free(b, nb);
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < nb; i++)
+        all[na + i] = b[i];
+    free(b);
+    *paths = all;
+    *n = na + nb;
+    return 0;
+}
+
+int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *err,
+                              size_t err_len)
+{
+    char **paths = NULL;
+    size_t n = 0, nt = 0;
+    inlet_tenant_conf **confs = NULL;
+    char **origins = NULL;
+    int rc = -1;
+
+    if (list_config_files(d, &paths, &n, err, err_len) != 0)
+        return -1;
+    confs = calloc(n + 1, sizeof(*confs));
+    origins = calloc(n + 1, sizeof(*origins));
+    if (!confs || !origins) {
+        snprintf(err, err_len, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        inlet_conf_file *f = NULL;
+        if (inlet_conf_load(paths[i], &f, err, err_len) != 0)
+            goto out;
+        const inlet_conf_node *root = inlet_conf_root(f);
+        const inlet_conf_node *name = root ? inlet_conf_get(f, root, "tenant") : NULL;
+        if (!name) {
+            inlet_conf_file_free(f);
+            continue;
+        }
+        confs[nt] = calloc(1, sizeof(inlet_tenant_conf));
+        origins[nt] = malloc(strlen(paths[i]) + 16);
+        if (!confs[nt] || !origins[nt]) {
+            inlet_conf_file_free(f);
+            snprintf(err, err_len, "out of memory");
+            nt++;
+            goto out;
+        }
+        sprintf(origins[nt], "%s:%d", paths[i], inlet_conf_line(f, name));
+        int arc = inlet_conf_apply(f, root, inlet_tenant_options, confs[nt], NULL, err, err_len);
+        inlet_conf_file_free(f);
+        nt++;
+        if (arc != 0)
+            goto out;
+    }
+    rc = inlet_tenants_build((const inlet_tenant_conf *const *)confs,
+                             (const char *const *)origins, nt, out, err, err_len);
+out:
+    for (size_t i = 0; i < nt; i++) {
+        if (confs[i])
+            inlet_conf_release(inlet_tenant_options, confs[i]);
+        free(confs[i]);
+        free(origins[i]);
+    }
+    free(confs);
+    free(origins);
+    inlet_confdir_free(paths, n);
+    return rc;
+}
+
+/* Load, configure and create() the module a conf.d file names. */
+static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file *f,
+                       const inlet_conf_node *root, const inlet_conf_node *name_node, char *err,
+                       size_t err_len)
+{
+    const char *name = inlet_conf_scalar(f, name_node);
+    int line = inlet_conf_line(f, name_node);
+    char so[PATH_MAX], msg[1024];
+    if (!name || !valid_module_name(name)) {
+        snprintf(err, err_len, "%s:%d: module: expected a module name of a-z 0-9 _ -", path,
+                 line);
+        return -1;
+    }
+    const inlet_conf_node *pnode = inlet_conf_get(f, root, "path");
+    const char *explicit_path = pnode ? inlet_conf_scalar(f, pnode) : NULL;
+    if (pnode && !explicit_path) {
+        snprintf(err, err_len, "%s:%d: path: expected a file name", path,
+                 inlet_conf_line(f, pnode));
+        return -1;
+    }
+    if (explicit_path && explicit_path[0] == '/') {
+        snprintf(so, sizeof(so), "%s", explicit_path);
+    } else if (explicit_path) {
+        const char *slash = strrchr(path, '/');
+        snprintf(so, sizeof(so), "%.*s/%s", slash ? (int)(slash - path) : 1, slash ? path : ".",
+                 explicit_path);
+    } else {
+        snprintf(so, sizeof(so), "%s/%s.so", d->settings.module_dir, name);
+    }
+
+    inlet_module_ctx *mods = realloc(d->modules, (d->n_modules + 1) * sizeof(*mods));
+    if (!mods) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    d->modules = mods;
+    inlet_module_ctx *m = &d->modules[d->n_modules++];
+    memset(m, 0, sizeof(*m));
+    m->instance = instance_name(path);
+    m->origin = malloc(strlen(path) + 16);
+    if (!m->instance || !m->origin) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    sprintf(m->origin, "%s:%d", path, line);
+    for (size_t i = 0; i + 1 < d->n_modules; i++)
+        if (strcmp(d->modules[i].instance, m->instance) == 0) {
+            snprintf(err, err_len, "%s: a module instance named \"%s\" exists already (%s)",
+                     m->origin, m->instance, d->modules[i].origin);
+            return -1;
+        }
+    if (inlet_module_open(m, so, name, msg, sizeof(msg)) != 0) {
+        snprintf(err, err_len, "%s: %s", m->origin, msg);
+        return -1;
+    }
+    m->config = calloc(1, m->desc->config_size ? m->desc->config_size : 1);
+    if (!m->config) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (m->desc->options &&
+        inlet_conf_apply(f, root, m->desc->options, m->config, module_skip_keys, err, err_len) !=
+            0)
+        return -1;
+    if (m->desc->create(inlet_host_table(), m, m->config, &m->state, msg, sizeof(msg)) != 0) {
+        snprintf(err, err_len, "%s: module %s: %s", m->origin, name, msg);
+        m->state = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int load_modules(inlet_daemon *d, char *err, size_t err_len)
+{
+    char confd[PATH_MAX];
+    char **paths = NULL;
+    size_t n = 0;
+    int rc = 0;
+    snprintf(confd, sizeof(confd), "%s/conf.d", d->dir);
+    if (inlet_confdir_list(confd, 1, &paths, &n, err, err_len) != 0)
+        return -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        inlet_conf_file *f = NULL;
+        if (inlet_conf_load(paths[i], &f, err, err_len) != 0) {
+            rc = -1;
+            break;
+        }
+        const inlet_conf_node *root = inlet_conf_root(f);
+        const inlet_conf_node *mod = root ? inlet_conf_get(f, root, "module") : NULL;
+        const inlet_conf_node *ten = root ? inlet_conf_get(f, root, "tenant") : NULL;
+        if (mod && ten) {
+            snprintf(err, err_len, "%s:%d: a file configures either a module or a tenant, not "
+                     "both", paths[i], inlet_conf_line(f, ten));
+            rc = -1;
+        } else if (mod) {
+            rc = load_module(d, paths[i], f, root, mod, err, err_len);
+        } else if (!ten) {
+            snprintf(err, err_len, "%s:%d: expected \"module: <name>\" or \"tenant: <name>\"",
+                     paths[i], root ? inlet_conf_line(f, root) : 1);
+            rc = -1;
+        }
+        inlet_conf_file_free(f);
+    }
+    inlet_confdir_free(paths, n);
+    return rc;
+}
+
+int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_len)
+{
+    memset(d, 0, sizeof(*d));
+    char real[PATH_MAX];
+    inlet_conf_file *f = NULL;
+    if (!realpath(dir, real)) {
+        snprintf(err, err_len, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    d->dir = strdup(real);
+    d->main_path = malloc(strlen(real) + sizeof("/inletd.yaml"));
+    if (!d->dir || !d->main_path) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    sprintf(d->main_path, "%s/inletd.yaml", real);
+    if (inlet_conf_load(d->main_path, &f, err, err_len) != 0)
+        return -1;
+    const inlet_conf_node *root = inlet_conf_root(f);
+    if (!root) {
+        snprintf(err, err_len, "%s:1: kafka: required option missing", d->main_path);
+        inlet_conf_file_free(f);
+        return -1;
+    }
+    int rc = inlet_conf_apply(f, root, inlet_settings_options, &d->settings, NULL, err, err_len);
+    inlet_conf_file_free(f);
+    if (rc != 0)
+        return -1;
+    if (!d->settings.module_dir) {
+        const char *env = getenv("INLET_MODULE_DIR");
+        d->settings.module_dir = strdup(env && *env ? env : INLET_DEFAULT_MODULE_DIR);
+        if (!d->settings.module_dir) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+    }
+    inlet_log_set_level((inlet_log_level)d->settings.log_level);
+
+    if (inlet_schemas_load(d->settings.schema_dir, &d->schemas, err, err_len) != 0)
+        return -1;
+    if (inlet_daemon_load_tenants(d, &d->tenants, err, err_len) != 0)
+        return -1;
+    return load_modules(d, err, err_len);
+}
+
+static void stop_modules(inlet_daemon *d)
+{
+    for (size_t i = 0; i < d->n_modules; i++)
+        if (d->modules[i].started)
+            d->modules[i].desc->stop_accepting(d->modules[i].state);
+    inlet_router_shutdown();
+    int left = inlet_producer_drain(d->producer, (int)d->settings.shutdown_timeout_ms);
+    inlet_log_info("Kafka drained (%d events refused)", left);
+    for (size_t i = 0; i < d->n_modules; i++)
+        if (d->modules[i].started) {
+            d->modules[i].desc->stop(d->modules[i].state);
+            d->modules[i].started = 0;
+        }
+}
+
+static void reload(inlet_daemon *d)
+{
+    char err[2048];
+    inlet_tenants *tenants = NULL;
+    inlet_schemas *schemas = NULL;
+    if (inlet_schemas_load(d->settings.schema_dir, &schemas, err, sizeof(err)) != 0 ||
+        inlet_daemon_load_tenants(d, &tenants, err, sizeof(err)) != 0) {
+        inlet_log_error("reload failed, keeping the running configuration: %s", err);
+        inlet_schemas_free(schemas);
+        return;
+    }
+    inlet_router_set_world(tenants, schemas);
+    inlet_log_info("reloaded %zu tenants and %zu schemas", inlet_tenants_count(tenants),
+                   inlet_schemas_count(schemas));
+}
+
+int inlet_daemon_run(inlet_daemon *d)
+{
+    char err[2048];
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    /* Blocked before any thread exists, so only the sigwait() below ever takes them. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (inlet_producer_new(&d->settings.kafka, &d->producer, err, sizeof(err)) != 0 ||
+        inlet_producer_start(d->producer, err, sizeof(err)) != 0) {
+        inlet_log_error("%s", err);
+        return 1;
+    }
+    inlet_router_init(d->producer, (size_t)d->settings.max_events,
+                      (int)((d->settings.retry_after_ms + 999) / 1000));
+    inlet_router_set_world(d->tenants, d->schemas);
+    d->tenants = NULL;
+    d->schemas = NULL;
+
+    for (size_t i = 0; i < d->n_modules; i++) {
+        inlet_module_ctx *m = &d->modules[i];
+        if (m->desc->start(m->state, err, sizeof(err)) != 0) {
+            inlet_log_error("%s: module %s: %s", m->origin, m->desc->name, err);
+            stop_modules(d);
+            return 1;
+        }
+        m->started = 1;
+        inlet_log_info("module %s (%s %s) started", m->instance, m->desc->name,
+                       m->desc->version ? m->desc->version : "");
+    }
+    inlet_log_info("inletd %s ready: %zu modules, Kafka at %s", INLET_VERSION, d->n_modules,
+                   d->settings.kafka.bootstrap_servers);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(d);
+            continue;
+        }
+        inlet_log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    stop_modules(d);
+    inlet_log_info("stopped");
+    return 0;
+}
+
+void inlet_daemon_print_reference(const inlet_daemon *d, FILE *out)
+{
+    inlet_conf_print_reference(out, "inletd.yaml", inlet_settings_options);
+    fputc('\n', out);
+    inlet_conf_print_reference(out, "tenant files (conf.d/*.yaml with \"tenant:\")",
+                               inlet_tenant_options);
+    for (size_t i = 0; d && i < d->n_modules; i++) {
+        char title[256];
+        snprintf(title, sizeof(title), "module %s (%s)", d->modules[i].desc->name,
+                 d->modules[i].desc->description ? d->modules[i].desc->description : "");
+        fputc('\n', out);
+        inlet_conf_print_reference(out, title, d->modules[i].desc->options);
+    }
+}
+
+void inlet_daemon_free(inlet_daemon *d)
+{
+    for (size_t i = 0; i < d->n_modules; i++) {
+        inlet_module_ctx *m = &d->modules[i];
+        if (m->state && m->desc)
+            m->desc->destroy(m->state);
+        m->state = NULL;
+        inlet_module_close(m);
+    }
+    free(d->modules);
+    inlet_router_fini();
+    if (d->producer)
+        inlet_producer_free(d->producer);
+    if (d->tenants)
+        inlet_tenants_release(d->tenants);
+    inlet_schemas_free(d->schemas);
+    inlet_conf_release(inlet_settings_options, &d->settings);
+    free(d->dir);
+    free(d->main_path);
+    inlet_metrics_shutdown();
+    memset(d, 0, sizeof(*d));
+}

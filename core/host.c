@@ -1,0 +1,127 @@
+/* host.c - the inlet_host table: the only way modules reach the core. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "module_ctx.h"
+#include "queue.h"
+#include "rejection.h"
+#include "router.h"
+#include "tenant.h"
+
+static void host_log(inlet_module_ctx *mod, inlet_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    inlet_vlogf(level, mod && mod->instance ? mod->instance : "module", fmt, ap);
+    va_end(ap);
+}
+
+static int host_log_enabled(inlet_module_ctx *mod, inlet_log_level level)
+{
+    (void)mod;
+    return level <= inlet_log_get_level();
+}
+
+static int64_t host_now_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static inlet_status host_auth_bearer(const char *token, size_t len, inlet_identity **out,
+                                     char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    *out = NULL;
+    const inlet_world *w = inlet_router_world_acquire();
+    if (!w) {
+        snprintf(msg, msg_len, "no tenants loaded");
+        return INLET_E_UNAUTHENTICATED;
+    }
+    inlet_status st = inlet_tenants_auth_bearer(w->tenants, token, len, host_now_us() / 1000000,
+                                                out, msg, msg_len);
+    inlet_router_world_release(w);
+    return st;
+}
+
+static inlet_status host_auth_cert_chain(const uint8_t *const *chain, const size_t *chain_len,
+                                         size_t n, inlet_identity **out, char *msg,
+                                         size_t msg_len)
+{
+    char dummy[8];
+    if (!msg) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    *out = NULL;
+    const inlet_world *w = inlet_router_world_acquire();
+    if (!w) {
+        snprintf(msg, msg_len, "no tenants loaded");
+        return INLET_E_UNAUTHENTICATED;
+    }
+    inlet_status st = inlet_tenants_auth_cert(w->tenants, chain, chain_len, n, out, msg, msg_len);
+    inlet_router_world_release(w);
+    return st;
+}
+
+static inlet_status host_authorize(const inlet_identity *id, const char *schema,
+                                   const char *version, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    const inlet_world *w = inlet_router_world_acquire();
+    if (!w)
+        return INLET_E_UNAVAILABLE;
+    inlet_status st = INLET_OK;
+    if (!inlet_schemas_find(w->schemas, schema, version)) {
+        snprintf(msg, msg_len, "unknown schema %s version %s", schema, version);
+        st = INLET_E_UNKNOWN_SCHEMA;
+    } else {
+        st = inlet_acl_check(id, schema, version, msg, msg_len);
+    }
+    inlet_router_world_release(w);
+    return st;
+}
+
+static const inlet_host host_table = {
+    .abi_major = INLET_ABI_MAJOR,
+    .abi_minor = INLET_ABI_MINOR,
+    .size = sizeof(inlet_host),
+    .log = host_log,
+    .log_enabled = host_log_enabled,
+    .auth_bearer = host_auth_bearer,
+    .auth_cert_chain = host_auth_cert_chain,
+    .identity_ref = inlet_identity_ref,
+    .identity_release = inlet_identity_release,
+    .authorize = host_authorize,
+    .submit = inlet_router_submit,
+    .rejection_free = inlet_rejection_free,
+    .queue_new = inlet_queue_new,
+    .queue_fd = inlet_queue_fd,
+    .queue_drain = inlet_queue_drain,
+    .queue_pending = inlet_queue_pending,
+    .queue_free = inlet_queue_free,
+    .kafka_ready = inlet_router_kafka_ready,
+    .retry_after_s = inlet_router_retry_after_s,
+    .metric_counter = inlet_metric_counter,
+    .metric_gauge = inlet_metric_gauge,
+    .metric_add = inlet_metric_add,
+    .metrics_render = inlet_metrics_render,
+    .now_us = host_now_us,
+};
+
+const inlet_host *inlet_host_table(void)
+{
+    return &host_table;
+}

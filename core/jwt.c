@@ -1,0 +1,887 @@
+/*
+ * jwt.c - JSON Web Tokens (RFC 7519) as compact JWS (RFC 7515) signed with HS256, RS256 or
+ * ES256 (RFC 7518 section 3), verified with OpenSSL EVP against keys whose algorithm is pinned
+ * in the configuration, and minted for tests and the inlet-token CLI.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "jwt.h"
+#include "tenant.h"
+#include "tenant_internal.h"
+
+#define HEADER_MAX    2048
+#define PAYLOAD_MAX   8192
+#define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
+#define SECRET_MIN    32   /* RFC 7518 3.2: an HS256 key must have at least 256 bits */
+#define SECRET_MAX    4096
+#define KEY_FILE_MAX  (1024 * 1024)
+#define RSA_BITS_MIN  2048 /* RFC 7518 3.3 */
+#define ES256_PART    32
+
+static const char *const alg_names[] = {"HS256", "RS256", "ES256"};
+
+/* ---- base64url ---------------------------------------------------------------------------- */
+
+size_t inlet_base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_len)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t need = INLET_BASE64URL_LEN(len), o = 0, i = 0;
+
+    if (out_len < need + 1) {
+        if (out_len)
+            out[0] = '\0';
+        return 0;
+    }
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = abc[v >> 18];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = abc[(v >> 6) & 63];
+        out[o++] = abc[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = abc[v >> 18];
+        out[o++] = abc[(v >> 12) & 63];
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = abc[v >> 18];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = abc[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static int base64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+int inlet_base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len,
+                           size_t *n)
+{
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t o = 0;
+
+    /* One leftover character carries only 6 bits: never a valid encoding. */
+    if (len % 4 == 1)
+        return -1;
+    if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > out_len)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        int v = base64url_value((unsigned char)in[i]);
+        if (v < 0)
+            return -1;
+        acc = ((acc << 6) | (uint32_t)v) & 0x3fff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    /* Non-zero unused bits would give one signature several encodings. */
+    if (bits && (acc & ((1u << bits) - 1)))
+        return -1;
+    *n = o;
+    return 0;
+}
+
+/* ---- keys --------------------------------------------------------------------------------- */
+
+static int key_type_check(EVP_PKEY *pkey, int alg, char *err, size_t err_len)
+{
+    if (alg == INLET_JWT_RS256) {
+        if (!EVP_PKEY_is_a(pkey, "RSA"))
+            return inlet_tenant_errf(err, err_len, "RS256 needs an RSA key");
+        if (EVP_PKEY_get_bits(pkey) < RSA_BITS_MIN)
+            return inlet_tenant_errf(err, err_len, "RS256 needs an RSA key of at least %d bits",
+                                     RSA_BITS_MIN);
+        return 0;
+    }
+    if (alg == INLET_JWT_ES256) {
+        char group[64];
+        size_t group_len = 0;
+        int nid = NID_undef;
+        if (EVP_PKEY_is_a(pkey, "EC") &&
+            EVP_PKEY_get_group_name(pkey, group, sizeof(group), &group_len) == 1) {
+            nid = OBJ_sn2nid(group);
+            if (nid == NID_undef)
+                nid = EC_curve_nist2nid(group);
+        }
+        if (nid != NID_X9_62_prime256v1)
+            return inlet_tenant_errf(err, err_len, "ES256 needs an EC key on P-256");
+        return 0;
+    }
+    return inlet_tenant_errf(err, err_len, "HS256 takes a secret, not a key pair");
+}
+
+/* PEM "PUBLIC KEY" or a certificate whose key is taken. */
+static EVP_PKEY *public_key_load(const char *path, char *err, size_t err_len)
+{
+    unsigned char *pem = NULL;
+    size_t pem_len = 0;
+    EVP_PKEY *pkey = NULL;
+    BIO *bio = NULL;
+    X509 *cert = NULL;
+
+    if (inlet_tenant_read_file(path, KEY_FILE_MAX, &pem, &pem_len, err, err_len))
+        return NULL;
+    bio = BIO_new_mem_buf(pem, (int)pem_len);
+    if (!bio) {
+        inlet_tenant_errf(err, err_len, "%s: out of memory", path);
+        goto done;
+    }
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    if (!pkey) {
+        BIO_reset(bio);
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (cert)
+            pkey = X509_get_pubkey(cert);
+    }
+    if (!pkey)
+        inlet_tenant_errf(err, err_len, "%s: no PEM public key or certificate", path);
+done:
+    ERR_clear_error();
+    X509_free(cert);
+    BIO_free(bio);
+    free(pem);
+    return pkey;
+}
+
+/* An encrypted key must never make the daemon or CLI prompt on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+static EVP_PKEY *private_key_load(const char *path, char *err, size_t err_len)
+{
+    unsigned char *pem = NULL;
+    size_t pem_len = 0;
+    EVP_PKEY *pkey = NULL;
+    BIO *bio;
+
+    if (inlet_tenant_read_file(path, KEY_FILE_MAX, &pem, &pem_len, err, err_len))
+        return NULL;
+    bio = BIO_new_mem_buf(pem, (int)pem_len);
+    if (bio)
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    if (!pkey)
+        inlet_tenant_errf(err, err_len, "%s: no unencrypted PEM private key", path);
+    ERR_clear_error();
+    BIO_free(bio);
+    OPENSSL_cleanse(pem, pem_len);
+    free(pem);
+    return pkey;
+}
+
+static int secret_load(const char *path, unsigned char **out, size_t *out_len, char *err,
+                       size_t err_len)
+{
+    if (inlet_tenant_read_file(path, SECRET_MAX, out, out_len, err, err_len))
+        return -1;
+    if (*out_len < SECRET_MIN) {
+        OPENSSL_cleanse(*out, *out_len);
+        free(*out);
+        *out = NULL;
+        return inlet_tenant_errf(err, err_len, "%s: an HS256 secret needs at least %d bytes", path,
+                                 SECRET_MIN);
+    }
+    return 0;
+}
+
+int inlet_jwt_key_load(inlet_jwt_key *k, const inlet_jwt_key_conf *c, char *err, size_t err_len)
+{
+    if (c->alg < INLET_JWT_HS256 || c->alg > INLET_JWT_ES256)
+        return inlet_tenant_errf(err, err_len, "alg: out of range");
+    k->alg = c->alg;
+    if (c->kid && (c->kid[0] == '\0' || strlen(c->kid) > 256))
+        return inlet_tenant_errf(err, err_len, "kid: must be 1..256 characters");
+    if (c->issuer && c->issuer[0] == '\0')
+        return inlet_tenant_errf(err, err_len, "issuer: must not be empty");
+    if (c->clock_skew_ms < 0 || c->clock_skew_ms > 600000)
+        return inlet_tenant_errf(err, err_len, "clock_skew: must be 0..10m");
+    if (c->max_lifetime_ms < 0)
+        return inlet_tenant_errf(err, err_len, "max_lifetime: must not be negative");
+    k->clock_skew_ms = c->clock_skew_ms;
+    k->max_lifetime_ms = c->max_lifetime_ms;
+    k->kid = c->kid ? strdup(c->kid) : NULL;
+    k->issuer = c->issuer ? strdup(c->issuer) : NULL;
+    k->device_claim = strdup(c->device_claim && c->device_claim[0] ? c->device_claim : "sub");
+    if ((c->kid && !k->kid) || (c->issuer && !k->issuer) || !k->device_claim)
+        return inlet_tenant_errf(err, err_len, "out of memory");
+    if (c->audience.count) {
+        k->audience = calloc(c->audience.count, sizeof(char *));
+        if (!k->audience)
+            return inlet_tenant_errf(err, err_len, "out of memory");
+        for (size_t i = 0; i < c->audience.count; i++) {
+            k->audience[i] = strdup(c->audience.items[i]);
+            if (!k->audience[i])
+                return inlet_tenant_errf(err, err_len, "out of memory");
+            k->n_audience = i + 1;
+        }
+    }
+
+    /* Each key material belongs to one algorithm only, so a configuration cannot make an RSA or
+     * EC public key double as an HMAC secret (the RFC 8725 section 2.1 confusion). */
+    if (c->alg == INLET_JWT_HS256) {
+        if (c->public_key_file)
+            return inlet_tenant_errf(err, err_len, "public_key_file: not used by HS256");
+        if (!c->secret_file)
+            return inlet_tenant_errf(err, err_len, "secret_file: required for HS256");
+        return secret_load(c->secret_file, &k->secret, &k->secret_len, err, err_len);
+    }
+    if (c->secret_file)
+        return inlet_tenant_errf(err, err_len, "secret_file: only HS256 keys take a secret");
+    if (!c->public_key_file)
+        return inlet_tenant_errf(err, err_len, "public_key_file: required for %s",
+                                 alg_names[c->alg]);
+    k->pkey = public_key_load(c->public_key_file, err, err_len);
+    if (!k->pkey)
+        return -1;
+    return key_type_check(k->pkey, c->alg, err, err_len);
+}
+
+void inlet_jwt_key_free(inlet_jwt_key *k)
+{
+    free(k->kid);
+    free(k->issuer);
+    free(k->device_claim);
+    for (size_t i = 0; i < k->n_audience; i++)
+        free(k->audience[i]);
+    free(k->audience);
+    if (k->secret) {
+        OPENSSL_cleanse(k->secret, k->secret_len);
+        free(k->secret);
+    }
+    EVP_PKEY_free(k->pkey);
+}
+
+/* ---- key index ---------------------------------------------------------------------------- */
+
+static int cmp_kid(const void *a, const void *b)
+{
+    return strcmp((*(const inlet_jwt_key *const *)a)->kid, (*(const inlet_jwt_key *const *)b)->kid);
+}
+
+static int cmp_kid_key(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, (*(const inlet_jwt_key *const *)elem)->kid);
+}
+
+/* Keys sharing an issuer stay in configuration order (tenant, then key), so "the tenant's first
+ * key for this issuer" is well defined; qsort is not stable, hence the explicit rank. */
+typedef struct ranked_key {
+    const inlet_jwt_key *key;
+    size_t rank;
+} ranked_key;
+
+static int cmp_issuer(const void *a, const void *b)
+{
+    const ranked_key *ka = a, *kb = b;
+    int c = strcmp(ka->key->issuer, kb->key->issuer);
+    if (c)
+        return c;
+    return ka->rank < kb->rank ? -1 : ka->rank > kb->rank;
+}
+
+int inlet_jwt_index_build(inlet_tenants *ts, const char *const *origins, char *err, size_t err_len)
+{
+    size_t total = 0, n_issuerless = 0;
+    const inlet_jwt_key *issuerless = NULL;
+    ranked_key *ranked;
+
+    for (size_t i = 0; i < ts->n; i++)
+        total += ts->tenants[i].n_keys;
+    if (total == 0)
+        return 0;
+    ts->keys_by_kid = calloc(total, sizeof(inlet_jwt_key *));
+    ts->keys_by_issuer = calloc(total, sizeof(inlet_jwt_key *));
+    if (!ts->keys_by_kid || !ts->keys_by_issuer)
+        return inlet_tenant_errf(err, err_len, "jwt: out of memory");
+    for (size_t i = 0; i < ts->n; i++) {
+        for (size_t j = 0; j < ts->tenants[i].n_keys; j++) {
+            const inlet_jwt_key *k = &ts->tenants[i].keys[j];
+            if (k->kid)
+                ts->keys_by_kid[ts->n_kid++] = k;
+            if (k->issuer) {
+                ts->keys_by_issuer[ts->n_issuer++] = k;
+            } else {
+                issuerless = k;
+                n_issuerless++;
+            }
+        }
+    }
+    if (ts->n_kid > 1)
+        qsort(ts->keys_by_kid, ts->n_kid, sizeof(inlet_jwt_key *), cmp_kid);
+    for (size_t i = 1; i < ts->n_kid; i++) {
+        const inlet_jwt_key *a = ts->keys_by_kid[i - 1], *b = ts->keys_by_kid[i];
+        if (strcmp(a->kid, b->kid) == 0) {
+            size_t at = (size_t)(b->tenant - ts->tenants);
+            /* The kid alone selects the key, and with it the tenant. */
+            return inlet_tenant_errf(err, err_len,
+                                     "%s: tenant %s: jwt kid \"%s\" is used by tenant %s and "
+                                     "tenant %s; a kid must be unique across all tenants",
+                                     origins && origins[at] ? origins[at] : "tenant",
+                                     b->tenant->name, b->kid, a->tenant->name, b->tenant->name);
+        }
+    }
+    ranked = calloc(ts->n_issuer ? ts->n_issuer : 1, sizeof(ranked_key));
+    if (!ranked)
+        return inlet_tenant_errf(err, err_len, "jwt: out of memory");
+    for (size_t i = 0; i < ts->n_issuer; i++)
+        ranked[i] = (ranked_key){ts->keys_by_issuer[i], i};
+    qsort(ranked, ts->n_issuer, sizeof(ranked_key), cmp_issuer);
+    for (size_t i = 0; i < ts->n_issuer; i++)
+        ts->keys_by_issuer[i] = ranked[i].key;
+    free(ranked);
+    ts->sole_issuerless = n_issuerless == 1 ? issuerless : NULL;
+    return 0;
+}
+
+void inlet_jwt_index_free(inlet_tenants *ts)
+{
+    free(ts->keys_by_kid);
+    free(ts->keys_by_issuer);
+    ts->keys_by_kid = ts->keys_by_issuer = NULL;
+    ts->n_kid = ts->n_issuer = 0;
+}
+
+/* ---- verification ------------------------------------------------------------------------- */
+
+/* Untrusted text for a log line: printable ASCII only, bounded. */
+static const char *printable(const char *s, char *buf, size_t buf_len)
+{
+    size_t o = 0;
+
+    for (; *s && o + 1 < buf_len; s++)
+        buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    buf[o] = '\0';
+    return buf;
+}
+
+static const inlet_jwt_key *key_select(const inlet_tenants *ts, const char *kid, const char *iss,
+                                       char *msg, size_t msg_len)
+{
+    char shown[65];
+
+    if (kid) {
+        const inlet_jwt_key *const *k = ts->n_kid ? bsearch(kid, ts->keys_by_kid, ts->n_kid,
+                                                            sizeof(inlet_jwt_key *), cmp_kid_key)
+                                                  : NULL;
+        if (!k)
+            inlet_tenant_msgf(msg, msg_len, "unknown kid \"%s\"",
+                              printable(kid, shown, sizeof(shown)));
+        return k ? *k : NULL;
+    }
+    if (iss) {
+        size_t lo = 0, hi = ts->n_issuer;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(ts->keys_by_issuer[mid]->issuer, iss) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < ts->n_issuer && strcmp(ts->keys_by_issuer[lo]->issuer, iss) == 0) {
+            const inlet_jwt_key *first = ts->keys_by_issuer[lo];
+            for (size_t i = lo + 1;
+                 i < ts->n_issuer && strcmp(ts->keys_by_issuer[i]->issuer, iss) == 0; i++) {
+                if (ts->keys_by_issuer[i]->tenant != first->tenant) {
+                    inlet_tenant_msgf(msg, msg_len,
+                                      "issuer \"%s\" is shared by several tenants; the token "
+                                      "needs a kid",
+                                      printable(iss, shown, sizeof(shown)));
+                    return NULL;
+                }
+            }
+            return first;
+        }
+    }
+    if (ts->sole_issuerless)
+        return ts->sole_issuerless;
+    /* Several keys with neither kid nor issuer: nothing in the token can choose between them. */
+    inlet_tenant_msgf(msg, msg_len,
+                      "token has no kid and its iss selects no key (a key with neither kid nor "
+                      "issuer is used only when it is the only such key)");
+    return NULL;
+}
+
+static int verify_hs256(const inlet_jwt_key *k, const char *input, size_t input_len,
+                        const unsigned char *sig, size_t sig_len)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    size_t mac_len = 0;
+
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k->secret, k->secret_len,
+                   (const unsigned char *)input, input_len, mac, sizeof(mac), &mac_len))
+        return -1;
+    if (sig_len != mac_len)
+        return -1;
+    return CRYPTO_memcmp(mac, sig, mac_len) == 0 ? 0 : -1;
+}
+
+static int verify_pkey(EVP_PKEY *pkey, const char *input, size_t input_len,
+                       const unsigned char *sig, size_t sig_len)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok = 0;
+
+    if (ctx && EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pkey) == 1) {
+        /* RS256 is RSASSA-PKCS1-v1_5 (RFC 7518 3.3), never PSS. */
+        if (!EVP_PKEY_is_a(pkey, "RSA") ||
+            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0)
+            ok = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)input, input_len) == 1;
+    }
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+/* RFC 7518 3.4: the JWS signature is R || S, 32 bytes each; OpenSSL wants DER ECDSA-Sig-Value. */
+static int verify_es256(const inlet_jwt_key *k, const char *input, size_t input_len,
+                        const unsigned char *sig, size_t sig_len)
+{
+    ECDSA_SIG *es = NULL;
+    BIGNUM *r = NULL, *s = NULL;
+    unsigned char *der = NULL;
+    int der_len, rc = -1;
+
+    if (sig_len != 2 * ES256_PART)
+        return -1;
+    es = ECDSA_SIG_new();
+    r = BN_bin2bn(sig, ES256_PART, NULL);
+    s = BN_bin2bn(sig + ES256_PART, ES256_PART, NULL);
+    if (!es || !r || !s)
+        goto done;
+    if (ECDSA_SIG_set0(es, r, s) != 1)
+        goto done;
+    r = s = NULL; /* owned by es now */
+    der_len = i2d_ECDSA_SIG(es, &der);
+    if (der_len <= 0)
+        goto done;
+    rc = verify_pkey(k->pkey, input, input_len, der, (size_t)der_len);
+done:
+    OPENSSL_free(der);
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(es);
+    return rc;
+}
+
+static int signature_verify(const inlet_jwt_key *k, const char *input, size_t input_len,
+                            const unsigned char *sig, size_t sig_len)
+{
+    switch (k->alg) {
+    case INLET_JWT_HS256:
+        return verify_hs256(k, input, input_len, sig, sig_len);
+    case INLET_JWT_RS256:
+        if (sig_len != (size_t)EVP_PKEY_get_size(k->pkey))
+            return -1;
+        return verify_pkey(k->pkey, input, input_len, sig, sig_len);
+    case INLET_JWT_ES256:
+        return verify_es256(k, input, input_len, sig, sig_len);
+    }
+    return -1;
+}
+
+/* A NumericDate claim (RFC 7519 2): absent is 0, present must be a JSON number. */
+static int numeric_date(const json_t *claims, const char *name, int *present, double *out)
+{
+    const json_t *v = json_object_get(claims, name);
+
+    *present = v != NULL;
+    *out = 0;
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int audience_matches(const inlet_jwt_key *k, const json_t *aud)
+{
+    for (size_t i = 0; i < k->n_audience; i++) {
+        if (json_is_string(aud) && strcmp(json_string_value(aud), k->audience[i]) == 0)
+            return 1;
+        if (json_is_array(aud)) {
+            size_t j;
+            const json_t *v;
+            json_array_foreach(aud, j, v)
+            {
+                if (json_is_string(v) && strcmp(json_string_value(v), k->audience[i]) == 0)
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t now_s, char *msg,
+                        size_t msg_len)
+{
+    double now = (double)now_s, skew = (double)k->clock_skew_ms / 1000.0;
+    double exp, nbf, iat;
+    int has_exp, has_nbf, has_iat;
+    const json_t *iss = json_object_get(claims, "iss");
+    const json_t *aud = json_object_get(claims, "aud");
+
+    if (numeric_date(claims, "exp", &has_exp, &exp) ||
+        numeric_date(claims, "nbf", &has_nbf, &nbf) ||
+        numeric_date(claims, "iat", &has_iat, &iat)) {
+        inlet_tenant_msgf(msg, msg_len, "exp, nbf and iat must be numbers");
+        return -1;
+    }
+    /* exp is required here: a bearer token that never expires cannot be contained. */
+    if (!has_exp) {
+        inlet_tenant_msgf(msg, msg_len, "token has no exp claim");
+        return -1;
+    }
+    /* RFC 7519 4.1.4: valid only while now is before exp (plus leeway). */
+    if (now >= exp + skew) {
+        inlet_tenant_msgf(msg, msg_len, "token expired");
+        return -1;
+    }
+    /* RFC 7519 4.1.5: not before nbf (minus leeway). */
+    if (has_nbf && now + skew < nbf) {
+        inlet_tenant_msgf(msg, msg_len, "token not yet valid (nbf)");
+        return -1;
+    }
+    if (has_iat && iat > now + skew) {
+        inlet_tenant_msgf(msg, msg_len, "token issued in the future (iat)");
+        return -1;
+    }
+    if (k->max_lifetime_ms > 0) {
+        double life = (double)k->max_lifetime_ms / 1000.0;
+        /* Without iat, bound what is left instead, so a missing iat cannot lift the limit. */
+        if ((has_iat && exp - iat > life) || exp - now > life + skew) {
+            inlet_tenant_msgf(msg, msg_len, "token lifetime exceeds max_lifetime");
+            return -1;
+        }
+    }
+    if (iss && !json_is_string(iss)) {
+        inlet_tenant_msgf(msg, msg_len, "iss must be a string");
+        return -1;
+    }
+    if (k->issuer && (!iss || strcmp(json_string_value(iss), k->issuer) != 0)) {
+        inlet_tenant_msgf(msg, msg_len, "issuer mismatch");
+        return -1;
+    }
+    /* RFC 7519 4.1.3: a token carrying aud must name us, so a present aud is checked even when
+     * it would otherwise be optional. */
+    if (aud || k->n_audience) {
+        if (!aud || !audience_matches(k, aud)) {
+            inlet_tenant_msgf(msg, msg_len, "audience mismatch");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct jws_parts {
+    const char *part[3];
+    size_t len[3];
+} jws_parts;
+
+static int jws_split(const char *token, size_t len, jws_parts *p)
+{
+    size_t k = 0, start = 0;
+
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || token[i] == '.') {
+            if (k == 3)
+                return -1;
+            p->part[k] = token + start;
+            p->len[k] = i - start;
+            k++;
+            start = i + 1;
+        }
+    }
+    return k == 3 ? 0 : -1;
+}
+
+static json_t *json_part(const char *b64, size_t b64_len, size_t max, const char *what, char *msg,
+                         size_t msg_len)
+{
+    unsigned char *buf = malloc(max);
+    size_t n = 0;
+    json_t *v = NULL;
+    json_error_t jerr;
+
+    if (!buf) {
+        inlet_tenant_msgf(msg, msg_len, "out of memory");
+        return NULL;
+    }
+    if (inlet_base64url_decode(b64, b64_len, buf, max, &n)) {
+        inlet_tenant_msgf(msg, msg_len, "%s is not base64url (unpadded) or too long", what);
+        goto done;
+    }
+    /* RFC 7519 4: claim names must be unique; a duplicate could mean different things to
+     * different parsers. */
+    v = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v || !json_is_object(v)) {
+        inlet_tenant_msgf(msg, msg_len, "%s is not a JSON object", what);
+        json_decref(v);
+        v = NULL;
+    }
+done:
+    free(buf);
+    return v;
+}
+
+inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, int64_t now_s,
+                            inlet_identity **out, char *msg, size_t msg_len)
+{
+    inlet_status st = INLET_E_UNAUTHENTICATED;
+    jws_parts p;
+    json_t *header = NULL, *claims = NULL;
+    const json_t *alg, *kid, *iss, *dev;
+    const inlet_jwt_key *key;
+    unsigned char sig[SIGNATURE_MAX];
+    size_t sig_len = 0;
+    const char *why;
+    char shown[32];
+
+    *out = NULL;
+    if (jws_split(token, len, &p)) {
+        inlet_tenant_msgf(msg, msg_len, "not a compact JWS");
+        return st;
+    }
+    header = json_part(p.part[0], p.len[0], HEADER_MAX, "JWT header", msg, msg_len);
+    if (!header)
+        goto done;
+    claims = json_part(p.part[1], p.len[1], PAYLOAD_MAX, "JWT payload", msg, msg_len);
+    if (!claims)
+        goto done;
+    if (inlet_base64url_decode(p.part[2], p.len[2], sig, sizeof(sig), &sig_len)) {
+        inlet_tenant_msgf(msg, msg_len, "JWT signature is not base64url (unpadded) or too long");
+        goto done;
+    }
+
+    alg = json_object_get(header, "alg");
+    if (!json_is_string(alg)) {
+        inlet_tenant_msgf(msg, msg_len, "JWT header has no alg");
+        goto done;
+    }
+    /* RFC 8725 3.1: an unsecured JWT is never accepted, whatever else the token says. */
+    if (strcasecmp(json_string_value(alg), "none") == 0) {
+        inlet_tenant_msgf(msg, msg_len, "alg none is not accepted");
+        goto done;
+    }
+    /* RFC 7515 4.1.11: we understand no extensions, so any crit must be refused. */
+    if (json_object_get(header, "crit")) {
+        inlet_tenant_msgf(msg, msg_len, "JWT header has crit parameters, none are supported");
+        goto done;
+    }
+    kid = json_object_get(header, "kid");
+    iss = json_object_get(claims, "iss");
+    if ((kid && !json_is_string(kid)) || (iss && !json_is_string(iss))) {
+        inlet_tenant_msgf(msg, msg_len, "kid and iss must be strings");
+        goto done;
+    }
+    key = key_select(ts, kid ? json_string_value(kid) : NULL, iss ? json_string_value(iss) : NULL,
+                     msg, msg_len);
+    if (!key)
+        goto done;
+    /* The key's algorithm is pinned: the header only has to agree with it. This is what keeps an
+     * RS256 public key from being used as an HS256 secret (RFC 8725 2.1). */
+    if (strcmp(json_string_value(alg), alg_names[key->alg]) != 0) {
+        inlet_tenant_msgf(msg, msg_len, "alg \"%s\" does not match the key's pinned %s",
+                          printable(json_string_value(alg), shown, sizeof(shown)),
+                          alg_names[key->alg]);
+        goto done;
+    }
+    /* RFC 7515 5.2: the signing input is the ASCII of header '.' payload as sent. */
+    if (signature_verify(key, token, p.len[0] + 1 + p.len[1], sig, sig_len)) {
+        inlet_tenant_msgf(msg, msg_len, "bad JWT signature");
+        goto done;
+    }
+    if (claims_check(key, claims, now_s, msg, msg_len))
+        goto done;
+    dev = json_object_get(claims, key->device_claim);
+    if (!json_is_string(dev)) {
+        inlet_tenant_msgf(msg, msg_len, "claim \"%s\" with the device id is missing",
+                          key->device_claim);
+        goto done;
+    }
+    why = inlet_device_id_check(json_string_value(dev), json_string_length(dev));
+    if (why) {
+        inlet_tenant_msgf(msg, msg_len, "device id in claim \"%s\" %s", key->device_claim, why);
+        goto done;
+    }
+    st = inlet_identity_new(ts, key->tenant, json_string_value(dev), json_string_length(dev),
+                            INLET_AUTH_JWT, out);
+    if (st != INLET_OK)
+        inlet_tenant_msgf(msg, msg_len, "out of memory");
+done:
+    json_decref(header);
+    json_decref(claims);
+    return st;
+}
+
+/* ---- signing ------------------------------------------------------------------------------ */
+
+static int sign_pkey(const inlet_jwt_key_conf *key, const char *input, size_t input_len,
+                     unsigned char *sig, size_t *sig_len, char *err, size_t err_len)
+{
+    EVP_PKEY *pkey = private_key_load(key->private_key_file, err, err_len);
+    EVP_MD_CTX *ctx = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char der[SIGNATURE_MAX];
+    size_t der_len = sizeof(der);
+    ECDSA_SIG *es = NULL;
+    int rc = -1;
+
+    if (!pkey)
+        return -1;
+    if (key_type_check(pkey, key->alg, err, err_len))
+        goto done;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, pkey) != 1 ||
+        (key->alg == INLET_JWT_RS256 &&
+         EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) ||
+        EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, input_len) != 1) {
+        inlet_tenant_errf(err, err_len, "%s: signing failed", key->private_key_file);
+        goto done;
+    }
+    if (key->alg == INLET_JWT_RS256) {
+        memcpy(sig, der, der_len);
+        *sig_len = der_len;
+        rc = 0;
+        goto done;
+    }
+    /* ES256: DER ECDSA-Sig-Value to the fixed-width R || S of RFC 7518 3.4. */
+    const unsigned char *p = der;
+    const BIGNUM *r, *s;
+    es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+    if (!es) {
+        inlet_tenant_errf(err, err_len, "ES256: bad signature encoding");
+        goto done;
+    }
+    ECDSA_SIG_get0(es, &r, &s);
+    if (BN_bn2binpad(r, sig, ES256_PART) != ES256_PART ||
+        BN_bn2binpad(s, sig + ES256_PART, ES256_PART) != ES256_PART) {
+        inlet_tenant_errf(err, err_len, "ES256: bad signature size");
+        goto done;
+    }
+    *sig_len = 2 * ES256_PART;
+    rc = 0;
+done:
+    ERR_clear_error();
+    ECDSA_SIG_free(es);
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+static int sign_hs256(const inlet_jwt_key_conf *key, const char *input, size_t input_len,
+                      unsigned char *sig, size_t *sig_len, char *err, size_t err_len)
+{
+    unsigned char *secret = NULL;
+    size_t secret_len = 0;
+    int rc = 0;
+
+    if (!key->secret_file)
+        return inlet_tenant_errf(err, err_len, "secret_file: required for HS256");
+    if (secret_load(key->secret_file, &secret, &secret_len, err, err_len))
+        return -1;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_len,
+                   (const unsigned char *)input, input_len, sig, SIGNATURE_MAX, sig_len))
+        rc = inlet_tenant_errf(err, err_len, "HMAC-SHA256 failed");
+    OPENSSL_cleanse(secret, secret_len);
+    free(secret);
+    return rc;
+}
+
+int inlet_jwt_sign(const inlet_jwt_key_conf *key, const char *claims_json, char **out, char *err,
+                   size_t err_len)
+{
+    json_t *header = NULL, *claims = NULL;
+    char *header_text = NULL, *token = NULL;
+    unsigned char sig[SIGNATURE_MAX];
+    size_t sig_len = 0, claims_len, header_len, cap, o;
+    json_error_t jerr;
+    int rc = -1;
+
+    *out = NULL;
+    if (key->alg < INLET_JWT_HS256 || key->alg > INLET_JWT_ES256)
+        return inlet_tenant_errf(err, err_len, "alg: out of range");
+    if (key->alg != INLET_JWT_HS256 && !key->private_key_file)
+        return inlet_tenant_errf(err, err_len, "private_key_file: required to sign %s",
+                                 alg_names[key->alg]);
+    claims = json_loads(claims_json, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(claims)) {
+        inlet_tenant_errf(err, err_len, "claims are not a JSON object");
+        goto done;
+    }
+    header = json_object();
+    if (!header || json_object_set_new(header, "alg", json_string(alg_names[key->alg])) ||
+        json_object_set_new(header, "typ", json_string("JWT")) ||
+        (key->kid && json_object_set_new(header, "kid", json_string(key->kid)))) {
+        inlet_tenant_errf(err, err_len, "out of memory");
+        goto done;
+    }
+    header_text = json_dumps(header, JSON_COMPACT);
+    if (!header_text) {
+        inlet_tenant_errf(err, err_len, "out of memory");
+        goto done;
+    }
+    header_len = strlen(header_text);
+    claims_len = strlen(claims_json);
+    cap = INLET_BASE64URL_LEN(header_len) + INLET_BASE64URL_LEN(claims_len) +
+          INLET_BASE64URL_LEN(SIGNATURE_MAX) + 3;
+    token = malloc(cap);
+    if (!token) {
+        inlet_tenant_errf(err, err_len, "out of memory");
+        goto done;
+    }
+    o = inlet_base64url_encode((const unsigned char *)header_text, header_len, token, cap);
+    token[o++] = '.';
+    o += inlet_base64url_encode((const unsigned char *)claims_json, claims_len, token + o, cap - o);
+    if (key->alg == INLET_JWT_HS256) {
+        if (sign_hs256(key, token, o, sig, &sig_len, err, err_len))
+            goto done;
+    } else if (sign_pkey(key, token, o, sig, &sig_len, err, err_len)) {
+        goto done;
+    }
+    token[o++] = '.';
+    inlet_base64url_encode(sig, sig_len, token + o, cap - o);
+    *out = token;
+    token = NULL;
+    rc = 0;
+done:
+    free(token);
+    free(header_text);
+    json_decref(header);
+    json_decref(claims);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * producer.h - the one librdkafka producer of the process: idempotent, acks=all, murmur2
+ * partitioner (the Java client's, so partitions match Java producers for the same key). A poll
+ * thread serves delivery reports and completes submissions; a health thread asks Kafka for
+ * metadata to decide readiness.
+ */
+#ifndef INLET_PRODUCER_H
+#define INLET_PRODUCER_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "queue.h"
+#include "settings.h"
+
+typedef struct inlet_producer inlet_producer;
+
+int inlet_producer_new(const inlet_kafka_settings *s, inlet_producer **out, char *err,
+                       size_t err_len);
+/* Start the poll and health threads. */
+int inlet_producer_start(inlet_producer *p, char *err, size_t err_len);
+
+/*
+ * Produce one message. value (malloc'd) and headers pass to the producer on success and stay
+ * the caller's on failure. The slot's result is filled and its submission put when the delivery
+ * report arrives. Returns 0 or the librdkafka error (e.g. RD_KAFKA_RESP_ERR__QUEUE_FULL).
+ */
+rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, const char *key,
+                                        size_t key_len, char *value, size_t value_len,
+                                        rd_kafka_headers_t *headers, inlet_slot *slot);
+
+/* 1 when a metadata request succeeded within the last health interval (and no all-brokers-down
+ * event since). */
+int inlet_producer_ready(const inlet_producer *p);
+/* Wait up to timeout_ms for every message to be delivered; then purge what is left so its
+ * submissions complete with a failure. Returns the number of messages that were purged. */
+int inlet_producer_drain(inlet_producer *p, int timeout_ms);
+/* Stop threads and destroy. Call after drain. */
+void inlet_producer_free(inlet_producer *p);
+
+#endif

@@ -1,0 +1,239 @@
+/* router.c - see router.h. */
+#include "router.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "normalize.h"
+#include "queue.h"
+#include "rejection.h"
+
+typedef struct world_ref {
+    inlet_world w; /* first: the public pointer is the allocation */
+    atomic_int refs;
+} world_ref;
+
+static struct {
+    inlet_producer *producer;
+    size_t max_events;
+    int retry_after_s;
+    atomic_int shutting_down;
+    pthread_mutex_t world_mu;
+    world_ref *world;
+    inlet_metric *m_received, *m_accepted, *m_rejected[INLET_E_INTERNAL + 1];
+} router = {.world_mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void world_free(world_ref *w)
+{
+    inlet_tenants_release(w->w.tenants);
+    inlet_schemas_free(w->w.schemas);
+    free(w);
+}
+
+void inlet_router_init(inlet_producer *producer, size_t max_events, int retry_after_s)
+{
+    router.producer = producer;
+    router.max_events = max_events;
+    router.retry_after_s = retry_after_s;
+    atomic_store(&router.shutting_down, 0);
+    router.m_received = inlet_metric_counter(
+        "inlet_events_received_total", "Events submitted by modules, before any check.", NULL);
+    router.m_accepted = inlet_metric_counter(
+        "inlet_events_accepted_total", "Events that passed every check and went to Kafka.", NULL);
+    for (int s = INLET_E_UNAUTHENTICATED; s <= INLET_E_INTERNAL; s++) {
+        char labels[64];
+        snprintf(labels, sizeof(labels), "reason=\"%s\"", inlet_status_name((inlet_status)s));
+        router.m_rejected[s] = inlet_metric_counter(
+            "inlet_requests_rejected_total", "Submissions refused before Kafka, by reason.", labels);
+    }
+}
+
+void inlet_router_set_world(inlet_tenants *tenants, inlet_schemas *schemas)
+{
+    world_ref *w = calloc(1, sizeof(*w));
+    if (!w) {
+        inlet_log_error("out of memory installing the new configuration; keeping the old one");
+        inlet_tenants_release(tenants);
+        inlet_schemas_free(schemas);
+        return;
+    }
+    w->w.tenants = tenants;
+    w->w.schemas = schemas;
+    atomic_init(&w->refs, 1);
+    pthread_mutex_lock(&router.world_mu);
+    world_ref *old = router.world;
+    router.world = w;
+    pthread_mutex_unlock(&router.world_mu);
+    if (old)
+        inlet_router_world_release(&old->w);
+}
+
+const inlet_world *inlet_router_world_acquire(void)
+{
+    pthread_mutex_lock(&router.world_mu);
+    world_ref *w = router.world;
+    if (w)
+        atomic_fetch_add(&w->refs, 1);
+    pthread_mutex_unlock(&router.world_mu);
+    return w ? &w->w : NULL;
+}
+
+void inlet_router_world_release(const inlet_world *pub)
+{
+    world_ref *w = (world_ref *)pub;
+    if (w && atomic_fetch_sub(&w->refs, 1) == 1)
+        world_free(w);
+}
+
+void inlet_router_shutdown(void)
+{
+    atomic_store(&router.shutting_down, 1);
+}
+
+void inlet_router_fini(void)
+{
+    pthread_mutex_lock(&router.world_mu);
+    world_ref *w = router.world;
+    router.world = NULL;
+    pthread_mutex_unlock(&router.world_mu);
+    if (w)
+        inlet_router_world_release(&w->w);
+}
+
+int inlet_router_kafka_ready(void)
+{
+    return router.producer && inlet_producer_ready(router.producer);
+}
+
+int inlet_router_retry_after_s(void)
+{
+    return router.retry_after_s;
+}
+
+static void count_acl_deny(void *ctx, const inlet_identity *id, const char *schema)
+{
+    (void)ctx;
+    char labels[200];
+    snprintf(labels, sizeof(labels), "tenant=\"%.64s\"", id->tenant);
+    inlet_metric_add(inlet_metric_counter("inlet_acl_denied_total",
+                                          "Events refused by a tenant's ACL.", labels),
+                     1);
+    inlet_logf(INLET_LOG_DEBUG, "acl", "denied %s/%s sending %s", id->tenant, id->device_id,
+               schema);
+}
+
+static inlet_status refuse(inlet_status st, const char *msg, inlet_rejection **rej)
+{
+    inlet_metric_add(router.m_rejected[st], 1);
+    if (rej)
+        *rej = inlet_rejection_simple(st, msg);
+    return st;
+}
+
+static rd_kafka_headers_t *envelope_headers(const inlet_request *req, const inlet_envelope *env)
+{
+    const inlet_identity *id = req->identity;
+    rd_kafka_headers_t *h = rd_kafka_headers_new(6 + req->n_headers);
+    const char *ct = req->content_type ? req->content_type : "application/json";
+    rd_kafka_header_add(h, "inlet-tenant", -1, id->tenant, -1);
+    rd_kafka_header_add(h, "inlet-schema", -1, inlet_schema_name(env->schema), -1);
+    rd_kafka_header_add(h, "inlet-schema-version", -1, inlet_schema_version(env->schema), -1);
+    rd_kafka_header_add(h, "inlet-source", -1, req->source ? req->source : "unknown", -1);
+    rd_kafka_header_add(h, "content-type", -1, ct, -1);
+    rd_kafka_header_add(h, "inlet-event-id", -1, env->event_id, -1);
+    for (size_t i = 0; i < req->n_headers; i++)
+        rd_kafka_header_add(h, req->headers[i].name, -1, req->headers[i].value,
+                            (ssize_t)req->headers[i].value_len);
+    return h;
+}
+
+inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req,
+                                 inlet_rejection **rej)
+{
+    (void)mod;
+    if (rej)
+        *rej = NULL;
+    if (!req || req->size < offsetof(inlet_request, reserved) || !req->identity || !req->queue)
+        return refuse(INLET_E_INTERNAL, "malformed inlet_request", rej);
+    if (atomic_load(&router.shutting_down))
+        return refuse(INLET_E_SHUTTING_DOWN, "inletd is shutting down", rej);
+    if (!inlet_producer_ready(router.producer))
+        return refuse(INLET_E_UNAVAILABLE, "Kafka is unreachable", rej);
+
+    const inlet_world *world = inlet_router_world_acquire();
+    if (!world)
+        return refuse(INLET_E_UNAVAILABLE, "no configuration loaded", rej);
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    inlet_normalize_input in = {
+        .req = req,
+        .schemas = world->schemas,
+        .topic_prefix = inlet_identity_topic_prefix(req->identity),
+        .max_events = req->max_events && req->max_events < router.max_events ? req->max_events
+                                                                              : router.max_events,
+        .received_at_us = req->received_at_us ? req->received_at_us
+                                              : (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
+        .on_acl_deny = count_acl_deny,
+    };
+    inlet_envelope *envs = NULL;
+    size_t n = 0;
+    inlet_rejection *r = NULL;
+    inlet_status st = inlet_normalize(&in, &envs, &n, &r);
+    if (st != INLET_OK) {
+        inlet_metric_add(router.m_rejected[st], 1);
+        if (rej)
+            *rej = r;
+        else
+            inlet_rejection_free(r);
+        inlet_router_world_release(world);
+        return st;
+    }
+    inlet_metric_add(router.m_received, (int64_t)n);
+
+    inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);
+    if (!sub) {
+        inlet_envelopes_free(envs, n);
+        inlet_router_world_release(world);
+        return refuse(INLET_E_INTERNAL, "out of memory", rej);
+    }
+    size_t produced = 0;
+    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (; produced < n; produced++) {
+        inlet_envelope *env = &envs[produced];
+        inlet_slot *slot = &sub->slots[produced];
+        memcpy(slot->event_id, env->event_id, sizeof(slot->event_id));
+        rd_kafka_headers_t *h = envelope_headers(req, env);
+        kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len,
+                                   env->value, env->value_len, h, slot);
+        if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_headers_destroy(h);
+            break;
+        }
+        env->value = NULL; /* the producer owns it now */
+    }
+    for (size_t i = produced; i < n; i++) {
+        memcpy(sub->slots[i].event_id, envs[i].event_id, sizeof(sub->slots[i].event_id));
+        sub->slots[i].result.error = rd_kafka_err2str(kerr);
+    }
+    inlet_envelopes_free(envs, n);
+    inlet_router_world_release(world);
+
+    if (produced == 0) {
+        inlet_submission_abort(sub);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "Kafka producer refused the events: %s",
+                 rd_kafka_err2str(kerr));
+        return refuse(INLET_E_UNAVAILABLE, msg, rej);
+    }
+    inlet_metric_add(router.m_accepted, (int64_t)produced);
+    /* Drop the unproduced slots and the submitter's guard; the completion may fire now. */
+    inlet_submission_put(sub, n - produced + 1);
+    return INLET_OK;
+}

@@ -1,0 +1,71 @@
+/*
+ * schema.c - the inlet_schema object: compile entry point, lifetime and accessors. The keyword
+ * compiler is schema_compile.c, the validator schema_validate.c, the registry
+ * schema_registry.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema_internal.h"
+
+#define DEFAULT_KEY_POINTER "/device_id"
+
+int inlet_schema_compile(const json_t *doc, const char *origin, inlet_schema **out, char *err,
+                         size_t err_len)
+{
+    inlet_schema *s;
+
+    *out = NULL;
+    if (!origin)
+        origin = "schema";
+    if (!(s = calloc(1, sizeof(*s)))) {
+        snprintf(err, err_len, "%s: out of memory", origin);
+        return -1;
+    }
+    if (schema_node_compile(doc, origin, s, &s->root, err, err_len))
+        goto fail;
+    if (!s->key_pointer && !(s->key_pointer = strdup(DEFAULT_KEY_POINTER))) {
+        snprintf(err, err_len, "%s: out of memory", origin);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+
+fail:
+    inlet_schema_free(s);
+    return -1;
+}
+
+void inlet_schema_free(inlet_schema *s)
+{
+    if (!s)
+        return;
+    schema_node_free(s->root);
+    free(s->name);
+    free(s->version);
+    free(s->topic);
+    free(s->key_pointer);
+    json_decref(s->binary);
+    free(s);
+}
+
+const char *inlet_schema_name(const inlet_schema *s)
+{
+    return s->name;
+}
+
+const char *inlet_schema_version(const inlet_schema *s)
+{
+    return s->version;
+}
+
+const char *inlet_schema_topic(const inlet_schema *s)
+{
+    return s->topic;
+}
+
+const char *inlet_schema_key_pointer(const inlet_schema *s)
+{
+    return s->key_pointer;
+}

@@ -1,0 +1,62 @@
+/*
+ * schema.h - versioned JSON Schemas (2020-12 keyword subset) compiled once and validated against
+ * payloads, and the registry of schemas/<name>/v<N>.json.
+ *
+ * Supported keywords: type, properties, required, additionalProperties, enum, const, minimum,
+ * maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, minItems,
+ * maxItems, format (date-time, asserted). Annotations accepted and ignored: $schema, $id,
+ * $comment, title, description, examples, default, deprecated, readOnly, writeOnly.
+ * Inlet keys (top level only): x-inlet-topic (required), x-inlet-key (JSON pointer into the
+ * event used as Kafka key; default /device_id), x-inlet-binary (reserved for the binary layout).
+ * Any other keyword is a load error.
+ */
+#ifndef INLET_SCHEMA_H
+#define INLET_SCHEMA_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct inlet_schema inlet_schema;
+typedef struct inlet_schemas inlet_schemas;
+
+typedef struct inlet_schema_error {
+    char pointer[256]; /* JSON pointer of the failing value, prefixed with base_pointer */
+    char message[256]; /* e.g. "123.4 is greater than maximum 90" */
+} inlet_schema_error;
+
+/* Compile a schema document. origin names it in errors ("schemas/x/v1.json"); errors name the
+ * pointer of the offending keyword: "schemas/x/v1.json: /properties/lat/maximum: must be a
+ * number". doc is borrowed. */
+int inlet_schema_compile(const json_t *doc, const char *origin, inlet_schema **out, char *err,
+                         size_t err_len);
+void inlet_schema_free(inlet_schema *s);
+
+/*
+ * Validate instance. Returns the number of errors found (0 = valid), writing at most max_errs
+ * of them; base_pointer ("" or e.g. "/payload") prefixes every error pointer. Does not allocate
+ * on the valid path.
+ */
+size_t inlet_schema_validate(const inlet_schema *s, const json_t *instance,
+                             const char *base_pointer, inlet_schema_error *errs, size_t max_errs);
+
+/* name and version are NULL for a schema compiled outside the registry; topic is NULL when the
+ * document has no x-inlet-topic (the registry refuses such a file). */
+const char *inlet_schema_name(const inlet_schema *s);    /* "fleet.position" (registry only) */
+const char *inlet_schema_version(const inlet_schema *s); /* "v1" (registry only) */
+const char *inlet_schema_topic(const inlet_schema *s);   /* x-inlet-topic */
+/* x-inlet-key: JSON pointer into the event whose value is the Kafka key; "/device_id" if the
+ * schema does not say. */
+const char *inlet_schema_key_pointer(const inlet_schema *s);
+
+/* Load every schemas_dir/<name>/v<N>.json (name: [a-z0-9._-]+, N: a positive integer without
+ * leading zeros); other files are ignored. Any v*.json that fails to parse or compile, or lacks
+ * x-inlet-topic, fails the load; err names the file (and line:column for JSON syntax). */
+int inlet_schemas_load(const char *schemas_dir, inlet_schemas **out, char *err, size_t err_len);
+void inlet_schemas_free(inlet_schemas *r);
+/* version is "v1" (a bare "1" is accepted too). NULL if absent. */
+const inlet_schema *inlet_schemas_find(const inlet_schemas *r, const char *name,
+                                       const char *version);
+size_t inlet_schemas_count(const inlet_schemas *r);
+const inlet_schema *inlet_schemas_at(const inlet_schemas *r, size_t i);
+
+#endif

@@ -1,0 +1,581 @@
+/*
+ * schema_compile.c - a JSON Schema document (2020-12 keyword subset) compiled into a tree of
+ * schema_node. Keywords are data: one table row per keyword names the setter that checks its
+ * value and where the result goes. Anything not in the table is refused with the JSON pointer of
+ * the keyword, so that a schema never silently means less than its author thinks.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema_internal.h"
+
+#define DIALECT_2020_12 "https://json-schema.org/draft/2020-12/schema"
+#define KAFKA_TOPIC_MAX 249
+
+typedef struct cctx {
+    const char *origin;
+    inlet_schema *schema; /* receives the top-level x-inlet-* keys */
+    char *err;
+    size_t err_len;
+    int depth;      /* 0 = the document's top level */
+    size_t ptr_len; /* current JSON pointer, for error messages */
+    char ptr[1024];
+} cctx;
+
+typedef struct keyword keyword;
+typedef int (*keyword_fn)(cctx *c, schema_node *n, const json_t *v, const keyword *kw);
+
+struct keyword {
+    const char *name;
+    keyword_fn compile;
+    size_t offset; /* field of schema_node that the generic setters fill */
+    unsigned flag; /* SCHEMA_F_* the generic setters raise */
+    int root_only; /* x-inlet-* keys describe the whole schema, not a sub-schema */
+};
+
+static int compile_node(cctx *c, const json_t *v, schema_node **out);
+
+__attribute__((format(printf, 2, 3))) static int fail(cctx *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (c->ptr_len)
+        snprintf(c->err, c->err_len, "%s: %s: %s", c->origin, c->ptr, msg);
+    else
+        snprintf(c->err, c->err_len, "%s: %s", c->origin, msg);
+    return -1;
+}
+
+/* Appends "/seg" (RFC 6901 escaped) to the current pointer; returns the length to restore. A
+ * pointer longer than the buffer is cut, which only shortens an error message. */
+static size_t ptr_push(cctx *c, const char *seg, size_t seg_len)
+{
+    size_t saved = c->ptr_len, cap = sizeof(c->ptr) - 1;
+    const char *esc;
+
+    if (c->ptr_len < cap)
+        c->ptr[c->ptr_len++] = '/';
+    for (size_t i = 0; i < seg_len && c->ptr_len < cap; i++) {
+        esc = seg[i] == '~' ? "~0" : seg[i] == '/' ? "~1" : NULL;
+        if (!esc) {
+            c->ptr[c->ptr_len++] = seg[i];
+        } else if (c->ptr_len + 2 <= cap) {
+            c->ptr[c->ptr_len++] = esc[0];
+            c->ptr[c->ptr_len++] = esc[1];
+        } else {
+            break;
+        }
+    }
+    c->ptr[c->ptr_len] = '\0';
+    return saved;
+}
+
+static void ptr_pop(cctx *c, size_t saved)
+{
+    c->ptr_len = saved;
+    c->ptr[saved] = '\0';
+}
+
+static char *render_dup(const json_t *v, int as_list)
+{
+    char buf[SCHEMA_TEXT_MAX];
+    if (as_list)
+        schema_render_list(v, buf, sizeof(buf));
+    else
+        schema_render_value(v, buf, sizeof(buf));
+    return strdup(buf);
+}
+
+static int oom(cctx *c)
+{
+    return fail(c, "out of memory");
+}
+
+/* --- generic setters ------------------------------------------------------------------------ */
+
+static int kw_number(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    schema_bound *b = (schema_bound *)((char *)n + kw->offset);
+
+    if (!json_is_number(v))
+        return fail(c, "must be a number");
+    b->value =
+        json_is_integer(v) ? (long double)json_integer_value(v) : (long double)json_real_value(v);
+    schema_render_value(v, b->text, sizeof(b->text));
+    n->flags |= kw->flag;
+    return 0;
+}
+
+static int kw_count(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    size_t *field = (size_t *)((char *)n + kw->offset);
+    double d;
+
+    /* 2020-12 counts 5.0 as an integer too. */
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *field = (size_t)json_integer_value(v);
+    } else if (json_is_real(v) && (d = json_real_value(v)) >= 0 && d < 9007199254740992.0 &&
+               floor(d) == d) {
+        *field = (size_t)d;
+    } else {
+        return fail(c, "must be a non-negative integer");
+    }
+    n->flags |= kw->flag;
+    return 0;
+}
+
+static int kw_string_annotation(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)n;
+    (void)kw;
+    return json_is_string(v) ? 0 : fail(c, "must be a string");
+}
+
+static int kw_bool_annotation(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)n;
+    (void)kw;
+    return json_is_boolean(v) ? 0 : fail(c, "must be a boolean");
+}
+
+static int kw_array_annotation(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)n;
+    (void)kw;
+    return json_is_array(v) ? 0 : fail(c, "must be an array");
+}
+
+static int kw_any_annotation(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)c;
+    (void)n;
+    (void)v;
+    (void)kw;
+    return 0;
+}
+
+/* --- assertions ----------------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} type_names[] = {
+    {"null", SCHEMA_T_NULL},       {"boolean", SCHEMA_T_BOOLEAN}, {"object", SCHEMA_T_OBJECT},
+    {"array", SCHEMA_T_ARRAY},     {"number", SCHEMA_T_NUMBER},   {"string", SCHEMA_T_STRING},
+    {"integer", SCHEMA_T_INTEGER},
+};
+
+static unsigned type_bit(const json_t *v)
+{
+    if (!json_is_string(v))
+        return 0;
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (strcmp(json_string_value(v), type_names[i].name) == 0)
+            return type_names[i].bit;
+    return 0;
+}
+
+static int kw_type(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    const char *bad = "must be a type name (null, boolean, object, array, number, string, "
+                      "integer) or a non-empty array of distinct type names";
+    char text[128] = "";
+    size_t i;
+    json_t *t;
+    unsigned bit;
+
+    (void)kw;
+    if (json_is_string(v)) {
+        if (!(n->types = type_bit(v)))
+            return fail(c, "%s", bad);
+        snprintf(text, sizeof(text), "%s", json_string_value(v));
+    } else if (json_is_array(v) && json_array_size(v) > 0) {
+        json_array_foreach(v, i, t)
+        {
+            bit = type_bit(t);
+            if (!bit || (n->types & bit))
+                return fail(c, "%s", bad);
+            n->types |= bit;
+            /* Seven names of at most seven letters always fit. */
+            snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", i ? " or " : "",
+                     json_string_value(t));
+        }
+    } else {
+        return fail(c, "%s", bad);
+    }
+    if (!(n->type_text = strdup(text)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_properties(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    const char *key;
+    size_t key_len, saved;
+    json_t *sub;
+    int rc;
+
+    (void)kw;
+    if (!json_is_object(v))
+        return fail(c, "must be an object of schemas");
+    n->props = calloc(json_object_size(v) + 1, sizeof(*n->props));
+    if (!n->props)
+        return oom(c);
+    json_object_keylen_foreach((json_t *)v, key, key_len, sub)
+    {
+        schema_property *p = &n->props[n->n_props];
+        if (!(p->name = malloc(key_len + 1)))
+            return oom(c);
+        memcpy(p->name, key, key_len);
+        p->name[key_len] = '\0';
+        p->name_len = key_len;
+        n->n_props++;
+        saved = ptr_push(c, key, key_len);
+        rc = compile_node(c, sub, &p->schema);
+        if (rc)
+            return rc;
+        ptr_pop(c, saved);
+    }
+    return 0;
+}
+
+static int kw_required(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    size_t i, j;
+    json_t *name;
+
+    (void)kw;
+    if (!json_is_array(v))
+        return fail(c, "must be an array of distinct strings");
+    n->required = calloc(json_array_size(v) + 1, sizeof(*n->required));
+    if (!n->required)
+        return oom(c);
+    json_array_foreach(v, i, name)
+    {
+        if (!json_is_string(name))
+            return fail(c, "must be an array of distinct strings");
+        for (j = 0; j < i; j++)
+            if (json_equal(json_array_get(v, j), name))
+                return fail(c, "lists \"%s\" twice", json_string_value(name));
+        schema_property *p = &n->required[n->n_required];
+        p->name_len = json_string_length(name);
+        if (!(p->name = malloc(p->name_len + 1)))
+            return oom(c);
+        memcpy(p->name, json_string_value(name), p->name_len + 1);
+        n->n_required++;
+    }
+    return 0;
+}
+
+static int kw_additional(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)kw;
+    if (json_is_false(v)) {
+        n->flags |= SCHEMA_F_NO_ADDITIONAL;
+        return 0;
+    }
+    if (json_is_true(v))
+        return 0;
+    if (!json_is_object(v))
+        return fail(c, "must be a boolean or a schema");
+    return compile_node(c, v, &n->additional);
+}
+
+static int kw_items(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)kw;
+    /* The array form of draft 2019-09 is prefixItems in 2020-12, which is not supported. */
+    if (!json_is_object(v) && !json_is_boolean(v))
+        return fail(c, "must be a schema (an object or a boolean)");
+    return compile_node(c, v, &n->items);
+}
+
+static int kw_enum(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)kw;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(c, "must be a non-empty array");
+    if (!(n->enum_values = json_deep_copy(v)) || !(n->enum_text = render_dup(v, 1)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_const(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)kw;
+    if (!(n->const_value = json_deep_copy(v)) || !(n->const_text = render_dup(v, 0)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_pattern(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    char msg[256];
+
+    (void)kw;
+    if (!json_is_string(v))
+        return fail(c, "must be a string");
+    if (schema_regex_compile(json_string_value(v), json_string_length(v), &n->pattern, msg,
+                             sizeof(msg)))
+        return fail(c, "%s", msg);
+    if (!(n->pattern_text = render_dup(v, 0)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_format(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)kw;
+    if (!json_is_string(v))
+        return fail(c, "must be a string");
+    /* An unchecked format would look like a guarantee, so unknown formats are refused. */
+    if (strcmp(json_string_value(v), "date-time") != 0)
+        return fail(c, "unsupported format \"%s\" (only \"date-time\" is supported)",
+                    json_string_value(v));
+    n->flags |= SCHEMA_F_DATE_TIME;
+    return 0;
+}
+
+static int kw_dialect(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)n;
+    (void)kw;
+    if (!json_is_string(v) || (strcmp(json_string_value(v), DIALECT_2020_12) != 0 &&
+                               strcmp(json_string_value(v), DIALECT_2020_12 "#") != 0))
+        return fail(c, "must be \"" DIALECT_2020_12 "\"");
+    return 0;
+}
+
+/* --- Inlet keys ----------------------------------------------------------------------------- */
+
+static int kw_topic(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    const char *s;
+    size_t len;
+
+    (void)n;
+    (void)kw;
+    if (!json_is_string(v))
+        return fail(c, "must be a string");
+    s = json_string_value(v);
+    len = json_string_length(v);
+    /* Kafka's own rule for topic names; refusing here beats a produce error per event. */
+    if (len == 0 || len > KAFKA_TOPIC_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
+        return fail(c, "must be a Kafka topic name (1 to 249 of [a-zA-Z0-9._-])");
+    free(c->schema->topic);
+    if (!(c->schema->topic = strdup(s)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_key(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    const char *s;
+    size_t len;
+
+    (void)n;
+    (void)kw;
+    if (!json_is_string(v))
+        return fail(c, "must be a JSON pointer string such as \"/device_id\"");
+    s = json_string_value(v);
+    len = json_string_length(v);
+    if (len > 0 && s[0] != '/')
+        return fail(c, "must be a JSON pointer string such as \"/device_id\"");
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '~' && (i + 1 == len || (s[i + 1] != '0' && s[i + 1] != '1')))
+            return fail(c, "\"~\" must be followed by 0 or 1 in a JSON pointer (RFC 6901)");
+    free(c->schema->key_pointer);
+    if (!(c->schema->key_pointer = strdup(s)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_binary(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)n;
+    (void)kw;
+    json_decref(c->schema->binary);
+    if (!(c->schema->binary = json_deep_copy(v)))
+        return oom(c);
+    return 0;
+}
+
+#define AT(field) offsetof(schema_node, field)
+
+static const keyword keywords[] = {
+    {"type", kw_type, 0, 0, 0},
+    {"properties", kw_properties, 0, 0, 0},
+    {"required", kw_required, 0, 0, 0},
+    {"additionalProperties", kw_additional, 0, 0, 0},
+    {"enum", kw_enum, 0, 0, 0},
+    {"const", kw_const, 0, 0, 0},
+    {"minimum", kw_number, AT(minimum), SCHEMA_F_MINIMUM, 0},
+    {"maximum", kw_number, AT(maximum), SCHEMA_F_MAXIMUM, 0},
+    {"exclusiveMinimum", kw_number, AT(excl_minimum), SCHEMA_F_EXCL_MINIMUM, 0},
+    {"exclusiveMaximum", kw_number, AT(excl_maximum), SCHEMA_F_EXCL_MAXIMUM, 0},
+    {"minLength", kw_count, AT(min_length), SCHEMA_F_MIN_LENGTH, 0},
+    {"maxLength", kw_count, AT(max_length), SCHEMA_F_MAX_LENGTH, 0},
+    {"pattern", kw_pattern, 0, 0, 0},
+    {"items", kw_items, 0, 0, 0},
+    {"minItems", kw_count, AT(min_items), SCHEMA_F_MIN_ITEMS, 0},
+    {"maxItems", kw_count, AT(max_items), SCHEMA_F_MAX_ITEMS, 0},
+    {"format", kw_format, 0, 0, 0},
+    {"$schema", kw_dialect, 0, 0, 0},
+    {"$id", kw_string_annotation, 0, 0, 0},
+    {"$comment", kw_string_annotation, 0, 0, 0},
+    {"title", kw_string_annotation, 0, 0, 0},
+    {"description", kw_string_annotation, 0, 0, 0},
+    {"examples", kw_array_annotation, 0, 0, 0},
+    {"default", kw_any_annotation, 0, 0, 0},
+    {"deprecated", kw_bool_annotation, 0, 0, 0},
+    {"readOnly", kw_bool_annotation, 0, 0, 0},
+    {"writeOnly", kw_bool_annotation, 0, 0, 0},
+    {"x-inlet-topic", kw_topic, 0, 0, 1},
+    {"x-inlet-key", kw_key, 0, 0, 1},
+    {"x-inlet-binary", kw_binary, 0, 0, 1},
+};
+
+static const keyword *keyword_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+        if (strlen(keywords[i].name) == len && memcmp(keywords[i].name, name, len) == 0)
+            return &keywords[i];
+    return NULL;
+}
+
+static int has_property(const schema_node *n, const schema_property *r)
+{
+    for (size_t i = 0; i < n->n_props; i++)
+        if (n->props[i].name_len == r->name_len &&
+            memcmp(n->props[i].name, r->name, r->name_len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Mistakes that make a schema refuse every instance, caught at load rather than in production. */
+static int check_node(cctx *c, const schema_node *n)
+{
+    size_t saved;
+
+    if (!(n->flags & SCHEMA_F_NO_ADDITIONAL))
+        return 0;
+    for (size_t i = 0; i < n->n_required; i++) {
+        if (has_property(n, &n->required[i]))
+            continue;
+        saved = ptr_push(c, "required", 8);
+        fail(c,
+             "\"%s\" is required but additionalProperties is false and properties does not "
+             "list it",
+             n->required[i].name);
+        ptr_pop(c, saved);
+        return -1;
+    }
+    return 0;
+}
+
+static int compile_object(cctx *c, const json_t *v, schema_node *n)
+{
+    const char *key;
+    size_t key_len, saved;
+    json_t *value;
+    const keyword *kw;
+
+    json_object_keylen_foreach((json_t *)v, key, key_len, value)
+    {
+        kw = keyword_find(key, key_len);
+        saved = ptr_push(c, key, key_len);
+        if (!kw)
+            return fail(c, "unsupported keyword");
+        if (kw->root_only && c->depth > 0)
+            return fail(c, "allowed only at the top level of a schema");
+        if (kw->compile(c, n, value, kw))
+            return -1;
+        ptr_pop(c, saved);
+    }
+    return check_node(c, n);
+}
+
+static int compile_node(cctx *c, const json_t *v, schema_node **out)
+{
+    schema_node *n;
+    int rc = 0;
+
+    if (!json_is_object(v) && !json_is_boolean(v))
+        return fail(c, "must be a schema (an object or a boolean)");
+    if (!(n = calloc(1, sizeof(*n))))
+        return oom(c);
+    /* Published before it is complete so that a failure frees whatever was built. */
+    *out = n;
+    if (json_is_false(v))
+        n->flags |= SCHEMA_F_FALSE;
+    if (json_is_object(v)) {
+        c->depth++;
+        rc = compile_object(c, v, n);
+        c->depth--;
+    }
+    return rc;
+}
+
+int schema_node_compile(const json_t *doc, const char *origin, inlet_schema *s, schema_node **out,
+                        char *err, size_t err_len)
+{
+    cctx *c;
+    int rc;
+
+    *out = NULL;
+    /* The context is large (it holds the pointer buffer), so it lives on the heap. */
+    if (!(c = calloc(1, sizeof(*c)))) {
+        snprintf(err, err_len, "%s: out of memory", origin);
+        return -1;
+    }
+    c->origin = origin;
+    c->schema = s;
+    c->err = err;
+    c->err_len = err_len;
+    c->depth = -1; /* compile_node makes the document's object depth 0 */
+    if (!doc)
+        rc = fail(c, "no schema document");
+    else
+        rc = compile_node(c, doc, out);
+    free(c);
+    if (rc) {
+        schema_node_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void free_props(schema_property *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].name);
+        schema_node_free(p[i].schema);
+    }
+    free(p);
+}
+
+void schema_node_free(schema_node *n)
+{
+    if (!n)
+        return;
+    free(n->type_text);
+    schema_regex_free(n->pattern);
+    free(n->pattern_text);
+    json_decref(n->const_value);
+    free(n->const_text);
+    json_decref(n->enum_values);
+    free(n->enum_text);
+    free_props(n->props, n->n_props);
+    free_props(n->required, n->n_required);
+    schema_node_free(n->additional);
+    schema_node_free(n->items);
+    free(n);
+}

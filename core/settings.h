@@ -1,0 +1,43 @@
+/* settings.h - the main configuration file (<dir>/inletd.yaml): the core's option table. */
+#ifndef INLET_SETTINGS_H
+#define INLET_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inlet/options.h"
+
+typedef enum {
+    INLET_COMPRESSION_NONE,
+    INLET_COMPRESSION_GZIP,
+    INLET_COMPRESSION_SNAPPY,
+    INLET_COMPRESSION_LZ4,
+    INLET_COMPRESSION_ZSTD
+} inlet_compression;
+
+typedef struct inlet_kafka_settings {
+    char *bootstrap_servers;
+    char *client_id;
+    int compression;           /* inlet_compression */
+    int64_t linger_ms;
+    int64_t delivery_timeout_ms;
+    int64_t max_queue_messages; /* queue.buffering.max.messages: the bound on in-flight events */
+    uint64_t max_queue_bytes;
+    int64_t health_interval_ms;
+    inlet_str_map properties; /* passed to librdkafka as they are, after the typed ones */
+} inlet_kafka_settings;
+
+typedef struct inlet_settings {
+    char *module_dir;
+    char *schema_dir;
+    char *tenants_dir;
+    int log_level; /* inlet_log_level */
+    int64_t shutdown_timeout_ms;
+    int64_t retry_after_ms;
+    int64_t max_events;
+    inlet_kafka_settings kafka;
+} inlet_settings;
+
+extern const inlet_option inlet_settings_options[];
+
+#endif

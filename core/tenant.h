@@ -1,0 +1,143 @@
+/*
+ * tenant.h - tenants, their devices, credentials and ACL rules, as configured (option tables)
+ * and as the immutable, reference-counted runtime set the authenticators and the ACL read.
+ *
+ * A tenant file in conf.d/ (or the tenants directory) looks like:
+ *
+ *   tenant: demo
+ *   topic_prefix: ""                 # prepended to every schema topic of this tenant
+ *   devices:
+ *     - id: truck-0042
+ *       groups: [trucks]
+ *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
+ *     - sha256: 5e88...
+ *       device: truck-0042
+ *   jwt:
+ *     - kid: k1                      # optional; matched against the JWT header's kid
+ *       alg: HS256                   # pinned: HS256 | RS256 | ES256
+ *       secret_file: keys/demo.hs256 # HS256 (raw bytes) ...
+ *       public_key_file: keys/k1.pem # ... or RS256/ES256 (PEM public key or certificate)
+ *       issuer: https://auth.example
+ *       audience: inlet
+ *       device_claim: sub
+ *       clock_skew: 60s
+ *   mtls:
+ *     ca_file: certs/demo-ca.pem
+ *     device_id_from: cn             # cn | san_dns | san_uri
+ *   acl:                             # first match wins; no match = deny
+ *     - effect: allow
+ *       groups: [trucks]
+ *       schemas: ["fleet.position@v1", "driver.panic@*"]
+ *     - effect: deny
+ *       devices: ["*"]
+ *       schemas: ["*"]
+ *       reason: "not on the allow list"
+ */
+#ifndef INLET_TENANT_H
+#define INLET_TENANT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inlet/module.h"
+
+typedef enum { INLET_JWT_HS256 = 0, INLET_JWT_RS256 = 1, INLET_JWT_ES256 = 2 } inlet_jwt_alg;
+typedef enum { INLET_CERT_ID_CN = 0, INLET_CERT_ID_SAN_DNS = 1, INLET_CERT_ID_SAN_URI = 2 } inlet_cert_id_from;
+typedef enum { INLET_ACL_ALLOW = 0, INLET_ACL_DENY = 1 } inlet_acl_effect;
+
+typedef struct inlet_device_conf {
+    char *id;
+    inlet_str_list groups;
+} inlet_device_conf;
+
+typedef struct inlet_token_conf {
+    char *sha256; /* 64 hex digits */
+    char *device;
+} inlet_token_conf;
+
+typedef struct inlet_jwt_key_conf {
+    char *kid;
+    int alg; /* inlet_jwt_alg */
+    char *secret_file;
+    char *public_key_file;
+    char *private_key_file; /* optional; only the CLI uses it, to mint test tokens */
+    char *issuer;
+    inlet_str_list audience;
+    char *device_claim;
+    int64_t clock_skew_ms;
+    int64_t max_lifetime_ms; /* 0 = unbounded; else exp - iat must not exceed it */
+} inlet_jwt_key_conf;
+
+typedef struct inlet_mtls_conf {
+    char *ca_file;
+    int device_id_from; /* inlet_cert_id_from */
+} inlet_mtls_conf;
+
+typedef struct inlet_acl_rule_conf {
+    int effect; /* inlet_acl_effect */
+    inlet_str_list devices; /* device ids or "*" */
+    inlet_str_list groups;  /* group names */
+    inlet_str_list schemas; /* "name@vN", "name@*", "name" (= any version) or "*" */
+    char *reason;
+} inlet_acl_rule_conf;
+
+typedef struct inlet_tenant_conf {
+    char *name;
+    char *topic_prefix;
+    inlet_section_list devices; /* inlet_device_conf */
+    inlet_section_list tokens;  /* inlet_token_conf */
+    inlet_section_list jwt;     /* inlet_jwt_key_conf */
+    inlet_mtls_conf mtls;
+    inlet_section_list acl;     /* inlet_acl_rule_conf */
+} inlet_tenant_conf;
+
+/* The option table of a tenant file; "tenant" is the name key. */
+extern const inlet_option inlet_tenant_options[];
+
+typedef struct inlet_tenants inlet_tenants; /* immutable set of tenants */
+
+/*
+ * Build the runtime set: load key files and CA bundles, index token hashes, compile ACL rules.
+ * confs[i] came from origin[i] (a "file:line" string for errors). Duplicate tenant names,
+ * duplicate token hashes, bad hex, unreadable keys are errors. Nothing in confs is retained.
+ */
+int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins,
+                        size_t n, inlet_tenants **out, char *err, size_t err_len);
+void inlet_tenants_ref(inlet_tenants *ts);
+void inlet_tenants_release(inlet_tenants *ts);
+size_t inlet_tenants_count(const inlet_tenants *ts);
+
+/* Bearer token: a JWT (three base64url parts) or an opaque token. now_s is the wall clock. */
+inlet_status inlet_tenants_auth_bearer(inlet_tenants *ts, const char *token, size_t len,
+                                       int64_t now_s, inlet_identity **out, char *msg,
+                                       size_t msg_len);
+/* TLS client certificate chain, leaf first, DER. */
+inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *chain,
+                                     const size_t *chain_len, size_t n, inlet_identity **out,
+                                     char *msg, size_t msg_len);
+
+/* Identities (see inlet_identity in inlet/module.h); each holds a reference to its tenant set. */
+void inlet_identity_ref(const inlet_identity *id);
+void inlet_identity_release(const inlet_identity *id);
+/* The tenant's topic_prefix ("" if none). */
+const char *inlet_identity_topic_prefix(const inlet_identity *id);
+/* A identity for tests and tools: tenant must exist in ts; device need not be configured. */
+inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, const char *device,
+                                       inlet_auth_method method, inlet_identity **out);
+
+/*
+ * ACL: may id send schema@version? INLET_OK, or INLET_E_FORBIDDEN with the rule's reason (or
+ * "no ACL rule allows <device> to send <schema>@<version>") in reason.
+ */
+inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
+                             char *reason, size_t reason_len);
+
+/* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
+void inlet_token_hash_hex(const char *token, size_t len, char out[65]);
+
+/* Mint a JWT with a configured key (needs private_key_file for RS/ES, secret for HS). Used by
+ * the inlet-token CLI and tests. claims_json is the payload object as text. out is malloc'd. */
+int inlet_jwt_sign(const inlet_jwt_key_conf *key, const char *claims_json, char **out, char *err,
+                   size_t err_len);
+
+#endif

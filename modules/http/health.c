@@ -1,0 +1,66 @@
+/*
+ * health.c - liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics).
+ * These carry no credentials: serve them on an internal listener (listeners[].health and
+ * listeners[].metrics) when the device-facing one should not expose them.
+ */
+#include <stdlib.h>
+
+#include "http.h"
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+#define PROMETHEUS_TEXT "text/plain; version=0.0.4; charset=utf-8"
+
+static bool is_get_or_head(h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+}
+
+void http_health_healthz(http_module *m, h2o_req_t *req)
+{
+    if (!is_get_or_head(req)) {
+        http_send_method_not_allowed(m, req, "GET, HEAD");
+        return;
+    }
+    http_send(req, 200, TEXT_PLAIN, h2o_iovec_init(H2O_STRLIT("ok\n")));
+}
+
+void http_health_readyz(http_module *m, h2o_req_t *req)
+{
+    if (!is_get_or_head(req)) {
+        http_send_method_not_allowed(m, req, "GET, HEAD");
+        return;
+    }
+    if (atomic_load(&m->draining)) {
+        http_add_retry_after(m, req);
+        http_send(req, 503, TEXT_PLAIN, h2o_iovec_init(H2O_STRLIT("shutting down\n")));
+    } else if (!m->host->kafka_ready()) {
+        http_add_retry_after(m, req);
+        http_send(req, 503, TEXT_PLAIN, h2o_iovec_init(H2O_STRLIT("kafka unavailable\n")));
+    } else {
+        http_send(req, 200, TEXT_PLAIN, h2o_iovec_init(H2O_STRLIT("ready\n")));
+    }
+}
+
+/* The rendered text is malloc'd by the core; the request's pool frees it after sending. */
+static void free_rendered(void *slot)
+{
+    free(*(char **)slot);
+}
+
+void http_health_metrics(http_module *m, h2o_req_t *req)
+{
+    if (!is_get_or_head(req)) {
+        http_send_method_not_allowed(m, req, "GET, HEAD");
+        return;
+    }
+    size_t len = 0;
+    char *text = m->host->metrics_render(&len);
+    if (text == NULL) {
+        http_send_problem(m, req, 500, "metrics could not be rendered");
+        return;
+    }
+    char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), free_rendered);
+    *slot = text;
+    http_send(req, 200, PROMETHEUS_TEXT, h2o_iovec_init(text, len));
+}

@@ -1,0 +1,258 @@
+/*
+ * http.h - internal declarations shared by the files of the HTTP module. Not part of any ABI.
+ *
+ * Threading: the module runs `threads` event loops (struct http_loop), each on its own pthread
+ * with its own h2o context, listening sockets (SO_REUSEPORT), completion queue and connections.
+ * Everything reachable from a loop is touched only by that loop's thread, except the fields
+ * marked "any thread". The module object (struct http_module) is read-only once start()
+ * returns, apart from its atomics and the start/stop handshake under its mutex.
+ */
+#ifndef INLET_HTTP_H
+#define INLET_HTTP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <h2o.h>
+#include <openssl/ssl.h>
+
+#include "inlet/module.h"
+
+/* ---- configuration (filled by the core from the option tables in module.c) ---- */
+
+enum http_client_auth { HTTP_CLIENT_AUTH_NONE, HTTP_CLIENT_AUTH_OPTIONAL, HTTP_CLIENT_AUTH_REQUIRE };
+enum http_tls_version { HTTP_TLS_1_2, HTTP_TLS_1_3 };
+
+typedef struct http_tls_config {
+    char *cert;      /* PEM chain, leaf first; NULL: the listener is plaintext */
+    char *key;       /* PEM private key */
+    int client_auth; /* enum http_client_auth */
+    int min_version; /* enum http_tls_version */
+    bool http2;      /* offer "h2" by ALPN */
+} http_tls_config;
+
+typedef struct http_listener_config {
+    char *address; /* "host:port", "[v6]:port", ":port" */
+    http_tls_config tls;
+    bool proxy_protocol; /* expect a PROXY protocol v1 line before anything else */
+    bool ingest;         /* serve the ingest endpoint */
+    bool health;         /* serve /healthz and /readyz */
+    bool metrics;        /* serve /metrics */
+} http_listener_config;
+
+typedef struct http_config {
+    int64_t threads;
+    uint64_t max_body_size;
+    int64_t max_events;
+    int64_t idle_timeout_ms;
+    int64_t handshake_timeout_ms;
+    int64_t shutdown_timeout_ms;
+    int64_t http2_max_concurrent_requests;
+    bool http2_cleartext;
+    char *ingest_path;
+    char *healthz_path;
+    char *readyz_path;
+    char *metrics_path;
+    inlet_section_list listeners; /* of http_listener_config */
+} http_config;
+
+/* ---- runtime objects ---- */
+
+typedef struct http_module http_module;
+typedef struct http_loop http_loop;
+
+/* One configured listener, resolved at create(); shared read-only by every loop. */
+typedef struct http_listener {
+    const http_listener_config *cfg;
+    size_t index;
+    char name[80]; /* the address as written, for logs */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    SSL_CTX *ssl_ctx; /* NULL for plaintext; owned */
+} http_listener;
+
+/* A listener's socket on one loop. */
+typedef struct http_loop_listener {
+    http_loop *loop;
+    const http_listener *listener;
+    int fd;            /* bound and listening; owned until sock takes it */
+    h2o_socket_t *sock;
+    h2o_accept_ctx_t accept_ctx;
+} http_loop_listener;
+
+/* Per accepted connection; found from a request through its socket's on_close hook. */
+typedef enum http_cert_state {
+    HTTP_CERT_UNCHECKED = 0,
+    HTTP_CERT_NONE,     /* plaintext, or TLS without a client certificate */
+    HTTP_CERT_ACCEPTED, /* identity holds the device */
+    HTTP_CERT_REJECTED, /* a certificate no tenant CA verifies: every request gets 401 */
+} http_cert_state;
+
+typedef struct http_conn {
+    h2o_linklist_t link; /* in loop->conns */
+    http_loop *loop;
+    const http_listener *listener;
+    h2o_socket_t *sock;
+    http_cert_state cert_state;
+    inlet_identity *cert_identity; /* owned reference while cert_state == ACCEPTED */
+} http_conn;
+
+/*
+ * A request waiting for its completion. Two references: the request's (dropped when h2o
+ * disposes the request, possibly long before the completion if the client goes away) and the
+ * core's (dropped when the completion arrives). req != NULL means "still owed an answer".
+ */
+typedef struct http_pending {
+    h2o_linklist_t link; /* in loop->waiting while req != NULL */
+    h2o_req_t *req;
+    unsigned refs;
+    struct http_pending *next_free;
+} http_pending;
+
+enum http_loop_command { HTTP_CMD_STOP_ACCEPTING = 1u, HTTP_CMD_STOP = 2u };
+
+struct http_loop {
+    http_module *m;
+    size_t index;
+    pthread_t thread;
+    bool thread_started;
+
+    h2o_evloop_t *evloop;
+    h2o_context_t ctx;
+    bool ctx_ready;
+
+    http_loop_listener *listeners; /* m->n_listeners entries */
+    bool listeners_closed;
+
+    inlet_queue *queue;       /* owned; freed by the loop thread once nothing is pending */
+    h2o_socket_t *queue_sock; /* watches a dup() of the queue's eventfd */
+    int control_fd;           /* eventfd: "look at commands" (any thread writes) */
+    h2o_socket_t *control_sock;
+    atomic_uint commands; /* enum http_loop_command bits (any thread) */
+    bool stopping;
+
+    h2o_linklist_t conns;   /* http_conn */
+    h2o_linklist_t waiting; /* http_pending with req != NULL */
+    http_pending *free_pending;
+    size_t n_free_pending;
+};
+
+enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_slot() */
+
+typedef struct http_metrics {
+    inlet_metric *requests[HTTP_STATUS_SLOTS];
+    inlet_metric *connections;       /* gauge: open connections */
+    inlet_metric *connections_total; /* counter: accepted connections */
+    inlet_metric *in_flight;         /* gauge: requests waiting for Kafka */
+} http_metrics;
+
+typedef struct http_handler {
+    h2o_handler_t super;
+    http_module *m;
+} http_handler;
+
+typedef struct http_logger {
+    h2o_logger_t super;
+    http_module *m;
+} http_logger;
+
+struct http_module {
+    const inlet_host *host;
+    inlet_module_ctx *mod;
+    const http_config *cfg;
+
+    h2o_globalconf_t globalconf;
+    bool globalconf_ready;
+    h2o_hostconf_t *hostconf;
+
+    http_listener *listeners;
+    size_t n_listeners;
+    http_loop *loops;
+    size_t n_loops;
+
+    http_metrics metrics;
+    atomic_int draining; /* stop_accepting() was called: readiness turns false */
+
+    /* start/stop handshakes between the core's thread and the loops */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t n_ready;     /* loops that finished initialising (well or not) */
+    size_t n_failed;    /* ... of which failed; first error in start_err */
+    size_t n_unlistened; /* loops that closed their listeners */
+    char start_err[256];
+};
+
+/* module.c */
+#define HTTP_LOG(m, level, ...) (m)->host->log((m)->mod, (level), __VA_ARGS__)
+
+/* tls.c */
+/* Build the SSL_CTX of a TLS listener; err gets "what: why". */
+SSL_CTX *http_tls_context_new(const http_tls_config *cfg, size_t listener_index, char *err,
+                              size_t err_len);
+/* Decide once per connection whether a client certificate authenticates it. */
+void http_tls_check_client_cert(http_module *m, http_conn *conn);
+
+/* listener.c */
+int http_listener_resolve(http_listener *l, const char *address, char *err, size_t err_len);
+int http_loops_start(http_module *m, char *err, size_t err_len);
+void http_loops_stop_accepting(http_module *m);
+void http_loops_stop(http_module *m);
+void http_loops_free(http_module *m);
+/* The connection a request arrived on (never NULL for requests on our listeners). */
+http_conn *http_conn_of(h2o_req_t *req);
+
+static inline http_loop *http_loop_of(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(http_loop, ctx, req->conn->ctx);
+}
+
+/* route.c */
+void http_routes_register(http_module *m);
+
+/* ingest.c */
+void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_req_t *req);
+/* Completion callback for host->queue_drain(); ctx is the loop. */
+void http_ingest_on_completion(void *ctx, const inlet_completion *c);
+/* At stop(): answer 503 to every request still waiting on this loop. */
+void http_ingest_abandon_waiting(http_loop *loop);
+void http_pending_cache_free(http_loop *loop);
+
+/* auth.c */
+typedef struct http_auth_result {
+    inlet_status status;
+    const inlet_identity *identity; /* valid until the handler returns */
+    bool owned;                     /* identity is a reference to release */
+    bool token_given;               /* an Authorization: Bearer header was present */
+} http_auth_result;
+
+void http_auth_request(http_module *m, http_conn *conn, h2o_req_t *req, http_auth_result *out);
+void http_auth_done(http_module *m, http_auth_result *res);
+
+/* health.c */
+void http_health_healthz(http_module *m, h2o_req_t *req);
+void http_health_readyz(http_module *m, h2o_req_t *req);
+void http_health_metrics(http_module *m, h2o_req_t *req);
+
+/* respond.c */
+int http_status_of(inlet_status s);
+/* Send body (already in req->pool or static) with the given status and content type. */
+void http_send(h2o_req_t *req, int status, const char *content_type, h2o_iovec_t body);
+void http_add_retry_after(http_module *m, h2o_req_t *req);
+/* problem+json (RFC 9457) without extension members. */
+void http_send_problem(http_module *m, h2o_req_t *req, int status, const char *detail);
+void http_send_method_not_allowed(http_module *m, h2o_req_t *req, const char *allow);
+void http_send_unauthenticated(http_module *m, h2o_req_t *req, bool token_given,
+                               const char *detail);
+/* A refusal from submit(); rej may be NULL. */
+void http_send_rejection(http_module *m, h2o_req_t *req, inlet_status status,
+                         const inlet_rejection *rej, bool token_given);
+/* The answer owed once Kafka acknowledged (or failed) every event. */
+void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion *c);
+
+/* metrics (route.c) */
+void http_metrics_count_status(http_module *m, int status);
+
+#endif

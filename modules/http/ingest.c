@@ -1,0 +1,206 @@
+/*
+ * ingest.c - POST <ingest_path>: check, authenticate, submit, and answer when the completion
+ * says what Kafka did with every event.
+ *
+ * The answer is deferred, and the client may vanish before it is ready (h2o then disposes the
+ * request). So the request owns a small guard in its memory pool whose dispose hook detaches
+ * the pending object; the pending object itself lives until both the request and the core are
+ * done with it. Pending objects are recycled per loop to keep malloc off the hot path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Recycled pending objects kept per loop. */
+#define HTTP_PENDING_CACHE 1024
+
+static http_pending *pending_get(http_loop *loop)
+{
+    http_pending *p = loop->free_pending;
+    if (p != NULL) {
+        loop->free_pending = p->next_free;
+        loop->n_free_pending--;
+    } else if ((p = malloc(sizeof(*p))) == NULL) {
+        return NULL;
+    }
+    memset(p, 0, sizeof(*p));
+    return p;
+}
+
+static void pending_put(http_loop *loop, http_pending *p)
+{
+    if (loop->n_free_pending >= HTTP_PENDING_CACHE) {
+        free(p);
+        return;
+    }
+    p->next_free = loop->free_pending;
+    loop->free_pending = p;
+    loop->n_free_pending++;
+}
+
+static void pending_release(http_loop *loop, http_pending *p)
+{
+    if (--p->refs == 0)
+        pending_put(loop, p);
+}
+
+void http_pending_cache_free(http_loop *loop)
+{
+    while (loop->free_pending != NULL) {
+        http_pending *p = loop->free_pending;
+        loop->free_pending = p->next_free;
+        free(p);
+    }
+    loop->n_free_pending = 0;
+}
+
+/* The guard lives in the request's pool: one pointer back to the pending object. */
+typedef struct http_guard {
+    http_pending *pending;
+    http_loop *loop;
+} http_guard;
+
+static void on_request_disposed(void *data)
+{
+    http_guard *g = data;
+    http_pending *p = g->pending;
+    if (p->req != NULL) { /* the client left before its answer */
+        h2o_linklist_unlink(&p->link);
+        p->req = NULL;
+    }
+    pending_release(g->loop, p);
+}
+
+/* "application/json", optionally followed by parameters such as "; charset=utf-8". */
+static bool is_json_media_type(h2o_iovec_t v)
+{
+    static const char type[] = "application/json";
+    const size_t tlen = sizeof(type) - 1;
+    size_t i = 0;
+
+    while (i < v.len && (v.base[i] == ' ' || v.base[i] == '\t'))
+        i++;
+    if (v.len - i < tlen || !h2o_lcstris(v.base + i, tlen, type, tlen))
+        return false;
+    i += tlen;
+    while (i < v.len && (v.base[i] == ' ' || v.base[i] == '\t'))
+        i++;
+    return i == v.len || v.base[i] == ';';
+}
+
+void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_req_t *req)
+{
+    const inlet_host *host = m->host;
+    http_auth_result auth;
+    inlet_rejection *rej = NULL;
+    http_pending *p = NULL;
+
+    if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
+        http_send_method_not_allowed(m, req, "POST");
+        return;
+    }
+
+    http_auth_request(m, conn, req, &auth);
+    if (auth.status == INLET_E_UNAUTHENTICATED) {
+        http_send_unauthenticated(m, req, auth.token_given,
+                                  conn->cert_state == HTTP_CERT_REJECTED
+                                      ? "the client certificate is not accepted"
+                                  : auth.token_given
+                                      ? "the bearer token is not valid"
+                                      : "a client certificate or an Authorization: Bearer "
+                                        "token is required");
+        goto done;
+    }
+    if (auth.status != INLET_OK) {
+        http_send_rejection(m, req, auth.status, NULL, auth.token_given);
+        goto done;
+    }
+
+    /* HTTP/1.x without Content-Length or chunked framing: h2o saw no body at all. */
+    if (req->entity.base == NULL && req->version < 0x200) {
+        req->http1_is_persistent = 0; /* unframed body bytes may follow: do not parse them */
+        http_send_problem(m, req, 411, "a Content-Length or chunked request body is required");
+        goto done;
+    }
+    if (req->entity.len > m->cfg->max_body_size) {
+        http_send_problem(m, req, 413, "the request body is larger than max_body_size");
+        goto done;
+    }
+    ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (ct < 0 || !is_json_media_type(req->headers.entries[ct].value)) {
+        http_send_problem(m, req, 415, "Content-Type must be application/json");
+        goto done;
+    }
+    if (req->entity.len == 0) {
+        http_send_problem(m, req, 400, "the request body is empty");
+        goto done;
+    }
+
+    if ((p = pending_get(loop)) == NULL) {
+        http_send_problem(m, req, 503, "out of memory");
+        goto done;
+    }
+    inlet_request r;
+    memset(&r, 0, sizeof(r));
+    r.size = sizeof(r);
+    r.identity = auth.identity;
+    r.form = INLET_FORM_BATCH;
+    r.body = req->entity.base; /* borrowed: the core copies what it keeps before returning */
+    r.body_len = req->entity.len;
+    r.content_type = "application/json";
+    r.source = "http";
+    r.received_at_us = host->now_us();
+    r.max_events = (size_t)m->cfg->max_events;
+    r.queue = loop->queue;
+    r.opaque = p;
+
+    inlet_status st = host->submit(m->mod, &r, &rej);
+    if (st != INLET_OK) {
+        pending_put(loop, p);
+        http_send_rejection(m, req, st, rej, auth.token_given);
+        if (rej != NULL)
+            host->rejection_free(rej);
+        goto done;
+    }
+
+    /* Accepted: one reference for the request, one for the completion. */
+    p->refs = 2;
+    p->req = req;
+    h2o_linklist_insert(&loop->waiting, &p->link);
+    http_guard *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g), on_request_disposed);
+    g->pending = p;
+    g->loop = loop;
+    host->metric_add(m->metrics.in_flight, 1);
+
+done:
+    http_auth_done(m, &auth);
+}
+
+void http_ingest_on_completion(void *ctx, const inlet_completion *c)
+{
+    http_loop *loop = ctx;
+    http_pending *p = c->opaque;
+
+    if (p->req != NULL) {
+        h2o_req_t *req = p->req;
+        h2o_linklist_unlink(&p->link);
+        p->req = NULL;
+        http_send_completion(loop->m, req, c);
+    }
+    loop->m->host->metric_add(loop->m->metrics.in_flight, -1);
+    pending_release(loop, p);
+}
+
+void http_ingest_abandon_waiting(http_loop *loop)
+{
+    while (!h2o_linklist_is_empty(&loop->waiting)) {
+        http_pending *p = H2O_STRUCT_FROM_MEMBER(http_pending, link, loop->waiting.next);
+        h2o_req_t *req = p->req;
+        h2o_linklist_unlink(&p->link);
+        p->req = NULL;
+        /* Nothing is known about these events; the device must retry. The core reference
+         * stays: the queue is then kept rather than freed under a late completion. */
+        http_send_rejection(loop->m, req, INLET_E_SHUTTING_DOWN, NULL, false);
+    }
+}

@@ -1,0 +1,302 @@
+/*
+ * module.c - the HTTP module's descriptor, configuration table and lifecycle.
+ *
+ * Devices POST JSON batches to the ingest endpoint over HTTP/1.1 or HTTP/2 (TLS with ALPN);
+ * the answer waits until Kafka acknowledged every event. Transport and sockets live in
+ * listener.c, TLS in tls.c, request handling in route.c / ingest.c / health.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define HTTP_MODULE_VERSION "0.1.0"
+
+static const char *const client_auth_values[] = {"none", "optional", "require", NULL};
+static const char *const tls_version_values[] = {"tls1.2", "tls1.3", NULL};
+
+#define OPT(name, type, field, def, min, max, desc)                                                \
+    {name, type, offsetof(http_config, field), def, min, max, NULL, NULL, 0, 0, desc}
+
+static const inlet_option tls_options[] = {
+    {"cert", INLET_OPT_PATH, offsetof(http_tls_config, cert), NULL, 0, 0, NULL, NULL, 0, 0,
+     "PEM certificate chain of the server, leaf first."},
+    {"key", INLET_OPT_PATH, offsetof(http_tls_config, key), NULL, 0, 0, NULL, NULL, 0,
+     INLET_OPT_SECRET, "PEM private key matching cert."},
+    {"client_auth", INLET_OPT_ENUM, offsetof(http_tls_config, client_auth), "none", 0, 0,
+     client_auth_values, NULL, 0, 0,
+     "Ask devices for a client certificate (mTLS): none, optional or require. The tenant whose "
+     "CA verifies the chain authenticates the device."},
+    {"min_version", INLET_OPT_ENUM, offsetof(http_tls_config, min_version), "tls1.2", 0, 0,
+     tls_version_values, NULL, 0, 0, "Oldest TLS version accepted."},
+    {"http2", INLET_OPT_BOOL, offsetof(http_tls_config, http2), "true", 0, 0, NULL, NULL, 0, 0,
+     "Offer HTTP/2 by ALPN (h2) besides http/1.1."},
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option listener_options[] = {
+    {"address", INLET_OPT_STRING, offsetof(http_listener_config, address), NULL, 0, 0, NULL, NULL,
+     0, INLET_OPT_REQUIRED,
+     "host:port to listen on (\"[::]:8080\" for IPv6, \":8080\" for every IPv4 address)."},
+    {"tls", INLET_OPT_SECTION, offsetof(http_listener_config, tls), NULL, 0, 0, NULL, tls_options,
+     sizeof(http_tls_config), 0, "Serve HTTPS on this listener (absent: plaintext HTTP/1.1)."},
+    {"proxy_protocol", INLET_OPT_BOOL, offsetof(http_listener_config, proxy_protocol), "false", 0,
+     0, NULL, NULL, 0, 0,
+     "Expect a PROXY protocol v1 header from a load balancer before each connection."},
+    {"ingest", INLET_OPT_BOOL, offsetof(http_listener_config, ingest), "true", 0, 0, NULL, NULL, 0,
+     0, "Serve the ingest endpoint on this listener."},
+    {"health", INLET_OPT_BOOL, offsetof(http_listener_config, health), "true", 0, 0, NULL, NULL, 0,
+     0, "Serve the liveness and readiness endpoints on this listener."},
+    {"metrics", INLET_OPT_BOOL, offsetof(http_listener_config, metrics), "true", 0, 0, NULL, NULL,
+     0, 0, "Serve Prometheus metrics on this listener."},
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option http_options[] = {
+    OPT("threads", INLET_OPT_INT, threads, "2", 1, 256,
+        "Event loops, each on its own thread with its own SO_REUSEPORT listening sockets."),
+    OPT("max_body_size", INLET_OPT_SIZE, max_body_size, "1m", 64, INT64_C(1) << 30,
+        "Largest request body accepted; larger ones get 413."),
+    OPT("max_events", INLET_OPT_INT, max_events, "1000", 1, 1000000,
+        "Most events in one request; more get 413."),
+    OPT("idle_timeout", INLET_OPT_DURATION, idle_timeout_ms, "30s", 100, 3600000,
+        "Close a keep-alive connection idle for this long (also the time allowed to send a "
+        "request)."),
+    OPT("handshake_timeout", INLET_OPT_DURATION, handshake_timeout_ms, "10s", 100, 600000,
+        "Close a connection whose TLS handshake takes longer."),
+    OPT("shutdown_timeout", INLET_OPT_DURATION, shutdown_timeout_ms, "5s", 0, 600000,
+        "At stop, how long to wait for outstanding Kafka acknowledgements and responses."),
+    OPT("http2_max_concurrent_requests", INLET_OPT_INT, http2_max_concurrent_requests, "100", 1,
+        256, "Requests one HTTP/2 connection may have in flight."),
+    OPT("http2_cleartext", INLET_OPT_BOOL, http2_cleartext, "false", 0, 0,
+        "Accept HTTP/2 without TLS (prior knowledge or Upgrade: h2c) on plaintext listeners."),
+    OPT("ingest_path", INLET_OPT_STRING, ingest_path, "/ingest", 0, 0,
+        "Path of the ingest endpoint (POST)."),
+    OPT("healthz_path", INLET_OPT_STRING, healthz_path, "/healthz", 0, 0,
+        "Liveness endpoint; \"\" disables it."),
+    OPT("readyz_path", INLET_OPT_STRING, readyz_path, "/readyz", 0, 0,
+        "Readiness endpoint (200 when Kafka is reachable); \"\" disables it."),
+    OPT("metrics_path", INLET_OPT_STRING, metrics_path, "/metrics", 0, 0,
+        "Prometheus metrics endpoint; \"\" disables it."),
+    {"listeners", INLET_OPT_SECTION_LIST, offsetof(http_config, listeners), NULL, 0, 0, NULL,
+     listener_options, sizeof(http_listener_config), INLET_OPT_REQUIRED,
+     "Addresses to listen on, each plaintext or TLS."},
+    INLET_OPTIONS_END,
+};
+
+static int check_path(const char *key, const char *path, bool may_be_empty, char *err,
+                      size_t err_len)
+{
+    if (path == NULL || path[0] == '\0') {
+        if (may_be_empty)
+            return 0;
+        snprintf(err, err_len, "%s: must not be empty", key);
+        return -1;
+    }
+    if (path[0] != '/' || strpbrk(path, "?# \t") != NULL) {
+        snprintf(err, err_len, "%s: \"%s\" is not an absolute path without query", key, path);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_config(const http_config *cfg, char *err, size_t err_len)
+{
+    if (check_path("ingest_path", cfg->ingest_path, false, err, err_len) != 0 ||
+        check_path("healthz_path", cfg->healthz_path, true, err, err_len) != 0 ||
+        check_path("readyz_path", cfg->readyz_path, true, err, err_len) != 0 ||
+        check_path("metrics_path", cfg->metrics_path, true, err, err_len) != 0)
+        return -1;
+    if (cfg->listeners.count == 0) {
+        snprintf(err, err_len, "listeners: at least one listener is needed");
+        return -1;
+    }
+    const http_listener_config *lc = cfg->listeners.items;
+    for (size_t i = 0; i < cfg->listeners.count; i++) {
+        const http_tls_config *tls = &lc[i].tls;
+        if ((tls->cert == NULL) != (tls->key == NULL)) {
+            snprintf(err, err_len, "listeners[%zu].tls: cert and key go together", i);
+            return -1;
+        }
+        if (tls->cert == NULL && tls->client_auth != HTTP_CLIENT_AUTH_NONE) {
+            snprintf(err, err_len, "listeners[%zu].tls.client_auth: needs cert and key", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Counter handles are created once here; the request path only adds to them. */
+static void create_metrics(http_module *m)
+{
+    static const char *const codes[HTTP_STATUS_SLOTS] = {
+        "200", "400", "401", "403", "404", "405", "408", "411",
+        "413", "415", "417", "429", "500", "502", "503", "other"};
+    const inlet_host *h = m->host;
+    for (size_t i = 0; i < HTTP_STATUS_SLOTS; i++) {
+        char labels[32];
+        snprintf(labels, sizeof(labels), "code=\"%s\"", codes[i]);
+        m->metrics.requests[i] = h->metric_counter(
+            "inlet_http_requests_total", "HTTP requests answered, by status code.", labels);
+    }
+    m->metrics.connections =
+        h->metric_gauge("inlet_http_connections", "Open HTTP connections.", NULL);
+    m->metrics.connections_total =
+        h->metric_counter("inlet_http_connections_total", "Accepted HTTP connections.", NULL);
+    m->metrics.in_flight = h->metric_gauge(
+        "inlet_http_requests_in_flight", "Ingest requests waiting for Kafka acknowledgement.", NULL);
+}
+
+static void http_destroy(void *state);
+
+static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void *config,
+                       void **state, char *err, size_t err_len)
+{
+    const http_config *cfg = config;
+    http_module *m = NULL;
+
+    *state = NULL;
+    if (host->abi_major != INLET_ABI_MAJOR || host->size < sizeof(inlet_host)) {
+        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks what this module needs (%d.%d)",
+                 host->abi_major, host->abi_minor, host->size, INLET_ABI_MAJOR, INLET_ABI_MINOR);
+        return -1;
+    }
+    if (check_config(cfg, err, err_len) != 0)
+        return -1;
+
+    m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    m->host = host;
+    m->mod = mod;
+    m->cfg = cfg;
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cond, NULL);
+
+    m->n_listeners = cfg->listeners.count;
+    m->listeners = calloc(m->n_listeners, sizeof(*m->listeners));
+    if (m->listeners == NULL) {
+        snprintf(err, err_len, "out of memory");
+        goto fail;
+    }
+    const http_listener_config *lc = cfg->listeners.items;
+    for (size_t i = 0; i < m->n_listeners; i++) {
+        http_listener *l = &m->listeners[i];
+        char why[200];
+        l->cfg = &lc[i];
+        l->index = i;
+        if (http_listener_resolve(l, lc[i].address, why, sizeof(why)) != 0) {
+            snprintf(err, err_len, "listeners[%zu].address: %s", i, why);
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (m->listeners[j].addrlen == l->addrlen &&
+                memcmp(&m->listeners[j].addr, &l->addr, l->addrlen) == 0) {
+                snprintf(err, err_len, "listeners[%zu].address: %s is already listeners[%zu]", i,
+                         l->name, j);
+                goto fail;
+            }
+        }
+        if (lc[i].tls.cert != NULL) {
+            l->ssl_ctx = http_tls_context_new(&lc[i].tls, i, why, sizeof(why));
+            if (l->ssl_ctx == NULL) {
+                snprintf(err, err_len, "listeners[%zu].tls.%s", i, why);
+                goto fail;
+            }
+        }
+    }
+
+    h2o_config_init(&m->globalconf);
+    m->globalconf_ready = true;
+    m->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("inlet"));
+    /*
+     * h2o's own limit is twice ours so that a body somewhat over max_body_size still reaches
+     * the handler and gets a problem+json 413 (over HTTP/2 h2o can only reset the stream).
+     * Beyond twice the limit h2o answers 413 itself (HTTP/1.1) or resets the stream (HTTP/2).
+     */
+    m->globalconf.max_request_entity_size = (size_t)cfg->max_body_size * 2;
+    m->globalconf.handshake_timeout = (uint64_t)cfg->handshake_timeout_ms;
+    m->globalconf.http1.req_timeout = (uint64_t)cfg->idle_timeout_ms;
+    m->globalconf.http1.upgrade_to_http2 = cfg->http2_cleartext;
+    m->globalconf.http2.idle_timeout = (uint64_t)cfg->idle_timeout_ms;
+    m->globalconf.http2.max_concurrent_requests_per_connection =
+        (size_t)cfg->http2_max_concurrent_requests;
+    /* after stop_accepting's GOAWAY, connections stay until stop() closes them */
+    m->globalconf.http2.graceful_shutdown_timeout = 0;
+    m->hostconf = h2o_config_register_host(&m->globalconf, h2o_iovec_init(H2O_STRLIT("default")),
+                                           65535);
+    http_routes_register(m);
+
+    create_metrics(m);
+    *state = m;
+    return 0;
+
+fail:
+    http_destroy(m);
+    return -1;
+}
+
+static int http_start(void *state, char *err, size_t err_len)
+{
+    http_module *m = state;
+    if (http_loops_start(m, err, err_len) != 0)
+        return -1;
+    for (size_t i = 0; i < m->n_listeners; i++)
+        HTTP_LOG(m, INLET_LOG_INFO, "listening on %s (%s%s)", m->listeners[i].name,
+                 m->listeners[i].ssl_ctx ? "https" : "http",
+                 m->listeners[i].cfg->tls.client_auth == HTTP_CLIENT_AUTH_REQUIRE    ? ", mTLS"
+                 : m->listeners[i].cfg->tls.client_auth == HTTP_CLIENT_AUTH_OPTIONAL ? ", mTLS optional"
+                                                                                     : "");
+    return 0;
+}
+
+static void http_stop_accepting(void *state)
+{
+    http_module *m = state;
+    atomic_store(&m->draining, 1);
+    http_loops_stop_accepting(m);
+}
+
+static void http_stop(void *state)
+{
+    http_module *m = state;
+    atomic_store(&m->draining, 1);
+    http_loops_stop(m);
+}
+
+static void http_destroy(void *state)
+{
+    http_module *m = state;
+    if (m == NULL)
+        return;
+    http_loops_free(m);
+    if (m->globalconf_ready)
+        h2o_config_dispose(&m->globalconf);
+    for (size_t i = 0; m->listeners != NULL && i < m->n_listeners; i++)
+        SSL_CTX_free(m->listeners[i].ssl_ctx);
+    free(m->listeners);
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+static const inlet_module_desc http_module_desc = {
+    .abi_major = INLET_ABI_MAJOR,
+    .abi_minor = INLET_ABI_MINOR,
+    .size = sizeof(inlet_module_desc),
+    .name = "http",
+    .version = HTTP_MODULE_VERSION,
+    .description = "HTTP/1.1 and HTTP/2 ingestion (POST JSON batches), bearer tokens or mTLS",
+    .options = http_options,
+    .config_size = sizeof(http_config),
+    .create = http_create,
+    .start = http_start,
+    .stop_accepting = http_stop_accepting,
+    .stop = http_stop,
+    .destroy = http_destroy,
+};
+
+INLET_MODULE_DEFINE(http_module_desc)

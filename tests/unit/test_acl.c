@@ -1,0 +1,251 @@
+/* test_acl.c - ACL rules: first match wins, devices, groups, wildcards, schema versions, default
+ * deny, and rules refused when the tenant set is built. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "tenant.h"
+
+#define MAX_DOCS 4
+
+static inlet_tenants *ts;
+
+static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, char *err,
+                      size_t err_len)
+{
+    inlet_tenant_conf confs[MAX_DOCS];
+    const inlet_tenant_conf *ptrs[MAX_DOCS];
+    char names[MAX_DOCS][32], origins[MAX_DOCS][40];
+    const char *optrs[MAX_DOCS];
+    size_t applied = 0;
+    int rc = -1;
+
+    *out = NULL;
+    memset(confs, 0, sizeof(confs));
+    for (size_t i = 0; i < n; i++) {
+        inlet_conf_file *f = NULL;
+        snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
+        if (inlet_conf_load_string(names[i], docs[i], strlen(docs[i]), &f, err, err_len))
+            goto done;
+        const inlet_conf_node *root = inlet_conf_root(f);
+        snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
+        int arc = inlet_conf_apply(f, root, inlet_tenant_options, &confs[i], NULL, err, err_len);
+        inlet_conf_file_free(f);
+        if (arc)
+            goto done;
+        applied = i + 1;
+        ptrs[i] = &confs[i];
+        optrs[i] = origins[i];
+    }
+    rc = inlet_tenants_build(ptrs, optrs, n, out, err, err_len);
+done:
+    for (size_t i = 0; i < applied; i++)
+        inlet_conf_release(inlet_tenant_options, &confs[i]);
+    return rc;
+}
+
+static const char *acme =
+    "tenant: acme\n"
+    "devices:\n"
+    "  - id: truck-1\n"
+    "    groups: [trucks, eu]\n"
+    "  - id: truck-2\n"
+    "    groups: [trucks]\n"
+    "  - id: van-1\n"
+    "    groups: [vans, eu]\n"
+    "  - id: probe\n"
+    "acl:\n"
+    "  - effect: deny\n" /* 0 */
+    "    devices: [truck-2]\n"
+    "    schemas: [\"fleet.position@v2\"]\n"
+    "    reason: \"truck-2 is not on fleet.position v2 yet\"\n"
+    "  - effect: allow\n" /* 1 */
+    "    groups: [trucks]\n"
+    "    schemas: [\"fleet.position@v1\", \"fleet.position@v2\", \"driver.panic@*\"]\n"
+    "  - effect: allow\n" /* 2 */
+    "    groups: [vans]\n"
+    "    schemas: [coldchain.temp]\n"
+    "  - effect: deny\n" /* 3 */
+    "    groups: [eu]\n"
+    "    schemas: [\"telemetry.raw\"]\n"
+    "  - effect: allow\n" /* 4 */
+    "    devices: [\"*\"]\n"
+    "    schemas: [\"heartbeat@v1\", \"telemetry.raw@v3\"]\n"
+    "  - effect: allow\n" /* 5 */
+    "    devices: [probe, ghost]\n"
+    "    groups: [vans]\n"
+    "    schemas: [\"*\"]\n"
+    "  - effect: allow\n" /* 6: neither devices nor groups */
+    "    schemas: [\"public.ping@1\"]\n";
+
+static const char *other = "tenant: other\n"
+                           "devices:\n"
+                           "  - id: truck-1\n"
+                           "    groups: [trucks]\n";
+
+static inlet_identity *identity(const char *tenant, const char *device)
+{
+    inlet_identity *id = NULL;
+    CHECK(inlet_identity_for_device(ts, tenant, device, INLET_AUTH_TOKEN, &id) == INLET_OK);
+    return id;
+}
+
+static void allow(const inlet_identity *id, const char *schema, const char *version)
+{
+    char reason[256] = "";
+    inlet_status st = inlet_acl_check(id, schema, version, reason, sizeof(reason));
+    CHECK(st == INLET_OK);
+    if (st != INLET_OK)
+        fprintf(stderr, "  %s %s@%s denied: %s\n", id->device_id, schema, version, reason);
+}
+
+static void deny(const inlet_identity *id, const char *schema, const char *version,
+                 const char *expected_reason)
+{
+    char reason[256] = "";
+    CHECK(inlet_acl_check(id, schema, version, reason, sizeof(reason)) == INLET_E_FORBIDDEN);
+    CHECK_STR(reason, expected_reason);
+}
+
+static void test_rules(void)
+{
+    inlet_identity *t1 = identity("acme", "truck-1");
+    inlet_identity *t2 = identity("acme", "truck-2");
+    inlet_identity *v1 = identity("acme", "van-1");
+    inlet_identity *probe = identity("acme", "probe");
+    inlet_identity *ghost = identity("acme", "ghost");   /* not in devices[]: no groups */
+    inlet_identity *nobody = identity("acme", "nobody"); /* neither listed nor named */
+    inlet_identity *o1 = identity("other", "truck-1");   /* same id, other tenant */
+    if (!t1 || !t2 || !v1 || !probe || !ghost || !nobody || !o1)
+        return;
+
+    /* Groups, exact versions, "name@*". */
+    allow(t1, "fleet.position", "v1");
+    allow(t1, "fleet.position", "v2");
+    allow(t1, "driver.panic", "v7");
+    deny(t1, "fleet.position", "v3", "no ACL rule allows truck-1 to send fleet.position@v3");
+    deny(t1, "fleet.positions", "v1", "no ACL rule allows truck-1 to send fleet.positions@v1");
+    deny(t1, "fleet", "v1", "no ACL rule allows truck-1 to send fleet@v1");
+
+    /* First match wins: rule 0 denies truck-2 before rule 1 would allow it. */
+    deny(t2, "fleet.position", "v2", "truck-2 is not on fleet.position v2 yet");
+    allow(t2, "fleet.position", "v1");
+
+    /* "name" = any version; the vans group; rule 5 gives van-1 everything else. */
+    allow(v1, "coldchain.temp", "v1");
+    allow(v1, "coldchain.temp", "v12");
+    allow(v1, "fleet.position", "v9");
+
+    /* Rule 3 (group eu) denies telemetry.raw before rule 4's "*" allows v3 to everyone. */
+    deny(t1, "telemetry.raw", "v3", "acl[3] denies truck-1 sending telemetry.raw@v3");
+    deny(v1, "telemetry.raw", "v3", "acl[3] denies van-1 sending telemetry.raw@v3");
+    allow(t2, "telemetry.raw", "v3");
+    allow(nobody, "telemetry.raw", "v3");
+
+    /* devices: ["*"] and a rule naming neither devices nor groups match unlisted devices. */
+    allow(nobody, "heartbeat", "v1");
+    deny(nobody, "heartbeat", "v2", "no ACL rule allows nobody to send heartbeat@v2");
+    allow(nobody, "public.ping", "v1");
+    allow(t1, "public.ping", "v1");
+    deny(nobody, "public.ping", "v2", "no ACL rule allows nobody to send public.ping@v2");
+
+    /* Named devices: probe is listed without groups; ghost is only named in the rule. */
+    allow(probe, "anything.at.all", "v4");
+    allow(ghost, "anything.at.all", "v4");
+    deny(nobody, "anything.at.all", "v4", "no ACL rule allows nobody to send anything.at.all@v4");
+
+    /* A bare version number is the same version as "vN". */
+    allow(t1, "fleet.position", "1");
+    deny(t1, "fleet.position", "3", "no ACL rule allows truck-1 to send fleet.position@3");
+    deny(t1, "fleet.position", "", "no ACL rule allows truck-1 to send fleet.position@");
+    deny(t1, "fleet.position", NULL, "no ACL rule allows truck-1 to send fleet.position@");
+
+    /* Another tenant's rules never apply: "other" has none, so everything is denied. */
+    deny(o1, "fleet.position", "v1", "no ACL rule allows truck-1 to send fleet.position@v1");
+    deny(o1, "heartbeat", "v1", "no ACL rule allows truck-1 to send heartbeat@v1");
+
+    /* A short reason buffer is truncated, never overrun. */
+    char small[8];
+    CHECK(inlet_acl_check(t2, "fleet.position", "v2", small, sizeof(small)) == INLET_E_FORBIDDEN);
+    CHECK_STR(small, "truck-2");
+
+    inlet_identity *all[] = {t1, t2, v1, probe, ghost, nobody, o1};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        inlet_identity_release(all[i]);
+}
+
+static void test_identity_for_device(void)
+{
+    inlet_identity *id = (inlet_identity *)1;
+    CHECK(inlet_identity_for_device(ts, "nosuch", "d", INLET_AUTH_TOKEN, &id) == INLET_E_INVALID);
+    CHECK(id == NULL);
+    CHECK(inlet_identity_for_device(ts, "acme", "a/b", INLET_AUTH_TOKEN, &id) == INLET_E_INVALID);
+    CHECK(inlet_identity_for_device(ts, "acme", "", INLET_AUTH_TOKEN, &id) == INLET_E_INVALID);
+    CHECK(inlet_identity_for_device(ts, "acme", "\xc0\xaf", INLET_AUTH_TOKEN, &id) ==
+          INLET_E_INVALID); /* overlong '/' */
+    CHECK(inlet_identity_for_device(ts, "acme", "\xed\xa0\x80", INLET_AUTH_TOKEN, &id) ==
+          INLET_E_INVALID); /* surrogate */
+    CHECK(inlet_identity_for_device(ts, "acme", "\xc2\x85", INLET_AUTH_TOKEN, &id) ==
+          INLET_E_INVALID); /* C1 control NEL */
+    char longest[130];
+    memset(longest, 'x', 128);
+    longest[128] = '\0';
+    CHECK(inlet_identity_for_device(ts, "acme", longest, INLET_AUTH_TOKEN, &id) == INLET_OK);
+    CHECK(id && strlen(id->device_id) == 128);
+    inlet_identity_release(id);
+    longest[128] = 'x';
+    longest[129] = '\0';
+    CHECK(inlet_identity_for_device(ts, "acme", longest, INLET_AUTH_TOKEN, &id) == INLET_E_INVALID);
+    CHECK(inlet_identity_for_device(ts, "acme", "\xe6\x97\xa5\xf0\x9f\x9a\x9a", INLET_AUTH_JWT,
+                                    &id) == INLET_OK);
+    CHECK(id && id->method == INLET_AUTH_JWT);
+    inlet_identity_release(id);
+}
+
+static void expect_build_error(const char *acl, const char *needle)
+{
+    char doc[1024], err[512] = "";
+    inlet_tenants *bad = NULL;
+    snprintf(doc, sizeof(doc), "tenant: t\ndevices:\n  - id: d1\n    groups: [g1]\nacl:\n%s", acl);
+    const char *docs[] = {doc};
+    CHECK(build_yaml(docs, 1, &bad, err, sizeof(err)) != 0);
+    CHECK(bad == NULL);
+    CHECK_CONTAINS(err, needle);
+}
+
+static void test_build_errors(void)
+{
+    expect_build_error("  - effect: deny\n    groups: [g2]\n    schemas: [\"*\"]\n",
+                       "acl[0].groups[0]: no device is in group \"g2\"");
+    expect_build_error("  - effect: allow\n    schemas: [\"a@b@c\"]\n", "acl[0].schemas[0]");
+    expect_build_error("  - effect: allow\n    schemas: [\"@v1\"]\n", "acl[0].schemas[0]");
+    expect_build_error("  - effect: allow\n    schemas: [\"a@vv1\"]\n", "acl[0].schemas[0]");
+    expect_build_error("  - effect: allow\n    schemas: [\"a@\"]\n", "acl[0].schemas[0]");
+    expect_build_error("  - effect: allow\n    schemas: [\"fleet.*\"]\n", "acl[0].schemas[0]");
+    expect_build_error("  - effect: allow\n    schemas: [\"*@v1\"]\n", "acl[0].schemas[0]");
+    expect_build_error("  - effect: allow\n    schemas: []\n", "acl[0].schemas: must not be empty");
+    expect_build_error("  - effect: allow\n    devices: [\"a#\"]\n    schemas: [x]\n",
+                       "acl[0].devices[0]");
+    expect_build_error("  - effect: allow\n  - effect: deny\n    schemas: [x]\n", "schemas");
+    expect_build_error("  - effect: maybe\n    schemas: [x]\n", "effect");
+    expect_build_error("  - schemas: [x]\n", "effect");
+}
+
+int main(void)
+{
+    char err[512];
+    const char *docs[] = {acme, other};
+
+    CHECK(build_yaml(docs, 2, &ts, err, sizeof(err)) == 0);
+    if (!ts) {
+        fprintf(stderr, "build failed: %s\n", err);
+        return check_done();
+    }
+    test_rules();
+    test_identity_for_device();
+    inlet_tenants_release(ts);
+    test_build_errors();
+    return check_done();
+}

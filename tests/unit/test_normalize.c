@@ -1,0 +1,271 @@
+/* test_normalize.c - from request bodies to envelopes and rejections (core/normalize.c). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "json_write.h"
+#include "normalize.h"
+#include "rejection.h"
+#include "schema.h"
+#include "tenant.h"
+
+static const char tenants_yaml[] = "tenant: demo\n"
+                                   "topic_prefix: \"eu.\"\n"
+                                   "devices:\n"
+                                   "  - id: truck-0042\n"
+                                   "    groups: [trucks]\n"
+                                   "acl:\n"
+                                   "  - effect: allow\n"
+                                   "    groups: [trucks]\n"
+                                   "    schemas: [\"fleet.position@v1\"]\n";
+
+static const char reference[] =
+    "{\"events\": [{\n"
+    "   \"device_id\": \"truck-0042\",\n"
+    "   \"ts\": \"2026-11-21T10:15:30.123Z\",\n"
+    "   \"use_case\": \"fleet.position\",\n"
+    "   \"schema\": \"v1\",\n"
+    "   \"payload\": {\"lat\": 52.52, \"lon\": 13.405, \"speed_kmh\": 61.2, \"heading_deg\": 270, "
+    "\"status\": \"delivering\"}\n"
+    "}]}";
+
+static inlet_schemas *schemas;
+static inlet_tenants *tenants;
+static inlet_identity *truck;
+
+static void setup(void)
+{
+    char err[1024] = "";
+    inlet_conf_file *f = NULL;
+    inlet_tenant_conf conf;
+    memset(&conf, 0, sizeof(conf));
+    int ok = inlet_schemas_load(INLET_SOURCE_DIR "/schemas", &schemas, err, sizeof(err)) == 0 &&
+             inlet_conf_load_string("t.yaml", tenants_yaml, sizeof(tenants_yaml) - 1, &f, err,
+                                    sizeof(err)) == 0 &&
+             inlet_conf_apply(f, inlet_conf_root(f), inlet_tenant_options, &conf, NULL, err,
+                              sizeof(err)) == 0;
+    const inlet_tenant_conf *confs[] = {&conf};
+    const char *origins[] = {"t.yaml:1"};
+    ok = ok && inlet_tenants_build(confs, origins, 1, &tenants, err, sizeof(err)) == 0 &&
+         inlet_identity_for_device(tenants, "demo", "truck-0042", INLET_AUTH_TOKEN, &truck) ==
+             INLET_OK;
+    if (!ok) {
+        fprintf(stderr, "setup: %s\n", err);
+        exit(1);
+    }
+    inlet_conf_release(inlet_tenant_options, &conf);
+    inlet_conf_file_free(f);
+}
+
+typedef struct result {
+    inlet_status st;
+    inlet_envelope *envs;
+    size_t n;
+    inlet_rejection *rej;
+} result;
+
+static result run(inlet_body_form form, const char *body, const char *content_type)
+{
+    inlet_request req;
+    memset(&req, 0, sizeof(req));
+    req.size = sizeof(req);
+    req.identity = truck;
+    req.form = form;
+    req.body = body;
+    req.body_len = strlen(body);
+    req.content_type = content_type;
+    req.source = "http";
+    req.schema = "fleet.position";
+    req.schema_version = "v1";
+    inlet_normalize_input in = {
+        .req = &req,
+        .schemas = schemas,
+        .topic_prefix = inlet_identity_topic_prefix(truck),
+        .max_events = 3,
+        .received_at_us = 1763720131741000LL, /* 2025-11-21T10:15:31.741Z */
+    };
+    result r;
+    r.st = inlet_normalize(&in, &r.envs, &r.n, &r.rej);
+    return r;
+}
+
+static void done(result *r)
+{
+    inlet_envelopes_free(r->envs, r->n);
+    inlet_rejection_free(r->rej);
+}
+
+static void test_reference_body(void)
+{
+    result r = run(INLET_FORM_BATCH, reference, "application/json");
+    CHECK(r.st == INLET_OK);
+    CHECK(r.n == 1);
+    if (r.n == 1) {
+        inlet_envelope *e = &r.envs[0];
+        CHECK_STR(e->topic, "eu.fleet.updates.v1");
+        CHECK_STR(e->key, "truck-0042");
+        CHECK(strlen(e->event_id) == 36 && e->event_id[14] == '7');
+        char expected[1024];
+        snprintf(expected, sizeof(expected),
+                 "{\"tenant\":\"demo\",\"device_id\":\"truck-0042\",\"event_id\":\"%s\","
+                 "\"ts\":\"2026-11-21T10:15:30.123Z\",\"received_at\":\"2025-11-21T10:15:31.741Z\","
+                 "\"schema\":\"fleet.position\",\"schema_version\":\"v1\",\"source\":\"http\","
+                 "\"payload\":{\"lat\":52.52,\"lon\":13.405,\"speed_kmh\":61.2,\"heading_deg\":270,"
+                 "\"status\":\"delivering\"}}",
+                 e->event_id);
+        CHECK_STR(e->value, expected);
+        CHECK(e->value_len == strlen(expected));
+    }
+    done(&r);
+}
+
+static void test_fill_device_and_keep_event_id(void)
+{
+    result r = run(INLET_FORM_EVENT,
+                   "{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"event_id\":\"dev-1:42\","
+                   "\"ts\":\"2026-11-21T12:15:30.5+02:00\",\"payload\":{\"lat\":1,\"lon\":2,"
+                   "\"speed_kmh\":0,\"status\":\"idle\"}}",
+                   "application/json; charset=utf-8");
+    CHECK(r.st == INLET_OK);
+    if (r.n == 1) {
+        CHECK_STR(r.envs[0].event_id, "dev-1:42");
+        CHECK_CONTAINS(r.envs[0].value, "\"device_id\":\"truck-0042\"");
+        CHECK_CONTAINS(r.envs[0].value, "\"ts\":\"2026-11-21T10:15:30.500Z\"");
+    }
+    done(&r);
+}
+
+static void test_payload_form(void)
+{
+    result r = run(INLET_FORM_PAYLOAD,
+                   "{\"lat\":1.5,\"lon\":2,\"speed_kmh\":3,\"status\":\"idle\"}", NULL);
+    CHECK(r.st == INLET_OK);
+    if (r.n == 1) {
+        CHECK_CONTAINS(r.envs[0].value, "\"ts\":\"2025-11-21T10:15:31.741Z\"");
+        CHECK_CONTAINS(r.envs[0].value, "\"payload\":{\"lat\":1.5,\"lon\":2,");
+    }
+    done(&r);
+}
+
+static void test_device_mismatch_is_forbidden(void)
+{
+    result r = run(INLET_FORM_BATCH,
+                   "{\"events\":[{\"device_id\":\"truck-0099\",\"use_case\":\"fleet.position\","
+                   "\"schema\":\"v1\",\"payload\":{\"lat\":1,\"lon\":2,\"speed_kmh\":0,"
+                   "\"status\":\"idle\"}}]}",
+                   NULL);
+    CHECK(r.st == INLET_E_FORBIDDEN);
+    CHECK(r.envs == NULL);
+    CHECK(r.rej && r.rej->n_errors == 1);
+    if (r.rej && r.rej->n_errors == 1) {
+        CHECK_STR(r.rej->errors[0].pointer, "/device_id");
+        CHECK_CONTAINS(r.rej->errors[0].message, "does not match the authenticated device");
+    }
+    done(&r);
+}
+
+static void test_partly_invalid_batch_refused_whole(void)
+{
+    result r = run(INLET_FORM_BATCH,
+                   "{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"payload\":"
+                   "{\"lat\":1,\"lon\":2,\"speed_kmh\":0,\"status\":\"idle\"}},"
+                   "{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"payload\":"
+                   "{\"lat\":123.4,\"lon\":2,\"speed_kmh\":0,\"status\":\"idle\"}}]}",
+                   NULL);
+    CHECK(r.st == INLET_E_INVALID);
+    CHECK(r.n == 0 && r.envs == NULL);
+    CHECK(r.rej && r.rej->n_events == 2 && r.rej->n_errors == 1);
+    if (r.rej && r.rej->n_errors == 1) {
+        CHECK(r.rej->errors[0].index == 1);
+        CHECK_STR(r.rej->errors[0].pointer, "/payload/lat");
+        CHECK_STR(r.rej->errors[0].message, "123.4 is greater than maximum 90");
+    }
+    done(&r);
+}
+
+static void test_acl_deny(void)
+{
+    result r = run(INLET_FORM_BATCH,
+                   "{\"events\":[{\"use_case\":\"driver.panic\",\"schema\":\"v1\",\"payload\":"
+                   "{\"lat\":1,\"lon\":2,\"reason\":\"medical\"}}]}",
+                   NULL);
+    CHECK(r.st == INLET_E_FORBIDDEN);
+    CHECK(r.rej && r.rej->n_errors == 1);
+    done(&r);
+}
+
+static void test_shape_errors(void)
+{
+    struct {
+        const char *body;
+        inlet_status st;
+        const char *needle;
+    } cases[] = {
+        {"{\"events\": [ {", INLET_E_INVALID, "malformed JSON at line 1"},
+        {"[]", INLET_E_INVALID, "must be an object"},
+        {"{\"events\":[]}", INLET_E_INVALID, "non-empty array"},
+        {"{\"events\":[1],\"extra\":true}", INLET_E_INVALID, "unknown field \"extra\""},
+        {"{\"events\":[1,2,3,4]}", INLET_E_TOO_LARGE, "4 events exceed the limit of 3"},
+        {"{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"payload\":{},"
+         "\"colour\":1}]}",
+         INLET_E_INVALID, "/colour"},
+        {"{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v7\",\"payload\":{}}]}",
+         INLET_E_UNKNOWN_SCHEMA, "unknown schema fleet.position version v7"},
+        {"{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"ts\":\"yesterday\","
+         "\"payload\":{\"lat\":1,\"lon\":2,\"speed_kmh\":0,\"status\":\"idle\"}}]}",
+         INLET_E_INVALID, "/ts"},
+        {"{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"event_id\":\"a b\","
+         "\"payload\":{\"lat\":1,\"lon\":2,\"speed_kmh\":0,\"status\":\"idle\"}}]}",
+         INLET_E_INVALID, "/event_id"},
+        {"{\"events\":[{\"payload\":{}}], \"events\":[]}", INLET_E_INVALID, "duplicate"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        result r = run(INLET_FORM_BATCH, cases[i].body, NULL);
+        CHECK(r.st == cases[i].st);
+        CHECK(r.envs == NULL);
+        if (r.rej) {
+            char all[2048];
+            size_t off = (size_t)snprintf(all, sizeof(all), "%s", r.rej->message);
+            for (size_t e = 0; e < r.rej->n_errors && off < sizeof(all); e++)
+                off += (size_t)snprintf(all + off, sizeof(all) - off, " | %s %s",
+                                        r.rej->errors[e].pointer, r.rej->errors[e].message);
+            CHECK_CONTAINS(all, cases[i].needle);
+        } else {
+            CHECK(!"a rejection was expected");
+        }
+        done(&r);
+    }
+    result r = run(INLET_FORM_BATCH, reference, "text/plain");
+    CHECK(r.st == INLET_E_MEDIA_TYPE);
+    done(&r);
+}
+
+static void test_shortest_doubles(void)
+{
+    char out[40];
+    inlet_json_format_double(52.52, out);
+    CHECK_STR(out, "52.52");
+    inlet_json_format_double(0.1 + 0.2, out);
+    CHECK_STR(out, "0.30000000000000004");
+    inlet_json_format_double(1e300, out);
+    CHECK_STR(out, "1e+300");
+}
+
+int main(void)
+{
+    setup();
+    test_reference_body();
+    test_fill_device_and_keep_event_id();
+    test_payload_form();
+    test_device_mismatch_is_forbidden();
+    test_partly_invalid_batch_refused_whole();
+    test_acl_deny();
+    test_shape_errors();
+    test_shortest_doubles();
+    inlet_identity_release(truck);
+    inlet_tenants_release(tenants);
+    inlet_schemas_free(schemas);
+    return check_done();
+}
