@@ -31,6 +31,7 @@ int inlet_cert_ca_load(inlet_tenant *t, const char *ca_file, char *err, size_t e
 
     if (inlet_tenant_read_file(ca_file, CA_FILE_MAX, &pem, &pem_len, err, err_len))
         return -1;
+    ERR_clear_error();
     store = X509_STORE_new();
     bio = BIO_new_mem_buf(pem, (int)pem_len);
     if (!store || !bio) {
@@ -46,6 +47,13 @@ int inlet_cert_ca_load(inlet_tenant *t, const char *ca_file, char *err, size_t e
             goto done;
         }
         count++;
+    }
+    /* The loop ends at "no start line" after the last certificate; anything else means a
+     * damaged certificate that would otherwise be dropped without a word. */
+    unsigned long e = ERR_peek_last_error();
+    if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+        inlet_tenant_errf(err, err_len, "%s: certificate %zu is malformed", ca_file, count + 1);
+        goto done;
     }
     if (count == 0) {
         inlet_tenant_errf(err, err_len, "%s: no PEM certificates", ca_file);

@@ -68,8 +68,7 @@ static int list_config_files(const inlet_daemon *d, char ***paths, size_t *n, ch
     return 0;
 }
 
-int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *err,
-                              size_t err_len)
+int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *err, size_t err_len)
 {
     char **paths = NULL;
     size_t n = 0, nt = 0;
@@ -110,8 +109,8 @@ int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *
         if (arc != 0)
             goto out;
     }
-    rc = inlet_tenants_build((const inlet_tenant_conf *const *)confs,
-                             (const char *const *)origins, nt, out, err, err_len);
+    rc = inlet_tenants_build((const inlet_tenant_conf *const *)confs, (const char *const *)origins,
+                             nt, out, err, err_len);
 out:
     for (size_t i = 0; i < nt; i++) {
         if (confs[i])
@@ -134,8 +133,7 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
     int line = inlet_conf_line(f, name_node);
     char so[PATH_MAX], msg[1024];
     if (!name || !valid_module_name(name)) {
-        snprintf(err, err_len, "%s:%d: module: expected a module name of a-z 0-9 _ -", path,
-                 line);
+        snprintf(err, err_len, "%s:%d: module: expected a module name of a-z 0-9 _ -", path, line);
         return -1;
     }
     const inlet_conf_node *pnode = inlet_conf_get(f, root, "path");
@@ -186,8 +184,7 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
         return -1;
     }
     if (m->desc->options &&
-        inlet_conf_apply(f, root, m->desc->options, m->config, module_skip_keys, err, err_len) !=
-            0)
+        inlet_conf_apply(f, root, m->desc->options, m->config, module_skip_keys, err, err_len) != 0)
         return -1;
     if (m->desc->create(inlet_host_table(), m, m->config, &m->state, msg, sizeof(msg)) != 0) {
         snprintf(err, err_len, "%s: module %s: %s", m->origin, name, msg);
@@ -216,8 +213,10 @@ static int load_modules(inlet_daemon *d, char *err, size_t err_len)
         const inlet_conf_node *mod = root ? inlet_conf_get(f, root, "module") : NULL;
         const inlet_conf_node *ten = root ? inlet_conf_get(f, root, "tenant") : NULL;
         if (mod && ten) {
-            snprintf(err, err_len, "%s:%d: a file configures either a module or a tenant, not "
-                     "both", paths[i], inlet_conf_line(f, ten));
+            snprintf(err, err_len,
+                     "%s:%d: a file configures either a module or a tenant, not "
+                     "both",
+                     paths[i], inlet_conf_line(f, ten));
             rc = -1;
         } else if (mod) {
             rc = load_module(d, paths[i], f, root, mod, err, err_len);

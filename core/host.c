@@ -32,8 +32,8 @@ static int64_t host_now_us(void)
     return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-static inlet_status host_auth_bearer(const char *token, size_t len, inlet_identity **out,
-                                     char *msg, size_t msg_len)
+static inlet_status host_auth_bearer(const char *token, size_t len, inlet_identity **out, char *msg,
+                                     size_t msg_len)
 {
     char dummy[8];
     if (!msg) {
@@ -53,8 +53,7 @@ static inlet_status host_auth_bearer(const char *token, size_t len, inlet_identi
 }
 
 static inlet_status host_auth_cert_chain(const uint8_t *const *chain, const size_t *chain_len,
-                                         size_t n, inlet_identity **out, char *msg,
-                                         size_t msg_len)
+                                         size_t n, inlet_identity **out, char *msg, size_t msg_len)
 {
     char dummy[8];
     if (!msg) {

@@ -1,6 +1,6 @@
 /*
- * jwt.h - base64url without padding (RFC 7515 section 2, RFC 4648 section 5), shared by jwt.c,
- * the inlet-token CLI and tests. Private to the core.
+ * jwt.h - base64url without padding (RFC 7515 section 2, RFC 4648 section 5) and algorithm
+ * names, shared by jwt.c, jwt_key.c, the inlet-token CLI and tests. Private to the core.
  */
 #ifndef INLET_JWT_H
 #define INLET_JWT_H
@@ -21,5 +21,8 @@ size_t inlet_base64url_encode(const unsigned char *in, size_t len, char *out, si
  */
 int inlet_base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len,
                            size_t *n);
+
+/* "HS256", "RS256" or "ES256" for an inlet_jwt_alg. */
+const char *inlet_jwt_alg_name(int alg);
 
 #endif

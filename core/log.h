@@ -14,8 +14,8 @@ void inlet_logf(inlet_log_level level, const char *tag, const char *fmt, ...) IN
 void inlet_vlogf(inlet_log_level level, const char *tag, const char *fmt, va_list ap);
 
 #define inlet_log_error(...) inlet_logf(INLET_LOG_ERROR, "core", __VA_ARGS__)
-#define inlet_log_warn(...) inlet_logf(INLET_LOG_WARN, "core", __VA_ARGS__)
-#define inlet_log_info(...) inlet_logf(INLET_LOG_INFO, "core", __VA_ARGS__)
+#define inlet_log_warn(...)  inlet_logf(INLET_LOG_WARN, "core", __VA_ARGS__)
+#define inlet_log_info(...)  inlet_logf(INLET_LOG_INFO, "core", __VA_ARGS__)
 #define inlet_log_debug(...) inlet_logf(INLET_LOG_DEBUG, "core", __VA_ARGS__)
 
 #endif

@@ -23,9 +23,12 @@ int main(int argc, char **argv)
 {
     enum { OPT_PRINT = 1000 };
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 't'},
-        {"print-options", no_argument, NULL, OPT_PRINT}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 't'},
+        {"print-options", no_argument, NULL, OPT_PRINT},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *dir = NULL;
     int check = 0, print = 0, c;

@@ -15,7 +15,7 @@
 
 #define MAX_SCHEMA_ERRORS 8 /* per event; enough to fix a payload, bounded for big batches */
 
-static const char *const event_fields[] = {"device_id", "ts",      "use_case",
+static const char *const event_fields[] = {"device_id", "ts",       "use_case",
                                            "schema",    "event_id", "payload"};
 
 static int content_type_is_json(const char *ct)
@@ -135,9 +135,10 @@ static inlet_status event_parse(const inlet_normalize_input *in, size_t index, c
         inlet_rejection_add(b, index, INLET_E_INVALID, "/device_id", "expected a string");
         st = INLET_E_INVALID;
     } else if (dev && strcmp(json_string_value(dev), id->device_id) != 0) {
-        snprintf(msg, sizeof(msg), "device \"%.128s\" does not match the authenticated device "
-                 "\"%.128s\" of tenant \"%.64s\"", json_string_value(dev), id->device_id,
-                 id->tenant);
+        snprintf(msg, sizeof(msg),
+                 "device \"%.128s\" does not match the authenticated device "
+                 "\"%.128s\" of tenant \"%.64s\"",
+                 json_string_value(dev), id->device_id, id->tenant);
         inlet_rejection_add(b, index, INLET_E_FORBIDDEN, "/device_id", msg);
         return INLET_E_FORBIDDEN;
     }
@@ -208,8 +209,8 @@ static inlet_status event_parse(const inlet_normalize_input *in, size_t index, c
 
 /* Schema, ACL and payload checks; on success writes the envelope. */
 static inlet_status event_finish(const inlet_normalize_input *in, size_t index,
-                                 const event_parts *parts, const char *base,
-                                 inlet_envelope *env, inlet_rejection_builder *b)
+                                 const event_parts *parts, const char *base, inlet_envelope *env,
+                                 inlet_rejection_builder *b)
 {
     const inlet_request *req = in->req;
     const inlet_identity *id = req->identity;
@@ -275,8 +276,7 @@ static inlet_status event_finish(const inlet_normalize_input *in, size_t index,
     inlet_buf_puts(&out, ",\"schema\":");
     inlet_buf_json_string(&out, inlet_schema_name(schema), strlen(inlet_schema_name(schema)));
     inlet_buf_puts(&out, ",\"schema_version\":");
-    inlet_buf_json_string(&out, inlet_schema_version(schema),
-                          strlen(inlet_schema_version(schema)));
+    inlet_buf_json_string(&out, inlet_schema_version(schema), strlen(inlet_schema_version(schema)));
     inlet_buf_puts(&out, ",\"source\":");
     const char *source = req->source ? req->source : "unknown";
     inlet_buf_json_string(&out, source, strlen(source));
@@ -306,16 +306,16 @@ static inlet_status worst(inlet_status a, inlet_status b)
 {
     /* Precedence of the overall answer: what the device must fix first. */
     static const int rank[] = {
-        [INLET_OK] = 0,          [INLET_E_INVALID] = 1,     [INLET_E_UNKNOWN_SCHEMA] = 2,
-        [INLET_E_FORBIDDEN] = 3, [INLET_E_INTERNAL] = 4,    [INLET_E_UNAUTHENTICATED] = 5,
-        [INLET_E_MEDIA_TYPE] = 6, [INLET_E_TOO_LARGE] = 6,  [INLET_E_UNAVAILABLE] = 4,
-        [INLET_E_QUOTA] = 4,     [INLET_E_SHUTTING_DOWN] = 4,
+        [INLET_OK] = 0,           [INLET_E_INVALID] = 1,       [INLET_E_UNKNOWN_SCHEMA] = 2,
+        [INLET_E_FORBIDDEN] = 3,  [INLET_E_INTERNAL] = 4,      [INLET_E_UNAUTHENTICATED] = 5,
+        [INLET_E_MEDIA_TYPE] = 6, [INLET_E_TOO_LARGE] = 6,     [INLET_E_UNAVAILABLE] = 4,
+        [INLET_E_QUOTA] = 4,      [INLET_E_SHUTTING_DOWN] = 4,
     };
     return rank[b] > rank[a] ? b : a;
 }
 
-inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **envs,
-                             size_t *n_envs, inlet_rejection **rej)
+inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **envs, size_t *n_envs,
+                             inlet_rejection **rej)
 {
     const inlet_request *req = in->req;
     inlet_rejection_builder b;
@@ -331,8 +331,10 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
     *rej = NULL;
 
     if (!content_type_is_json(req->content_type)) {
-        snprintf(msg, sizeof(msg), "content type \"%.100s\" is not supported; send "
-                 "application/json", req->content_type);
+        snprintf(msg, sizeof(msg),
+                 "content type \"%.100s\" is not supported; send "
+                 "application/json",
+                 req->content_type);
         *rej = inlet_rejection_simple(INLET_E_MEDIA_TYPE, msg);
         return INLET_E_MEDIA_TYPE;
     }
@@ -360,8 +362,10 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
         {
             if (strcmp(key, "events") != 0) {
                 st = INLET_E_INVALID;
-                snprintf(msg, sizeof(msg), "unknown field \"%.100s\" (the body is "
-                         "{\"events\": [...]})", key);
+                snprintf(msg, sizeof(msg),
+                         "unknown field \"%.100s\" (the body is "
+                         "{\"events\": [...]})",
+                         key);
                 goto refuse_whole;
             }
         }
@@ -414,8 +418,10 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
     }
     if (refused) {
         if (b.n > 0)
-            snprintf(msg, sizeof(msg), "%zu of %zu events refused; nothing was accepted "
-                     "(first: event %zu %s: %s)", refused, n, b.errors[0].index,
+            snprintf(msg, sizeof(msg),
+                     "%zu of %zu events refused; nothing was accepted "
+                     "(first: event %zu %s: %s)",
+                     refused, n, b.errors[0].index,
                      b.errors[0].pointer[0] ? b.errors[0].pointer : "/", b.errors[0].message);
         else
             snprintf(msg, sizeof(msg), "%zu of %zu events refused", refused, n);

@@ -40,8 +40,8 @@ typedef struct inlet_normalize_input {
  * INLET_OK: *envs receives n_envs envelopes (free with inlet_envelopes_free). Otherwise *rej
  * receives the rejection (may be NULL on ENOMEM) and *envs is NULL.
  */
-inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **envs,
-                             size_t *n_envs, inlet_rejection **rej);
+inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **envs, size_t *n_envs,
+                             inlet_rejection **rej);
 void inlet_envelopes_free(inlet_envelope *envs, size_t n);
 
 #endif

@@ -49,8 +49,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
         slot->result.offset = -1;
         slot->result.error = rd_kafka_err2str(msg->err); /* static string */
         inlet_metric_add(p->m_failed, 1);
-        inlet_logf(INLET_LOG_WARN, "kafka", "delivery of event %s to %s failed: %s",
-                   slot->event_id, rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
+        inlet_logf(INLET_LOG_WARN, "kafka", "delivery of event %s to %s failed: %s", slot->event_id,
+                   rd_kafka_topic_name(msg->rkt), rd_kafka_err2str(msg->err));
     }
     slot->result.topic = rd_kafka_topic_name(msg->rkt); /* lives as long as the cached rkt */
     inlet_metric_add(p->m_inflight, -1);
@@ -77,7 +77,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    inlet_log_level l = level <= 3 ? INLET_LOG_ERROR : level <= 4 ? INLET_LOG_WARN : INLET_LOG_DEBUG;
+    inlet_log_level l = level <= 3   ? INLET_LOG_ERROR
+                        : level <= 4 ? INLET_LOG_WARN
+                                     : INLET_LOG_DEBUG;
     inlet_logf(l, "librdkafka", "%s: %s", fac, buf);
 }
 
@@ -290,11 +292,11 @@ rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, co
     rd_kafka_topic_t *rkt = topic_get(p, topic);
     if (!rkt)
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_VALUE(value, value_len),
-        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(slot),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                          RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_KEY(key, key_len),
+                          RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         inlet_metric_add(p->m_inflight, 1);
     return e;
@@ -312,6 +314,11 @@ int inlet_producer_drain(inlet_producer *p, int timeout_ms)
         rd_kafka_poll(p->rk, 0); /* serve the purge's delivery reports now */
     }
     return left;
+}
+
+rd_kafka_t *inlet_producer_handle(inlet_producer *p)
+{
+    return p->rk;
 }
 
 void inlet_producer_free(inlet_producer *p)

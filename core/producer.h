@@ -34,6 +34,8 @@ int inlet_producer_ready(const inlet_producer *p);
 /* Wait up to timeout_ms for every message to be delivered; then purge what is left so its
  * submissions complete with a failure. Returns the number of messages that were purged. */
 int inlet_producer_drain(inlet_producer *p, int timeout_ms);
+/* The librdkafka handle, for fault-injection tests with the mock cluster. */
+rd_kafka_t *inlet_producer_handle(inlet_producer *p);
 /* Stop threads and destroy. Call after drain. */
 void inlet_producer_free(inlet_producer *p);
 

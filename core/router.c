@@ -49,8 +49,9 @@ void inlet_router_init(inlet_producer *producer, size_t max_events, int retry_af
     for (int s = INLET_E_UNAUTHENTICATED; s <= INLET_E_INTERNAL; s++) {
         char labels[64];
         snprintf(labels, sizeof(labels), "reason=\"%s\"", inlet_status_name((inlet_status)s));
-        router.m_rejected[s] = inlet_metric_counter(
-            "inlet_requests_rejected_total", "Submissions refused before Kafka, by reason.", labels);
+        router.m_rejected[s] =
+            inlet_metric_counter("inlet_requests_rejected_total",
+                                 "Submissions refused before Kafka, by reason.", labels);
     }
 }
 
@@ -121,9 +122,9 @@ static void count_acl_deny(void *ctx, const inlet_identity *id, const char *sche
     (void)ctx;
     char labels[200];
     snprintf(labels, sizeof(labels), "tenant=\"%.64s\"", id->tenant);
-    inlet_metric_add(inlet_metric_counter("inlet_acl_denied_total",
-                                          "Events refused by a tenant's ACL.", labels),
-                     1);
+    inlet_metric_add(
+        inlet_metric_counter("inlet_acl_denied_total", "Events refused by a tenant's ACL.", labels),
+        1);
     inlet_logf(INLET_LOG_DEBUG, "acl", "denied %s/%s sending %s", id->tenant, id->device_id,
                schema);
 }
@@ -177,9 +178,9 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         .schemas = world->schemas,
         .topic_prefix = inlet_identity_topic_prefix(req->identity),
         .max_events = req->max_events && req->max_events < router.max_events ? req->max_events
-                                                                              : router.max_events,
-        .received_at_us = req->received_at_us ? req->received_at_us
-                                              : (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
+                                                                             : router.max_events,
+        .received_at_us =
+            req->received_at_us ? req->received_at_us : (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
         .on_acl_deny = count_acl_deny,
     };
     inlet_envelope *envs = NULL;
@@ -210,8 +211,8 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         inlet_slot *slot = &sub->slots[produced];
         memcpy(slot->event_id, env->event_id, sizeof(slot->event_id));
         rd_kafka_headers_t *h = envelope_headers(req, env);
-        kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len,
-                                   env->value, env->value_len, h, slot);
+        kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len, env->value,
+                                   env->value_len, h, slot);
         if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_headers_destroy(h);
             break;
@@ -228,8 +229,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     if (produced == 0) {
         inlet_submission_abort(sub);
         char msg[200];
-        snprintf(msg, sizeof(msg), "Kafka producer refused the events: %s",
-                 rd_kafka_err2str(kerr));
+        snprintf(msg, sizeof(msg), "Kafka producer refused the events: %s", rd_kafka_err2str(kerr));
         return refuse(INLET_E_UNAVAILABLE, msg, rej);
     }
     inlet_metric_add(router.m_accepted, (int64_t)produced);

@@ -7,11 +7,13 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 static const char *const compressions[] = {"none", "gzip", "snappy", "lz4", "zstd", NULL};
 
 #define KOPT(name, type, field, def, lo, hi, desc)                                                 \
-    {name, type, offsetof(inlet_kafka_settings, field), def, lo, hi, NULL, NULL, 0, 0, desc}
+    {                                                                                              \
+        name, type, offsetof(inlet_kafka_settings, field), def, lo, hi, NULL, NULL, 0, 0, desc     \
+    }
 
 static const inlet_option kafka_options[] = {
-    {"bootstrap_servers", INLET_OPT_STRING, offsetof(inlet_kafka_settings, bootstrap_servers),
-     NULL, 0, 0, NULL, NULL, 0, INLET_OPT_REQUIRED, "Kafka bootstrap servers, host:port[,...]."},
+    {"bootstrap_servers", INLET_OPT_STRING, offsetof(inlet_kafka_settings, bootstrap_servers), NULL,
+     0, 0, NULL, NULL, 0, INLET_OPT_REQUIRED, "Kafka bootstrap servers, host:port[,...]."},
     KOPT("client_id", INLET_OPT_STRING, client_id, "inletd", 0, 0, "Kafka client.id."),
     {"compression", INLET_OPT_ENUM, offsetof(inlet_kafka_settings, compression), "lz4", 0, 0,
      compressions, NULL, 0, 0, "Producer compression codec."},
@@ -31,7 +33,9 @@ static const inlet_option kafka_options[] = {
 };
 
 #define SOPT(name, type, field, def, lo, hi, desc)                                                 \
-    {name, type, offsetof(inlet_settings, field), def, lo, hi, NULL, NULL, 0, 0, desc}
+    {                                                                                              \
+        name, type, offsetof(inlet_settings, field), def, lo, hi, NULL, NULL, 0, 0, desc           \
+    }
 
 const inlet_option inlet_settings_options[] = {
     SOPT("module_dir", INLET_OPT_PATH, module_dir, NULL, 0, 0,

@@ -18,7 +18,7 @@ typedef enum {
 typedef struct inlet_kafka_settings {
     char *bootstrap_servers;
     char *client_id;
-    int compression;           /* inlet_compression */
+    int compression; /* inlet_compression */
     int64_t linger_ms;
     int64_t delivery_timeout_ms;
     int64_t max_queue_messages; /* queue.buffering.max.messages: the bound on in-flight events */

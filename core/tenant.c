@@ -591,7 +591,11 @@ inlet_status inlet_tenants_auth_bearer(inlet_tenants *ts, const char *token, siz
     size_t dots = 0;
 
     *out = NULL;
-    if (!ts || !token || len == 0) {
+    if (!ts) {
+        inlet_tenant_msgf(msg, msg_len, "no tenants loaded");
+        return INLET_E_UNAUTHENTICATED;
+    }
+    if (!token || len == 0) {
         inlet_tenant_msgf(msg, msg_len, "empty bearer token");
         return INLET_E_UNAUTHENTICATED;
     }

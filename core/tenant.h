@@ -42,7 +42,11 @@
 #include "inlet/module.h"
 
 typedef enum { INLET_JWT_HS256 = 0, INLET_JWT_RS256 = 1, INLET_JWT_ES256 = 2 } inlet_jwt_alg;
-typedef enum { INLET_CERT_ID_CN = 0, INLET_CERT_ID_SAN_DNS = 1, INLET_CERT_ID_SAN_URI = 2 } inlet_cert_id_from;
+typedef enum {
+    INLET_CERT_ID_CN = 0,
+    INLET_CERT_ID_SAN_DNS = 1,
+    INLET_CERT_ID_SAN_URI = 2
+} inlet_cert_id_from;
 typedef enum { INLET_ACL_ALLOW = 0, INLET_ACL_DENY = 1 } inlet_acl_effect;
 
 typedef struct inlet_device_conf {
@@ -74,7 +78,7 @@ typedef struct inlet_mtls_conf {
 } inlet_mtls_conf;
 
 typedef struct inlet_acl_rule_conf {
-    int effect; /* inlet_acl_effect */
+    int effect;             /* inlet_acl_effect */
     inlet_str_list devices; /* device ids or "*" */
     inlet_str_list groups;  /* group names */
     inlet_str_list schemas; /* "name@vN", "name@*", "name" (= any version) or "*" */
@@ -88,7 +92,7 @@ typedef struct inlet_tenant_conf {
     inlet_section_list tokens;  /* inlet_token_conf */
     inlet_section_list jwt;     /* inlet_jwt_key_conf */
     inlet_mtls_conf mtls;
-    inlet_section_list acl;     /* inlet_acl_rule_conf */
+    inlet_section_list acl; /* inlet_acl_rule_conf */
 } inlet_tenant_conf;
 
 /* The option table of a tenant file; "tenant" is the name key. */
@@ -101,8 +105,8 @@ typedef struct inlet_tenants inlet_tenants; /* immutable set of tenants */
  * confs[i] came from origin[i] (a "file:line" string for errors). Duplicate tenant names,
  * duplicate token hashes, bad hex, unreadable keys are errors. Nothing in confs is retained.
  */
-int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins,
-                        size_t n, inlet_tenants **out, char *err, size_t err_len);
+int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins, size_t n,
+                        inlet_tenants **out, char *err, size_t err_len);
 void inlet_tenants_ref(inlet_tenants *ts);
 void inlet_tenants_release(inlet_tenants *ts);
 size_t inlet_tenants_count(const inlet_tenants *ts);

@@ -309,7 +309,14 @@ static void loop_teardown(http_loop *loop, bool h2o_clean)
         if (loop->ctx_ready) {
             /* the GOAWAY resend timer of h2o_context_request_shutdown() may still be armed */
             h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+            h2o_multithread_queue_t *mtq = loop->ctx.queue;
             h2o_context_dispose(&loop->ctx);
+#if H2O_LIBRARY_VERSION_MAJOR == 0 && H2O_LIBRARY_VERSION_MINOR <= 13
+            /* h2o 2.2's evloop h2o_multithread_destroy_queue() forgets to free the queue */
+            free(mtq);
+#else
+            (void)mtq;
+#endif
             loop->ctx_ready = false;
         }
         if (loop->evloop != NULL) {
@@ -416,12 +423,50 @@ static void timespec_after_ms(struct timespec *ts, int64_t ms)
     }
 }
 
+/*
+ * SO_REUSEPORT lets a second process of the same user bind the same port silently and steal
+ * half of its connections. Probing with a plain bind first turns that into "address in use";
+ * SO_REUSEADDR on the probe keeps TIME_WAIT leftovers of a previous run from failing it.
+ */
+static int probe_address_free(const struct sockaddr *addr, socklen_t addrlen, char *err,
+                              size_t err_len)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0) {
+        snprintf(err, err_len, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (addr->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    int rc = bind(fd, addr, addrlen);
+    int e = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, err_len, "bind: %s", strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static in_port_t addr_port(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+                                     : ((const struct sockaddr_in *)ss)->sin_port;
+}
+
 /* Bind every listener of one loop; port 0 picks one port and reuses it on the other loops. */
 static int loop_bind(http_module *m, http_loop *loop, char *err, size_t err_len)
 {
     for (size_t i = 0; i < m->n_listeners; i++) {
         http_listener *l = &m->listeners[i];
         char why[160];
+        if (loop->index == 0 && addr_port(&l->addr) != 0 &&
+            probe_address_free((struct sockaddr *)&l->addr, l->addrlen, why, sizeof(why)) != 0) {
+            snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);
+            return -1;
+        }
         int fd = bind_listener((struct sockaddr *)&l->addr, l->addrlen, why, sizeof(why));
         if (fd < 0) {
             snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);

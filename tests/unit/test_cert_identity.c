@@ -327,6 +327,19 @@ int main(void)
     snprintf(bad, sizeof(bad), "tenant: x\nmtls:\n  ca_file: /dev/null\n");
     CHECK(build_yaml(bad_docs, 1, &ts, err, sizeof(err)) != 0);
     CHECK_CONTAINS(err, "no PEM certificates");
+    /* A damaged second certificate is an error, not silently dropped. */
+    char damaged[128];
+    snprintf(damaged, sizeof(damaged), "%s/damaged.pem", dir);
+    FILE *df = fopen(damaged, "w");
+    if (df) {
+        PEM_write_X509(df, alpha_ca.cert);
+        fputs("-----BEGIN CERTIFICATE-----\nMIIBnotbase64!!\n-----END CERTIFICATE-----\n", df);
+        fclose(df);
+    }
+    snprintf(bad, sizeof(bad), "tenant: x\nmtls:\n  ca_file: %s\n", damaged);
+    CHECK(build_yaml(bad_docs, 1, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "certificate 2 is malformed");
+    unlink(damaged);
     CHECK(build_yaml((const char *[]){"tenant: x\nmtls:\n  device_id_from: serial\n"}, 1, &ts, err,
                      sizeof(err)) != 0);
     CHECK_CONTAINS(err, "device_id_from");

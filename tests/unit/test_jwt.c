@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -693,6 +694,58 @@ static void test_ambiguous_issuer(void)
     inlet_tenants_release(set);
 }
 
+typedef struct verifier {
+    const char *token;
+    const char *device;
+    int ok;
+} verifier;
+
+static void *verifier_run(void *arg)
+{
+    verifier *v = arg;
+    char msg[256];
+
+    for (int i = 0; i < 200; i++) {
+        inlet_identity *id = NULL;
+        if (inlet_tenants_auth_bearer(ts, v->token, strlen(v->token), NOW, &id, msg, sizeof(msg)) !=
+                INLET_OK ||
+            strcmp(id->device_id, v->device) != 0)
+            return NULL;
+        inlet_identity_release(id);
+    }
+    v->ok = 1;
+    return NULL;
+}
+
+/* The same keys verify from many threads at once. */
+static void test_threads(void)
+{
+    inlet_jwt_key_conf keys[3] = {signer("hs1", INLET_JWT_HS256, hs_secret, NULL),
+                                  signer("rs1", INLET_JWT_RS256, NULL, rs_key),
+                                  signer("es1", INLET_JWT_ES256, NULL, es_key)};
+    const char *fmt[3] = {
+        "{\"iss\":\"https://auth.acme\",\"aud\":\"inlet\",\"sub\":\"t%d\",\"exp\":%lld}",
+        "{\"iss\":\"https://auth.acme\",\"aud\":\"inlet\",\"sub\":\"t%d\",\"exp\":%lld}",
+        "{\"sub\":\"t%d\",\"exp\":%lld}"};
+    char *tokens[6], devices[6][8];
+    pthread_t th[6];
+    verifier v[6];
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(devices[i], sizeof(devices[i]), "t%d", i);
+        tokens[i] = mint(&keys[i % 3], claims(fmt[i % 3], i, NOW + 60));
+        v[i] = (verifier){tokens[i], devices[i], 0};
+        if (tokens[i])
+            pthread_create(&th[i], NULL, verifier_run, &v[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        if (tokens[i])
+            pthread_join(th[i], NULL);
+        CHECK(v[i].ok == 1);
+        free(tokens[i]);
+    }
+}
+
 static void test_base64url(void)
 {
     char out[16];
@@ -728,6 +781,7 @@ int main(void)
         test_claims();
         test_attacks();
         test_ambiguous_issuer();
+        test_threads();
         inlet_tenants_release(ts);
     }
     test_build_errors();

@@ -32,7 +32,7 @@ extern "C" {
 #define INLET_ABI_MINOR 0
 
 #if defined(__GNUC__)
-#define INLET_EXPORT __attribute__((visibility("default")))
+#define INLET_EXPORT       __attribute__((visibility("default")))
 #define INLET_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define INLET_EXPORT
@@ -73,17 +73,18 @@ typedef enum inlet_auth_method {
  * gives its reference back with host->identity_release().
  */
 typedef struct inlet_identity {
-    uint32_t size;        /* sizeof(inlet_identity) in the core that made it */
-    const char *tenant;   /* never NULL */
+    uint32_t size;         /* sizeof(inlet_identity) in the core that made it */
+    const char *tenant;    /* never NULL */
     const char *device_id; /* never NULL, valid UTF-8, no NUL, '+', '#' or '/' */
     inlet_auth_method method;
-    void *reserved[4];    /* zeroed by the core */
+    void *reserved[4]; /* zeroed by the core */
 } inlet_identity;
 
 /* Shapes of a request body (see docs/ARCHITECTURE.md). */
 typedef enum inlet_body_form {
-    INLET_FORM_BATCH = 1,   /* {"events": [event, ...]} */
-    INLET_FORM_EVENT = 2,   /* one event {"device_id", "ts", "use_case", "schema", "event_id", "payload"} */
+    INLET_FORM_BATCH = 1, /* {"events": [event, ...]} */
+    INLET_FORM_EVENT =
+        2, /* one event {"device_id", "ts", "use_case", "schema", "event_id", "payload"} */
     INLET_FORM_PAYLOAD = 3, /* the bare payload; schema and version come from the request */
 } inlet_body_form;
 
@@ -93,44 +94,44 @@ typedef struct inlet_header {
     size_t value_len;
 } inlet_header;
 
-typedef struct inlet_queue inlet_queue; /* completion queue; see queue_new */
+typedef struct inlet_queue inlet_queue;           /* completion queue; see queue_new */
 typedef struct inlet_module_ctx inlet_module_ctx; /* the core's handle for one module instance */
 typedef struct inlet_metric inlet_metric;
 
 /* One submission: a request, a message or a datagram carrying one or more events. */
 typedef struct inlet_request {
-    uint32_t size;                   /* sizeof(inlet_request) as the module was built */
-    const inlet_identity *identity;  /* borrowed; the core takes its own reference */
+    uint32_t size;                  /* sizeof(inlet_request) as the module was built */
+    const inlet_identity *identity; /* borrowed; the core takes its own reference */
     inlet_body_form form;
-    const void *body;                /* borrowed: parsed and copied before submit() returns */
+    const void *body; /* borrowed: parsed and copied before submit() returns */
     size_t body_len;
-    const char *content_type;        /* e.g. "application/json"; NULL = application/json */
-    const char *schema;              /* FORM_PAYLOAD: required. Others: fallback for "use_case" */
-    const char *schema_version;      /* "v1"; FORM_PAYLOAD: required. Others: fallback */
-    const char *event_id;            /* FORM_PAYLOAD: protocol-level id (optional) */
-    const char *source;              /* protocol: "http", "mqtt", "coap", "binary", ... */
-    int64_t received_at_us;          /* wall clock, microseconds since the epoch; 0 = now */
-    const inlet_header *headers;     /* extra Kafka headers (MQTT user properties); borrowed */
+    const char *content_type;    /* e.g. "application/json"; NULL = application/json */
+    const char *schema;          /* FORM_PAYLOAD: required. Others: fallback for "use_case" */
+    const char *schema_version;  /* "v1"; FORM_PAYLOAD: required. Others: fallback */
+    const char *event_id;        /* FORM_PAYLOAD: protocol-level id (optional) */
+    const char *source;          /* protocol: "http", "mqtt", "coap", "binary", ... */
+    int64_t received_at_us;      /* wall clock, microseconds since the epoch; 0 = now */
+    const inlet_header *headers; /* extra Kafka headers (MQTT user properties); borrowed */
     size_t n_headers;
-    size_t max_events;               /* refuse batches larger than this (0 = core default) */
-    inlet_queue *queue;              /* where the one completion is delivered */
-    void *opaque;                    /* handed back untouched in the completion */
-    void *reserved[4];               /* must be zero */
+    size_t max_events;  /* refuse batches larger than this (0 = core default) */
+    inlet_queue *queue; /* where the one completion is delivered */
+    void *opaque;       /* handed back untouched in the completion */
+    void *reserved[4];  /* must be zero */
 } inlet_request;
 
 /* Why an event or a request was refused before anything was produced. */
 typedef struct inlet_event_error {
-    size_t index;          /* position in the batch (0 for single events) */
+    size_t index; /* position in the batch (0 for single events) */
     inlet_status status;
-    const char *pointer;   /* JSON pointer into the event, e.g. "/payload/lat"; "" for the whole */
-    const char *message;   /* e.g. "123.4 is greater than maximum 90" */
+    const char *pointer; /* JSON pointer into the event, e.g. "/payload/lat"; "" for the whole */
+    const char *message; /* e.g. "123.4 is greater than maximum 90" */
 } inlet_event_error;
 
 typedef struct inlet_rejection {
     uint32_t size;
-    inlet_status status;         /* the overall answer */
-    const char *message;         /* one line for logs and problem+json "detail" */
-    size_t n_events;             /* events found in the body (0 if it did not parse) */
+    inlet_status status; /* the overall answer */
+    const char *message; /* one line for logs and problem+json "detail" */
+    size_t n_events;     /* events found in the body (0 if it did not parse) */
     size_t n_errors;
     const inlet_event_error *errors;
     void *reserved[4];
@@ -138,19 +139,19 @@ typedef struct inlet_rejection {
 
 /* The fate of one event that was handed to Kafka. */
 typedef struct inlet_event_result {
-    inlet_status status;   /* INLET_OK only if the broker acknowledged it with acks=all */
+    inlet_status status; /* INLET_OK only if the broker acknowledged it with acks=all */
     const char *event_id;
     const char *topic;
-    int32_t partition;     /* -1 if not delivered */
-    int64_t offset;        /* -1 if not delivered */
-    const char *error;     /* NULL on success */
+    int32_t partition; /* -1 if not delivered */
+    int64_t offset;    /* -1 if not delivered */
+    const char *error; /* NULL on success */
 } inlet_event_result;
 
 /* Delivered on the module's queue exactly once for every submit() that returned INLET_OK. */
 typedef struct inlet_completion {
     uint32_t size;
-    void *opaque;                   /* inlet_request.opaque */
-    inlet_status status;            /* INLET_OK only if every event is persisted */
+    void *opaque;        /* inlet_request.opaque */
+    inlet_status status; /* INLET_OK only if every event is persisted */
     size_t n_events;
     const inlet_event_result *events; /* valid only during the callback */
     void *reserved[4];
@@ -168,7 +169,8 @@ typedef struct inlet_host {
     uint32_t size; /* sizeof(inlet_host) in the core */
 
     /* Logging, tagged with the module instance's name. */
-    void (*log)(inlet_module_ctx *mod, inlet_log_level level, const char *fmt, ...) INLET_PRINTF(3, 4);
+    void (*log)(inlet_module_ctx *mod, inlet_log_level level, const char *fmt, ...)
+        INLET_PRINTF(3, 4);
     int (*log_enabled)(inlet_module_ctx *mod, inlet_log_level level);
 
     /*
@@ -179,8 +181,8 @@ typedef struct inlet_host {
     inlet_status (*auth_bearer)(const char *token, size_t token_len, inlet_identity **out,
                                 char *msg, size_t msg_len);
     /* chain[0] is the leaf, DER-encoded; the tenant is the one whose CA verifies the chain. */
-    inlet_status (*auth_cert_chain)(const uint8_t *const *chain, const size_t *chain_len,
-                                    size_t n, inlet_identity **out, char *msg, size_t msg_len);
+    inlet_status (*auth_cert_chain)(const uint8_t *const *chain, const size_t *chain_len, size_t n,
+                                    inlet_identity **out, char *msg, size_t msg_len);
     void (*identity_ref)(const inlet_identity *id);
     void (*identity_release)(const inlet_identity *id);
     /* May this identity send schema@version? INLET_OK or INLET_E_FORBIDDEN/UNKNOWN_SCHEMA. */
@@ -228,7 +230,8 @@ typedef struct inlet_host {
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
-    ((host)->size >= offsetof(inlet_host, member) + sizeof((host)->member) && (host)->member != NULL)
+    ((host)->size >= offsetof(inlet_host, member) + sizeof((host)->member) &&                      \
+     (host)->member != NULL)
 
 /*
  * The module descriptor. Lifecycle, all calls from the core's main thread:
@@ -267,7 +270,10 @@ typedef const inlet_module_desc *(*inlet_module_entry_fn)(void);
 /* Every module defines exactly this function. */
 #define INLET_MODULE_DEFINE(desc_var)                                                              \
     INLET_EXPORT const inlet_module_desc *inlet_module_entry(void);                                \
-    INLET_EXPORT const inlet_module_desc *inlet_module_entry(void) { return &(desc_var); }
+    INLET_EXPORT const inlet_module_desc *inlet_module_entry(void)                                 \
+    {                                                                                              \
+        return &(desc_var);                                                                        \
+    }
 
 #ifdef __cplusplus
 }

@@ -34,7 +34,7 @@ typedef enum inlet_opt_type {
 
 /* Flags. */
 #define INLET_OPT_REQUIRED 0x1u /* the key must be present */
-#define INLET_OPT_SECRET 0x2u   /* never echoed back in error messages or dumps */
+#define INLET_OPT_SECRET   0x2u /* never echoed back in error messages or dumps */
 
 typedef struct inlet_str_list {
     char **items; /* owned by the config object */
@@ -53,19 +53,22 @@ typedef struct inlet_section_list {
 } inlet_section_list;
 
 typedef struct inlet_option {
-    const char *name;               /* NULL terminates the table */
+    const char *name; /* NULL terminates the table */
     inlet_opt_type type;
     size_t offset;                  /* offsetof() into the struct this table fills */
     const char *default_value;      /* parsed like a value from a file; NULL = zero/absent */
     int64_t min, max;               /* INT, SIZE, DURATION: inclusive; min == max == 0: unbounded */
     const char *const *enum_values; /* ENUM: NULL-terminated list of accepted words */
     const struct inlet_option *section; /* SECTION, SECTION_LIST: the nested table */
-    size_t section_size;            /* SECTION_LIST: sizeof one item */
-    unsigned flags;                 /* INLET_OPT_REQUIRED, INLET_OPT_SECRET */
-    const char *description;        /* one sentence for the generated reference */
+    size_t section_size;                /* SECTION_LIST: sizeof one item */
+    unsigned flags;                     /* INLET_OPT_REQUIRED, INLET_OPT_SECRET */
+    const char *description;            /* one sentence for the generated reference */
 } inlet_option;
 
-#define INLET_OPTIONS_END {NULL, INLET_OPT_END, 0, NULL, 0, 0, NULL, NULL, 0, 0, NULL}
+#define INLET_OPTIONS_END                                                                          \
+    {                                                                                              \
+        NULL, INLET_OPT_END, 0, NULL, 0, 0, NULL, NULL, 0, 0, NULL                                 \
+    }
 
 #ifdef __cplusplus
 }
