@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "confdir.h"
@@ -153,14 +154,18 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
         snprintf(so, sizeof(so), "%s/%s.so", d->settings.module_dir, name);
     }
 
-    inlet_module_ctx *mods = realloc(d->modules, (d->n_modules + 1) * sizeof(*mods));
+    inlet_module_ctx **mods = realloc(d->modules, (d->n_modules + 1) * sizeof(*mods));
     if (!mods) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
     d->modules = mods;
-    inlet_module_ctx *m = &d->modules[d->n_modules++];
-    memset(m, 0, sizeof(*m));
+    inlet_module_ctx *m = calloc(1, sizeof(*m));
+    if (!m) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    d->modules[d->n_modules++] = m;
     m->instance = instance_name(path);
     m->origin = malloc(strlen(path) + 16);
     if (!m->instance || !m->origin) {
@@ -169,9 +174,9 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
     }
     sprintf(m->origin, "%s:%d", path, line);
     for (size_t i = 0; i + 1 < d->n_modules; i++)
-        if (strcmp(d->modules[i].instance, m->instance) == 0) {
+        if (strcmp(d->modules[i]->instance, m->instance) == 0) {
             snprintf(err, err_len, "%s: a module instance named \"%s\" exists already (%s)",
-                     m->origin, m->instance, d->modules[i].origin);
+                     m->origin, m->instance, d->modules[i]->origin);
             return -1;
         }
     if (inlet_module_open(m, so, name, msg, sizeof(msg)) != 0) {
@@ -279,15 +284,15 @@ int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_le
 static void stop_modules(inlet_daemon *d)
 {
     for (size_t i = 0; i < d->n_modules; i++)
-        if (d->modules[i].started)
-            d->modules[i].desc->stop_accepting(d->modules[i].state);
+        if (d->modules[i]->started)
+            d->modules[i]->desc->stop_accepting(d->modules[i]->state);
     inlet_router_shutdown();
     int left = inlet_producer_drain(d->producer, (int)d->settings.shutdown_timeout_ms);
     inlet_log_info("Kafka drained (%d events refused)", left);
     for (size_t i = 0; i < d->n_modules; i++)
-        if (d->modules[i].started) {
-            d->modules[i].desc->stop(d->modules[i].state);
-            d->modules[i].started = 0;
+        if (d->modules[i]->started) {
+            d->modules[i]->desc->stop(d->modules[i]->state);
+            d->modules[i]->started = 0;
         }
 }
 
@@ -319,6 +324,16 @@ int inlet_daemon_run(inlet_daemon *d)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Every device connection is a descriptor: take the hard limit the service was given. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            inlet_log_warn("cannot raise the descriptor limit: %s", strerror(errno));
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        inlet_log_info("descriptor limit %llu", (unsigned long long)rl.rlim_cur);
+
     if (inlet_producer_new(&d->settings.kafka, &d->producer, err, sizeof(err)) != 0 ||
         inlet_producer_start(d->producer, err, sizeof(err)) != 0) {
         inlet_log_error("%s", err);
@@ -331,7 +346,7 @@ int inlet_daemon_run(inlet_daemon *d)
     d->schemas = NULL;
 
     for (size_t i = 0; i < d->n_modules; i++) {
-        inlet_module_ctx *m = &d->modules[i];
+        inlet_module_ctx *m = d->modules[i];
         if (m->desc->start(m->state, err, sizeof(err)) != 0) {
             inlet_log_error("%s: module %s: %s", m->origin, m->desc->name, err);
             stop_modules(d);
@@ -368,21 +383,23 @@ void inlet_daemon_print_reference(const inlet_daemon *d, FILE *out)
                                inlet_tenant_options);
     for (size_t i = 0; d && i < d->n_modules; i++) {
         char title[256];
-        snprintf(title, sizeof(title), "module %s (%s)", d->modules[i].desc->name,
-                 d->modules[i].desc->description ? d->modules[i].desc->description : "");
+        const inlet_module_desc *desc = d->modules[i]->desc;
+        snprintf(title, sizeof(title), "module %s (%s)", desc->name,
+                 desc->description ? desc->description : "");
         fputc('\n', out);
-        inlet_conf_print_reference(out, title, d->modules[i].desc->options);
+        inlet_conf_print_reference(out, title, desc->options);
     }
 }
 
 void inlet_daemon_free(inlet_daemon *d)
 {
     for (size_t i = 0; i < d->n_modules; i++) {
-        inlet_module_ctx *m = &d->modules[i];
+        inlet_module_ctx *m = d->modules[i];
         if (m->state && m->desc)
             m->desc->destroy(m->state);
         m->state = NULL;
         inlet_module_close(m);
+        free(m);
     }
     free(d->modules);
     inlet_router_fini();

@@ -22,7 +22,7 @@ typedef struct inlet_daemon {
     char *dir;
     char *main_path;
     inlet_settings settings;
-    inlet_module_ctx *modules;
+    inlet_module_ctx **modules; /* each allocated alone: modules keep their ctx pointer */
     size_t n_modules;
     inlet_tenants *tenants; /* until handed to the router */
     inlet_schemas *schemas;

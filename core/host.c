@@ -93,6 +93,28 @@ static inlet_status host_authorize(const inlet_identity *id, const char *schema,
     return st;
 }
 
+static inlet_status host_identity_for_device(const char *tenant, const char *device_id,
+                                             inlet_identity **out, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    *out = NULL;
+    const inlet_world *w = inlet_router_world_acquire();
+    if (!w) {
+        snprintf(msg, msg_len, "no tenants loaded");
+        return INLET_E_UNAUTHENTICATED;
+    }
+    inlet_status st =
+        inlet_identity_for_device(w->tenants, tenant, device_id, INLET_AUTH_TOKEN, out);
+    if (st != INLET_OK)
+        snprintf(msg, msg_len, "no tenant \"%s\" or invalid device id", tenant);
+    inlet_router_world_release(w);
+    return st;
+}
+
 static const inlet_host host_table = {
     .abi_major = INLET_ABI_MAJOR,
     .abi_minor = INLET_ABI_MINOR,
@@ -118,6 +140,7 @@ static const inlet_host host_table = {
     .metric_add = inlet_metric_add,
     .metrics_render = inlet_metrics_render,
     .now_us = host_now_us,
+    .identity_for_device = host_identity_for_device,
 };
 
 const inlet_host *inlet_host_table(void)

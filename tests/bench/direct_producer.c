@@ -110,7 +110,7 @@ int main(int argc, char **argv)
     /* Warm up: metadata and the idempotent producer id, outside the measurement. */
     rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_VALUE("{}", 2), RD_KAFKA_V_END);
     rd_kafka_flush(rk, 10000);
-    delivered = failed = 0;
+    delivered = failed = in_flight = 0;
 
     char value[1024], key[32];
     int64_t start = now_ns();

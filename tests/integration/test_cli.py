@@ -26,7 +26,7 @@ def minimal():
 def test_version():
     out = run(INLETD, "--version")
     assert out.returncode == 0
-    assert re.fullmatch(r"inletd \d+\.\d+\.\d+ \(module ABI 1\.0\)\n", out.stdout)
+    assert re.fullmatch(r"inletd \d+\.\d+\.\d+ \(module ABI 1\.\d+\)\n", out.stdout)
 
 
 def test_valid_config_and_shipped_config():
@@ -94,7 +94,8 @@ def test_abi_mismatch_refused_with_both_versions():
     write(d, "conf.d/future.yaml", f"module: abi_mismatch\npath: {so}\n")
     out = check(d)
     assert out.returncode == 1
-    assert "was built for Inlet module ABI 99.0, but this inletd provides ABI 1.0" in out.stderr
+    assert re.search(r"abi_mismatch\.so was built for Inlet module ABI 99\.0, but this inletd "
+                     r"provides ABI 1\.\d+", out.stderr), out.stderr
 
 
 def test_print_options_documents_every_table():

@@ -14,6 +14,8 @@
  * ABI changelog
  *   1.0  2026-11-21  first version: descriptor, host table, requests, completion queues,
  *                    identities, metrics, logging.
+ *   1.1  2026-11-22  host->identity_for_device(): an identity for a device another trusted
+ *                    party authenticated (an upstream MQTT broker for the bridge).
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -29,7 +31,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 0
+#define INLET_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -227,6 +229,13 @@ typedef struct inlet_host {
 
     /* Wall clock in microseconds since the epoch. */
     int64_t (*now_us)(void);
+
+    /* ABI 1.1. An identity for device_id of tenant without a credential, for modules whose
+     * devices were authenticated by a trusted upstream (the MQTT bridge). The tenant must exist
+     * and the device id must be valid; ACLs apply as for any identity. Same ownership as
+     * auth_bearer. */
+    inlet_status (*identity_for_device)(const char *tenant, const char *device_id,
+                                        inlet_identity **out, char *msg, size_t msg_len);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
