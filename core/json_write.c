@@ -14,6 +14,32 @@ size_t inlet_json_format_double(double d, char *out)
         memcpy(out, "null", 5);
         return 4;
     }
+    /* Fast path for the numbers devices send (coordinates, speeds): if d * 10^k is an integer m
+     * below 2^53 and m / 10^k gives d back, then "m with k decimals" reads back to d (IEEE
+     * division is correctly rounded, like strtod), and the smallest such k is the shortest. */
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    for (int k = 0; k < 10 && fabs(d) < 1e15; k++) {
+        double m = nearbyint(d * pow10[k]);
+        if (fabs(m) >= 9007199254740992.0 || m / pow10[k] != d)
+            continue;
+        char digits[24];
+        long long v = llabs((long long)m);
+        int nd = 0;
+        do {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v > 0 || nd <= k);
+        size_t o = 0;
+        if (m < 0 || (m == 0 && signbit(d)))
+            out[o++] = '-';
+        for (int i = nd - 1; i >= 0; i--) {
+            out[o++] = digits[i];
+            if (i == k && k > 0)
+                out[o++] = '.';
+        }
+        out[o] = '\0';
+        return o;
+    }
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(out, 32, "%.*g", prec, d);

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "event_id.h"
+#include "json_arena.h"
 #include "json_write.h"
 #include "rejection.h"
 #include "rfc3339.h"
@@ -209,8 +210,8 @@ static inlet_status event_parse(const inlet_normalize_input *in, size_t index, c
 
 /* Schema, ACL and payload checks; on success writes the envelope. */
 static inlet_status event_finish(const inlet_normalize_input *in, size_t index,
-                                 const event_parts *parts, const char *base, inlet_envelope *env,
-                                 inlet_rejection_builder *b)
+                                 const event_parts *parts, const char *base, const char *received,
+                                 inlet_envelope *env, inlet_rejection_builder *b)
 {
     const inlet_request *req = in->req;
     const inlet_identity *id = req->identity;
@@ -241,8 +242,6 @@ static inlet_status event_finish(const inlet_normalize_input *in, size_t index,
         return INLET_E_INVALID;
     }
 
-    char received[48];
-    inlet_rfc3339_format_us(in->received_at_us, received, sizeof(received));
     if (parts->event_id)
         snprintf(env->event_id, sizeof(env->event_id), "%.*s", (int)parts->event_id_len,
                  parts->event_id);
@@ -261,7 +260,7 @@ static inlet_status event_finish(const inlet_normalize_input *in, size_t index,
     env->schema = schema;
 
     inlet_buf out;
-    inlet_buf_init(&out, 256);
+    inlet_buf_init(&out, 512);
     inlet_buf_puts(&out, "{\"tenant\":");
     inlet_buf_json_string(&out, id->tenant, strlen(id->tenant));
     inlet_buf_puts(&out, ",\"device_id\":");
@@ -314,8 +313,8 @@ static inlet_status worst(inlet_status a, inlet_status b)
     return rank[b] > rank[a] ? b : a;
 }
 
-inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **envs, size_t *n_envs,
-                             inlet_rejection **rej)
+static inlet_status normalize(const inlet_normalize_input *in, inlet_envelope **envs,
+                              size_t *n_envs, inlet_rejection **rej)
 {
     const inlet_request *req = in->req;
     inlet_rejection_builder b;
@@ -392,6 +391,8 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
         snprintf(msg, sizeof(msg), "out of memory");
         goto refuse_whole;
     }
+    char received[48];
+    inlet_rfc3339_format_us(in->received_at_us, received, sizeof(received));
     size_t refused = 0;
     for (size_t i = 0; i < n; i++) {
         event_parts parts;
@@ -410,7 +411,7 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
         }
         if (es == INLET_OK)
             es = event_finish(in, i, &parts, req->form == INLET_FORM_PAYLOAD ? "" : "/payload",
-                              &out[i], &b);
+                              received, &out[i], &b);
         if (es != INLET_OK) {
             refused++;
             st = worst(st, es);
@@ -443,5 +444,16 @@ refuse_whole:
     inlet_rejection_builder_init(&b);
     inlet_rejection_add(&b, 0, st, "", msg);
     *rej = inlet_rejection_finish(&b, st, 0, msg);
+    return st;
+}
+
+inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **envs, size_t *n_envs,
+                             inlet_rejection **rej)
+{
+    /* Every JSON value of the request is released inside normalize(): the arena may reset. */
+    inlet_json_arena_install();
+    inlet_json_arena_begin();
+    inlet_status st = normalize(in, envs, n_envs, rej);
+    inlet_json_arena_end();
     return st;
 }

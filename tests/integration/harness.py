@@ -84,26 +84,40 @@ def java_partition(key: str, partitions: int) -> int:
 
 # --- Kafka ----------------------------------------------------------------------------------------
 
-def consume(topic, bootstrap=None, timeout=60):
-    """Every message of topic, read with kcat from the beginning to the current end."""
-    out = subprocess.run(
-        ["kcat", "-C", "-b", bootstrap or BOOTSTRAP, "-t", topic, "-o", "beginning", "-e", "-J",
-         "-q"], capture_output=True, text=True, timeout=timeout)
-    assert out.returncode == 0, out.stderr
+# Messages older than this process are not ours: reading from here keeps each look-up short
+# however much the shared broker holds.
+SINCE_MS = int(time.time() * 1000) - 60_000
+
+
+def consume(topic, bootstrap=None, timeout=120, since_ms=None, predicate=None):
+    """Messages of topic from since_ms (default: shortly before this test process started) to
+    the current end, read with kcat; with predicate, only those whose value it accepts."""
+    since = SINCE_MS if since_ms is None else since_ms
+    proc = subprocess.Popen(
+        ["kcat", "-C", "-b", bootstrap or BOOTSTRAP, "-t", topic, "-o", f"s@{since}", "-e", "-J",
+         "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     msgs = []
-    for line in out.stdout.splitlines():
-        if not line.strip():
-            continue
-        m = json.loads(line)
-        hdrs = m.get("headers") or []
-        m["headers"] = {hdrs[i]: hdrs[i + 1] for i in range(0, len(hdrs), 2)}
-        m["value"] = json.loads(m["payload"]) if m.get("payload") else None
-        msgs.append(m)
+    try:
+        for line in proc.stdout:
+            if not line.strip():
+                continue
+            m = json.loads(line)
+            m["value"] = json.loads(m["payload"]) if m.get("payload") else None
+            if predicate and not (m["value"] and predicate(m["value"])):
+                continue
+            hdrs = m.get("headers") or []
+            m["headers"] = {hdrs[i]: hdrs[i + 1] for i in range(0, len(hdrs), 2)}
+            msgs.append(m)
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, proc.stderr.read()
     return msgs
 
 
 def find_events(topic, predicate, bootstrap=None):
-    return [m for m in consume(topic, bootstrap) if m["value"] and predicate(m["value"])]
+    return consume(topic, bootstrap, predicate=predicate)
 
 
 # --- certificates ---------------------------------------------------------------------------------

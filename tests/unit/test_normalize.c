@@ -251,6 +251,38 @@ static void test_shortest_doubles(void)
     CHECK_STR(out, "0.30000000000000004");
     inlet_json_format_double(1e300, out);
     CHECK_STR(out, "1e+300");
+    struct {
+        double d;
+        const char *text;
+    } cases[] = {{13.405, "13.405"},
+                 {61.2, "61.2"},
+                 {-0.5, "-0.5"},
+                 {270, "270"},
+                 {0.0, "0"},
+                 {-0.0, "-0"},
+                 {0.001, "0.001"},
+                 {1e-7, "0.0000001"},
+                 {-122.4194155, "-122.4194155"},
+                 {123456.789, "123456.789"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        inlet_json_format_double(cases[i].d, out);
+        CHECK_STR(out, cases[i].text);
+    }
+    /* Whatever the path, the text must read back to the same double. */
+    unsigned long long x = 88172645463325252ULL;
+    int roundtrip_ok = 1;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double d = (double)(x % 2000000001ULL) / 1e5 - 10000.0; /* like coordinates */
+        if (i % 2)
+            memcpy(&d, &x, sizeof(d)); /* any bit pattern */
+        if (d != d || d - d != 0)
+            continue;
+        inlet_json_format_double(d, out);
+        if (strtod(out, NULL) != d)
+            roundtrip_ok = 0;
+    }
+    CHECK(roundtrip_ok);
 }
 
 int main(void)
