@@ -14,6 +14,7 @@
 #endif
 #endif
 
+#ifndef ARENA_DISABLED
 #define CHUNK_SIZE (64 * 1024)
 
 typedef struct chunk {
@@ -65,6 +66,8 @@ static void install_once(void)
 {
     json_set_alloc_funcs(arena_malloc, arena_free);
 }
+
+#endif /* ARENA_DISABLED */
 
 void inlet_json_arena_install(void)
 {
