@@ -7,13 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_config_name(const char *name)
+static int has_ext(const char *name, const char *ext)
 {
-    size_t n = strlen(name);
-    if (name[0] == '.')
-        return 0;
-    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+    size_t n = strlen(name), e = strlen(ext);
+    return name[0] != '.' && n > e && strcmp(name + n - e, ext) == 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -23,6 +20,12 @@ static int cmp_str(const void *a, const void *b)
 
 int inlet_confdir_list(const char *dir, int optional, char ***paths, size_t *n, char *err,
                        size_t err_len)
+{
+    return inlet_confdir_list_ext(dir, NULL, optional, paths, n, err, err_len);
+}
+
+int inlet_confdir_list_ext(const char *dir, const char *ext, int optional, char ***paths, size_t *n,
+                           char *err, size_t err_len)
 {
     *paths = NULL;
     *n = 0;
@@ -37,7 +40,8 @@ int inlet_confdir_list(const char *dir, int optional, char ***paths, size_t *n, 
     size_t count = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!is_config_name(e->d_name))
+        if (ext ? !has_ext(e->d_name, ext)
+                : !has_ext(e->d_name, ".yaml") && !has_ext(e->d_name, ".yml"))
             continue;
         if (count == cap) {
             cap = cap ? cap * 2 : 16;

@@ -391,6 +391,42 @@ void inlet_daemon_print_reference(const inlet_daemon *d, FILE *out)
     }
 }
 
+int inlet_daemon_print_all_modules(const char *module_dir, FILE *out)
+{
+    char err[1024];
+    char **paths = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (!module_dir) {
+        const char *env = getenv("INLET_MODULE_DIR");
+        module_dir = env && *env ? env : INLET_DEFAULT_MODULE_DIR;
+    }
+    inlet_daemon_print_reference(NULL, out);
+    if (inlet_confdir_list_ext(module_dir, ".so", 1, &paths, &n, err, sizeof(err)) != 0) {
+        fprintf(stderr, "inletd: %s\n", err);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        inlet_module_ctx m;
+        memset(&m, 0, sizeof(m));
+        char *name = instance_name(paths[i]);
+        if (name && inlet_module_open(&m, paths[i], name, err, sizeof(err)) == 0) {
+            char title[256];
+            snprintf(title, sizeof(title), "module %s (%s)", m.desc->name,
+                     m.desc->description ? m.desc->description : "");
+            fputc('\n', out);
+            inlet_conf_print_reference(out, title, m.desc->options);
+        } else {
+            fprintf(stderr, "inletd: %s\n", name ? err : "out of memory");
+            rc = -1;
+        }
+        free(name);
+        inlet_module_close(&m);
+    }
+    inlet_confdir_free(paths, n);
+    return rc;
+}
+
 void inlet_daemon_free(inlet_daemon *d)
 {
     for (size_t i = 0; i < d->n_modules; i++) {

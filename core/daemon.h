@@ -40,5 +40,8 @@ int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *
                               size_t err_len);
 /* Print the reference of every option table (core, tenant, each loaded module). */
 void inlet_daemon_print_reference(const inlet_daemon *d, FILE *out);
+/* The same without a configuration: core, tenant and every module found in module_dir (NULL:
+ * $INLET_MODULE_DIR or the built-in directory). Returns 0, or -1 if a module fails to load. */
+int inlet_daemon_print_all_modules(const char *module_dir, FILE *out);
 
 #endif

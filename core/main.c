@@ -9,14 +9,16 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: inletd -c <config-dir> [--check-config] [--print-options]\n"
-                 "       inletd --version\n"
-                 "\n"
-                 "  -c, --config DIR     read DIR/inletd.yaml and DIR/conf.d/*.yaml\n"
-                 "  -t, --check-config   validate the configuration and exit (0 = valid)\n"
-                 "      --print-options  print the reference of every configuration option\n"
-                 "  -V, --version        print the version and the module ABI\n"
-                 "  -h, --help           this text\n");
+    fprintf(out,
+            "usage: inletd -c <config-dir> [--check-config] [--print-options]\n"
+            "       inletd --version\n"
+            "\n"
+            "  -c, --config DIR     read DIR/inletd.yaml and DIR/conf.d/*.yaml\n"
+            "  -t, --check-config   validate the configuration and exit (0 = valid)\n"
+            "      --print-options  print the reference of every option (without -c: of every\n"
+            "                       module in the module directory)\n"
+            "  -V, --version        print the version and the module ABI\n"
+            "  -h, --help           this text\n");
 }
 
 int main(int argc, char **argv)
@@ -59,10 +61,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (print && !dir) {
-        inlet_daemon_print_reference(NULL, stdout);
-        return 0;
-    }
+    if (print && !dir)
+        return inlet_daemon_print_all_modules(NULL, stdout) == 0 ? 0 : 1;
 
     inlet_daemon d;
     char err[4096];

@@ -7,7 +7,7 @@
 
 #include "http.h"
 
-#define TEXT_PLAIN "text/plain; charset=utf-8"
+#define TEXT_PLAIN      "text/plain; charset=utf-8"
 #define PROMETHEUS_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 static bool is_get_or_head(h2o_req_t *req)

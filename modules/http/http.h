@@ -23,7 +23,11 @@
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
 
-enum http_client_auth { HTTP_CLIENT_AUTH_NONE, HTTP_CLIENT_AUTH_OPTIONAL, HTTP_CLIENT_AUTH_REQUIRE };
+enum http_client_auth {
+    HTTP_CLIENT_AUTH_NONE,
+    HTTP_CLIENT_AUTH_OPTIONAL,
+    HTTP_CLIENT_AUTH_REQUIRE
+};
 enum http_tls_version { HTTP_TLS_1_2, HTTP_TLS_1_3 };
 
 typedef struct http_tls_config {
@@ -78,7 +82,7 @@ typedef struct http_listener {
 typedef struct http_loop_listener {
     http_loop *loop;
     const http_listener *listener;
-    int fd;            /* bound and listening; owned until sock takes it */
+    int fd; /* bound and listening; owned until sock takes it */
     h2o_socket_t *sock;
     h2o_accept_ctx_t accept_ctx;
 } http_loop_listener;
@@ -179,8 +183,8 @@ struct http_module {
     /* start/stop handshakes between the core's thread and the loops */
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    size_t n_ready;     /* loops that finished initialising (well or not) */
-    size_t n_failed;    /* ... of which failed; first error in start_err */
+    size_t n_ready;      /* loops that finished initialising (well or not) */
+    size_t n_failed;     /* ... of which failed; first error in start_err */
     size_t n_unlistened; /* loops that closed their listeners */
     char start_err[256];
 };
@@ -197,12 +201,33 @@ void http_tls_check_client_cert(http_module *m, http_conn *conn);
 
 /* listener.c */
 int http_listener_resolve(http_listener *l, const char *address, char *err, size_t err_len);
+/* A listening socket for l; first: the first loop's (checks the address is free, fixes an
+ * ephemeral port for the others). err gets "listeners[i] address: why". */
+int http_listener_bind(http_listener *l, bool first, char *err, size_t err_len);
+/* "address:port" as bound (an ephemeral port shows its number once bound). */
+void http_listener_describe(const http_listener *l, char *buf, size_t len);
+
+/* loop.c */
 int http_loops_start(http_module *m, char *err, size_t err_len);
 void http_loops_stop_accepting(http_module *m);
 void http_loops_stop(http_module *m);
 void http_loops_free(http_module *m);
+
+/* conn.c */
+/* Read callback of a listening socket (sock->data is its http_loop_listener). */
+void http_conn_on_accept(h2o_socket_t *listen_sock, const char *err);
 /* The connection a request arrived on (never NULL for requests on our listeners). */
 http_conn *http_conn_of(h2o_req_t *req);
+bool http_conns_writing(http_loop *loop);
+/* Cut every connection of the loop; h2o closes them on its next iteration. */
+void http_conns_shutdown(http_loop *loop);
+
+/* h2o_compat.c */
+/* The OpenSSL object of a TLS socket accepted with ctx, or NULL if it cannot be reached. */
+SSL *http_h2o_socket_ssl(h2o_socket_t *sock, SSL_CTX *ctx);
+void http_h2o_context_dispose(h2o_context_t *ctx);
+/* Free h2o's per-thread caches; the last thing a loop thread does. */
+void http_h2o_release_thread_caches(void);
 
 static inline http_loop *http_loop_of(h2o_req_t *req)
 {

@@ -103,13 +103,12 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
 
     http_auth_request(m, conn, req, &auth);
     if (auth.status == INLET_E_UNAUTHENTICATED) {
-        http_send_unauthenticated(m, req, auth.token_given,
-                                  conn->cert_state == HTTP_CERT_REJECTED
-                                      ? "the client certificate is not accepted"
-                                  : auth.token_given
-                                      ? "the bearer token is not valid"
-                                      : "a client certificate or an Authorization: Bearer "
-                                        "token is required");
+        http_send_unauthenticated(
+            m, req, auth.token_given,
+            conn->cert_state == HTTP_CERT_REJECTED ? "the client certificate is not accepted"
+            : auth.token_given                     ? "the bearer token is not valid"
+                               : "a client certificate or an Authorization: Bearer "
+                                 "token is required");
         goto done;
     }
     if (auth.status != INLET_OK) {

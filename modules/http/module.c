@@ -5,6 +5,8 @@
  * the answer waits until Kafka acknowledged every event. Transport and sockets live in
  * listener.c, TLS in tls.c, request handling in route.c / ingest.c / health.c.
  */
+#include <dlfcn.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,9 @@ static const char *const client_auth_values[] = {"none", "optional", "require", 
 static const char *const tls_version_values[] = {"tls1.2", "tls1.3", NULL};
 
 #define OPT(name, type, field, def, min, max, desc)                                                \
-    {name, type, offsetof(http_config, field), def, min, max, NULL, NULL, 0, 0, desc}
+    {                                                                                              \
+        name, type, offsetof(http_config, field), def, min, max, NULL, NULL, 0, 0, desc            \
+    }
 
 static const inlet_option tls_options[] = {
     {"cert", INLET_OPT_PATH, offsetof(http_tls_config, cert), NULL, 0, 0, NULL, NULL, 0, 0,
@@ -130,9 +134,9 @@ static int check_config(const http_config *cfg, char *err, size_t err_len)
 /* Counter handles are created once here; the request path only adds to them. */
 static void create_metrics(http_module *m)
 {
-    static const char *const codes[HTTP_STATUS_SLOTS] = {
-        "200", "400", "401", "403", "404", "405", "408", "411",
-        "413", "415", "417", "429", "500", "502", "503", "other"};
+    static const char *const codes[HTTP_STATUS_SLOTS] = {"200", "400", "401", "403",  "404", "405",
+                                                         "408", "411", "413", "415",  "417", "429",
+                                                         "500", "502", "503", "other"};
     const inlet_host *h = m->host;
     for (size_t i = 0; i < HTTP_STATUS_SLOTS; i++) {
         char labels[32];
@@ -144,8 +148,21 @@ static void create_metrics(http_module *m)
         h->metric_gauge("inlet_http_connections", "Open HTTP connections.", NULL);
     m->metrics.connections_total =
         h->metric_counter("inlet_http_connections_total", "Accepted HTTP connections.", NULL);
-    m->metrics.in_flight = h->metric_gauge(
-        "inlet_http_requests_in_flight", "Ingest requests waiting for Kafka acknowledgement.", NULL);
+    m->metrics.in_flight =
+        h->metric_gauge("inlet_http_requests_in_flight",
+                        "Ingest requests waiting for Kafka acknowledgement.", NULL);
+}
+
+/*
+ * h2o keeps process-wide objects (its OpenSSL BIO method, for one) in static storage and has
+ * no teardown for them. Keep libh2o mapped when the core unloads this module, so they stay
+ * reachable instead of leaking; a later load of the module then reuses them.
+ */
+static void pin_h2o(void)
+{
+    Dl_info info;
+    if (dladdr((void *)h2o_config_init, &info) != 0 && info.dli_fname != NULL)
+        (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
 static void http_destroy(void *state);
@@ -157,9 +174,10 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     http_module *m = NULL;
 
     *state = NULL;
-    if (host->abi_major != INLET_ABI_MAJOR || host->size < sizeof(inlet_host)) {
-        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks what this module needs (%d.%d)",
-                 host->abi_major, host->abi_minor, host->size, INLET_ABI_MAJOR, INLET_ABI_MINOR);
+    /* everything used here is ABI 1.0; now_us is its last member */
+    if (host->abi_major != INLET_ABI_MAJOR || !INLET_HOST_HAS(host, now_us)) {
+        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks functions of ABI 1.0",
+                 host->abi_major, host->abi_minor, host->size);
         return -1;
     }
     if (check_config(cfg, err, err_len) != 0)
@@ -209,6 +227,7 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
         }
     }
 
+    pin_h2o();
     h2o_config_init(&m->globalconf);
     m->globalconf_ready = true;
     m->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("inlet"));
@@ -226,8 +245,8 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
         (size_t)cfg->http2_max_concurrent_requests;
     /* after stop_accepting's GOAWAY, connections stay until stop() closes them */
     m->globalconf.http2.graceful_shutdown_timeout = 0;
-    m->hostconf = h2o_config_register_host(&m->globalconf, h2o_iovec_init(H2O_STRLIT("default")),
-                                           65535);
+    m->hostconf =
+        h2o_config_register_host(&m->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     http_routes_register(m);
 
     create_metrics(m);
@@ -241,15 +260,18 @@ fail:
 
 static int http_start(void *state, char *err, size_t err_len)
 {
+    static const char *const auth_note[] = {"", ", mTLS optional", ", mTLS"};
     http_module *m = state;
     if (http_loops_start(m, err, err_len) != 0)
         return -1;
-    for (size_t i = 0; i < m->n_listeners; i++)
-        HTTP_LOG(m, INLET_LOG_INFO, "listening on %s (%s%s)", m->listeners[i].name,
-                 m->listeners[i].ssl_ctx ? "https" : "http",
-                 m->listeners[i].cfg->tls.client_auth == HTTP_CLIENT_AUTH_REQUIRE    ? ", mTLS"
-                 : m->listeners[i].cfg->tls.client_auth == HTTP_CLIENT_AUTH_OPTIONAL ? ", mTLS optional"
-                                                                                     : "");
+    for (size_t i = 0; i < m->n_listeners; i++) {
+        const http_listener *l = &m->listeners[i];
+        char where[NI_MAXHOST + 16];
+        http_listener_describe(l, where, sizeof(where));
+        HTTP_LOG(m, INLET_LOG_INFO, "listening on %s (%s%s)", where,
+                 l->ssl_ctx != NULL ? "https" : "http",
+                 l->ssl_ctx != NULL ? auth_note[l->cfg->tls.client_auth] : "");
+    }
     return 0;
 }
 
@@ -272,6 +294,7 @@ static void http_destroy(void *state)
     http_module *m = state;
     if (m == NULL)
         return;
+    http_loops_stop(m); /* no-op after stop(); joins the loops if the core skipped it */
     http_loops_free(m);
     if (m->globalconf_ready)
         h2o_config_dispose(&m->globalconf);

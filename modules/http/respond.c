@@ -2,151 +2,43 @@
  * respond.c - response bodies: application/json for acknowledgements, application/problem+json
  * (RFC 9457) for every refusal, written straight into the request's memory pool.
  *
- * Each body is sized from an upper bound first (a JSON-escaped byte takes at most 6 bytes), so
- * it is written once, in place, with no reallocation or copy.
+ * Each body is sized from an upper bound first (see json.h), so it is written once, in place,
+ * with no reallocation or copy.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "http.h"
+#include "json.h"
 
 #define PROBLEM_JSON "application/problem+json"
-#define APP_JSON "application/json"
-
-/* ---- a bounded JSON writer ---- */
-
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-} jbuf;
-
-static void jb_init(jbuf *b, h2o_req_t *req, size_t cap)
-{
-    b->p = h2o_mem_alloc_pool(&req->pool, cap);
-    b->len = 0;
-    b->cap = cap;
-}
-
-static void jb_raw(jbuf *b, const char *s, size_t n)
-{
-    if (n > b->cap - b->len) /* unreachable when the bound was right; never overflow */
-        n = b->cap - b->len;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-#define jb_lit(b, s) jb_raw((b), (s), sizeof(s) - 1)
-
-static size_t jstr_bound(const char *s)
-{
-    return s == NULL ? 4 : 6 * strlen(s) + 2;
-}
-
-/* Length of a valid UTF-8 sequence at s (RFC 3629), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
-/* A JSON string; invalid UTF-8 becomes U+FFFD so the body always parses. NULL gives null. */
-static void jb_str(jbuf *b, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    if (s == NULL) {
-        jb_lit(b, "null");
-        return;
-    }
-    const unsigned char *u = (const unsigned char *)s;
-    size_t len = strlen(s);
-    jb_lit(b, "\"");
-    for (size_t i = 0; i < len;) {
-        unsigned char c = u[i];
-        if (c >= 0x80) {
-            size_t n = utf8_seq(u + i, len - i);
-            if (n == 0) {
-                jb_lit(b, "\\ufffd");
-                i++;
-            } else {
-                jb_raw(b, s + i, n);
-                i += n;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"': jb_lit(b, "\\\""); break;
-        case '\\': jb_lit(b, "\\\\"); break;
-        case '\n': jb_lit(b, "\\n"); break;
-        case '\r': jb_lit(b, "\\r"); break;
-        case '\t': jb_lit(b, "\\t"); break;
-        default:
-            if (c < 0x20) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                jb_raw(b, e, sizeof(e));
-            } else {
-                jb_raw(b, s + i, 1);
-            }
-        }
-        i++;
-    }
-    jb_lit(b, "\"");
-}
-
-#define JINT_BOUND 21
-
-static void jb_int(jbuf *b, int64_t v)
-{
-    char tmp[JINT_BOUND + 1];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-    jb_raw(b, tmp, (size_t)n);
-}
-
-static h2o_iovec_t jb_iovec(const jbuf *b)
-{
-    return h2o_iovec_init(b->p, b->len);
-}
+#define APP_JSON     "application/json"
 
 /* ---- status mapping ---- */
 
 int http_status_of(inlet_status s)
 {
     switch (s) {
-    case INLET_OK: return 200;
-    case INLET_E_UNAUTHENTICATED: return 401;
-    case INLET_E_FORBIDDEN: return 403;
+    case INLET_OK:
+        return 200;
+    case INLET_E_UNAUTHENTICATED:
+        return 401;
+    case INLET_E_FORBIDDEN:
+        return 403;
     case INLET_E_INVALID:
-    case INLET_E_UNKNOWN_SCHEMA: return 400;
-    case INLET_E_MEDIA_TYPE: return 415;
-    case INLET_E_TOO_LARGE: return 413;
-    case INLET_E_QUOTA: return 429;
+    case INLET_E_UNKNOWN_SCHEMA:
+        return 400;
+    case INLET_E_MEDIA_TYPE:
+        return 415;
+    case INLET_E_TOO_LARGE:
+        return 413;
+    case INLET_E_QUOTA:
+        return 429;
     case INLET_E_UNAVAILABLE:
-    case INLET_E_SHUTTING_DOWN: return 503;
-    case INLET_E_INTERNAL: return 500;
+    case INLET_E_SHUTTING_DOWN:
+        return 503;
+    case INLET_E_INTERNAL:
+        return 500;
     }
     return 500;
 }
@@ -154,17 +46,28 @@ int http_status_of(inlet_status s)
 static const char *status_word(inlet_status s)
 {
     switch (s) {
-    case INLET_OK: return "ok";
-    case INLET_E_UNAUTHENTICATED: return "unauthenticated";
-    case INLET_E_FORBIDDEN: return "forbidden";
-    case INLET_E_INVALID: return "invalid";
-    case INLET_E_UNKNOWN_SCHEMA: return "unknown_schema";
-    case INLET_E_MEDIA_TYPE: return "unsupported_media_type";
-    case INLET_E_TOO_LARGE: return "too_large";
-    case INLET_E_UNAVAILABLE: return "unavailable";
-    case INLET_E_QUOTA: return "quota_exceeded";
-    case INLET_E_SHUTTING_DOWN: return "shutting_down";
-    case INLET_E_INTERNAL: return "internal_error";
+    case INLET_OK:
+        return "ok";
+    case INLET_E_UNAUTHENTICATED:
+        return "unauthenticated";
+    case INLET_E_FORBIDDEN:
+        return "forbidden";
+    case INLET_E_INVALID:
+        return "invalid";
+    case INLET_E_UNKNOWN_SCHEMA:
+        return "unknown_schema";
+    case INLET_E_MEDIA_TYPE:
+        return "unsupported_media_type";
+    case INLET_E_TOO_LARGE:
+        return "too_large";
+    case INLET_E_UNAVAILABLE:
+        return "unavailable";
+    case INLET_E_QUOTA:
+        return "quota_exceeded";
+    case INLET_E_SHUTTING_DOWN:
+        return "shutting_down";
+    case INLET_E_INTERNAL:
+        return "internal_error";
     }
     return "internal_error";
 }
@@ -172,18 +75,30 @@ static const char *status_word(inlet_status s)
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -199,35 +114,54 @@ static problem_kind problem_of(int status, inlet_status st)
     if (st == INLET_E_SHUTTING_DOWN)
         return (problem_kind){"urn:inlet:problem:shutting-down", "Shutting down"};
     switch (status) {
-    case 400: return (problem_kind){"urn:inlet:problem:invalid", "Invalid request"};
-    case 401: return (problem_kind){"urn:inlet:problem:unauthenticated", "Unauthenticated"};
-    case 403: return (problem_kind){"urn:inlet:problem:forbidden", "Forbidden"};
-    case 404: return (problem_kind){"urn:inlet:problem:not-found", "Not found"};
-    case 405: return (problem_kind){"urn:inlet:problem:method-not-allowed", "Method not allowed"};
-    case 411: return (problem_kind){"urn:inlet:problem:length-required", "Length required"};
-    case 413: return (problem_kind){"urn:inlet:problem:too-large", "Request too large"};
+    case 400:
+        return (problem_kind){"urn:inlet:problem:invalid", "Invalid request"};
+    case 401:
+        return (problem_kind){"urn:inlet:problem:unauthenticated", "Unauthenticated"};
+    case 403:
+        return (problem_kind){"urn:inlet:problem:forbidden", "Forbidden"};
+    case 404:
+        return (problem_kind){"urn:inlet:problem:not-found", "Not found"};
+    case 405:
+        return (problem_kind){"urn:inlet:problem:method-not-allowed", "Method not allowed"};
+    case 411:
+        return (problem_kind){"urn:inlet:problem:length-required", "Length required"};
+    case 413:
+        return (problem_kind){"urn:inlet:problem:too-large", "Request too large"};
     case 415:
-        return (problem_kind){"urn:inlet:problem:unsupported-media-type",
-                              "Unsupported media type"};
-    case 429: return (problem_kind){"urn:inlet:problem:quota-exceeded", "Quota exceeded"};
-    case 503: return (problem_kind){"urn:inlet:problem:unavailable", "Service unavailable"};
-    default: return (problem_kind){"urn:inlet:problem:internal", "Internal error"};
+        return (problem_kind){"urn:inlet:problem:unsupported-media-type", "Unsupported media type"};
+    case 429:
+        return (problem_kind){"urn:inlet:problem:quota-exceeded", "Quota exceeded"};
+    case 503:
+        return (problem_kind){"urn:inlet:problem:unavailable", "Service unavailable"};
+    default:
+        return (problem_kind){"urn:inlet:problem:internal", "Internal error"};
     }
 }
 
 static const char *default_detail(inlet_status st)
 {
     switch (st) {
-    case INLET_E_UNAUTHENTICATED: return "authentication failed";
-    case INLET_E_FORBIDDEN: return "not allowed";
-    case INLET_E_INVALID: return "the request is invalid";
-    case INLET_E_UNKNOWN_SCHEMA: return "unknown schema or version";
-    case INLET_E_MEDIA_TYPE: return "unsupported content type";
-    case INLET_E_TOO_LARGE: return "the request is too large";
-    case INLET_E_UNAVAILABLE: return "Kafka is unavailable; retry later";
-    case INLET_E_QUOTA: return "quota exceeded; retry later";
-    case INLET_E_SHUTTING_DOWN: return "the server is shutting down; retry later";
-    default: return "internal error";
+    case INLET_E_UNAUTHENTICATED:
+        return "authentication failed";
+    case INLET_E_FORBIDDEN:
+        return "not allowed";
+    case INLET_E_INVALID:
+        return "the request is invalid";
+    case INLET_E_UNKNOWN_SCHEMA:
+        return "unknown schema or version";
+    case INLET_E_MEDIA_TYPE:
+        return "unsupported content type";
+    case INLET_E_TOO_LARGE:
+        return "the request is too large";
+    case INLET_E_UNAVAILABLE:
+        return "Kafka is unavailable; retry later";
+    case INLET_E_QUOTA:
+        return "quota exceeded; retry later";
+    case INLET_E_SHUTTING_DOWN:
+        return "the server is shutting down; retry later";
+    default:
+        return "internal error";
     }
 }
 
@@ -286,7 +220,7 @@ static void send_problem_st(http_module *m, h2o_req_t *req, int status, inlet_st
                             const char *detail)
 {
     jbuf b;
-    jb_init(&b, req, problem_head_bound(detail) + 2);
+    jb_init_pool(&b, &req->pool, problem_head_bound(detail) + 2);
     problem_head(&b, status, st, detail);
     jb_lit(&b, "}\n");
     add_retry_after_if_transient(m, req, status);
@@ -304,8 +238,7 @@ void http_send_method_not_allowed(http_module *m, h2o_req_t *req, const char *al
     http_send_problem(m, req, 405, "this endpoint only accepts the methods in Allow");
 }
 
-void http_send_unauthenticated(http_module *m, h2o_req_t *req, bool token_given,
-                               const char *detail)
+void http_send_unauthenticated(http_module *m, h2o_req_t *req, bool token_given, const char *detail)
 {
     /* RFC 6750 section 3: the error attribute only when a token was actually presented. */
     static const char plain[] = "Bearer realm=\"inlet\"";
@@ -339,7 +272,7 @@ void http_send_rejection(http_module *m, h2o_req_t *req, inlet_status st,
         bound += 64 + JINT_BOUND + jstr_bound(rej->errors[i].pointer) +
                  jstr_bound(rej->errors[i].message);
     jbuf b;
-    jb_init(&b, req, bound);
+    jb_init_pool(&b, &req->pool, bound);
     problem_head(&b, status, st, detail);
     jb_lit(&b, ",\"errors\":[");
     for (size_t i = 0; i < rej->n_errors; i++) {
@@ -367,8 +300,10 @@ static int completion_status(inlet_status st)
     case INLET_E_INVALID:
     case INLET_E_UNKNOWN_SCHEMA:
     case INLET_E_FORBIDDEN:
-    case INLET_E_TOO_LARGE: return http_status_of(st);
-    default: return 503;
+    case INLET_E_TOO_LARGE:
+        return http_status_of(st);
+    default:
+        return 503;
     }
 }
 
@@ -390,7 +325,7 @@ void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion
     bound += problem_head_bound(detail) + problem_head_bound(default_detail(c->status));
 
     jbuf b;
-    jb_init(&b, req, bound);
+    jb_init_pool(&b, &req->pool, bound);
     if (status == 200) {
         jb_lit(&b, "{");
     } else {

@@ -10,8 +10,8 @@
 
 static bool path_is(const h2o_req_t *req, const char *path)
 {
-    return path[0] != '\0' && h2o_memis(req->path_normalized.base, req->path_normalized.len, path,
-                                        strlen(path));
+    return path[0] != '\0' &&
+           h2o_memis(req->path_normalized.base, req->path_normalized.len, path, strlen(path));
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -25,9 +25,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
     const http_listener_config *lc = conn->listener->cfg;
+    http_loop *loop = http_loop_of(req);
 
     if (lc->ingest && path_is(req, cfg->ingest_path)) {
-        http_ingest_handle(m, http_loop_of(req), conn, req);
+        http_ingest_handle(m, loop, conn, req);
     } else if (lc->health && path_is(req, cfg->healthz_path)) {
         http_health_healthz(m, req);
     } else if (lc->health && path_is(req, cfg->readyz_path)) {
@@ -43,22 +44,38 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 static int metric_slot(int status)
 {
     switch (status) {
-    case 200: return 0;
-    case 400: return 1;
-    case 401: return 2;
-    case 403: return 3;
-    case 404: return 4;
-    case 405: return 5;
-    case 408: return 6;
-    case 411: return 7;
-    case 413: return 8;
-    case 415: return 9;
-    case 417: return 10;
-    case 429: return 11;
-    case 500: return 12;
-    case 502: return 13;
-    case 503: return 14;
-    default: return 15;
+    case 200:
+        return 0;
+    case 400:
+        return 1;
+    case 401:
+        return 2;
+    case 403:
+        return 3;
+    case 404:
+        return 4;
+    case 405:
+        return 5;
+    case 408:
+        return 6;
+    case 411:
+        return 7;
+    case 413:
+        return 8;
+    case 415:
+        return 9;
+    case 417:
+        return 10;
+    case 429:
+        return 11;
+    case 500:
+        return 12;
+    case 502:
+        return 13;
+    case 503:
+        return 14;
+    default:
+        return 15;
     }
 }
 

@@ -5,6 +5,7 @@
  * belongs to. So the handshake asks for a certificate and accepts any chain, and the chain is
  * handed to host->auth_cert_chain() once per connection, on its first request.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,18 @@ static void openssl_reason(char *buf, size_t len)
     ERR_clear_error();
 }
 
+/* OpenSSL's "system lib" says less than errno does. */
+static int check_readable(const char *key, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, err_len, "%s: cannot read %s: %s", key, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
 /* Verification is the core's job; the handshake only collects the chain. */
 static int accept_any_chain(int preverify_ok, X509_STORE_CTX *store)
 {
@@ -53,14 +66,22 @@ SSL_CTX *http_tls_context_new(const http_tls_config *cfg, size_t listener_index,
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_NO_RENEGOTIATION);
 
+    if (check_readable("cert", cfg->cert, err, err_len) != 0 ||
+        check_readable("key", cfg->key, err, err_len) != 0)
+        goto fail;
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
         openssl_reason(why, sizeof(why));
-        snprintf(err, err_len, "cert: cannot load %s: %s", cfg->cert, why);
+        snprintf(err, err_len, "cert: %s is not a PEM certificate chain: %s", cfg->cert, why);
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1) {
+        bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
         openssl_reason(why, sizeof(why));
-        snprintf(err, err_len, "key: cannot load %s: %s", cfg->key, why);
+        if (mismatch)
+            snprintf(err, err_len, "key: %s does not match the certificate in %s", cfg->key,
+                     cfg->cert);
+        else
+            snprintf(err, err_len, "key: %s is not a PEM private key: %s", cfg->key, why);
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -96,26 +117,6 @@ fail:
     return NULL;
 }
 
-/*
- * h2o 2.2 has no accessor for the SSL object of a socket. Its private struct
- * st_h2o_socket_ssl_t starts with these two members; reading them is checked against the
- * listener's SSL_CTX so that a different layout fails closed instead of misbehaving.
- */
-struct h2o_socket_ssl_head {
-    SSL_CTX *ssl_ctx;
-    SSL *ossl;
-};
-
-static SSL *socket_ssl(h2o_socket_t *sock, SSL_CTX *expected)
-{
-    const struct h2o_socket_ssl_head *head = (const void *)sock->ssl;
-    if (head == NULL || head->ssl_ctx != expected || head->ossl == NULL)
-        return NULL;
-    if (SSL_get_SSL_CTX(head->ossl) != expected)
-        return NULL;
-    return head->ossl;
-}
-
 static int chain_push(uint8_t **der, size_t *len, size_t *n, X509 *x)
 {
     unsigned char *p = NULL;
@@ -140,11 +141,13 @@ void http_tls_check_client_cert(http_module *m, http_conn *conn)
         conn->listener->cfg->tls.client_auth == HTTP_CLIENT_AUTH_NONE)
         return;
 
-    SSL *ssl = socket_ssl(conn->sock, conn->listener->ssl_ctx);
+    SSL *ssl = http_h2o_socket_ssl(conn->sock, conn->listener->ssl_ctx);
     if (ssl == NULL) {
         /* Fail closed: a certificate we cannot read must not fall back to a weaker credential. */
-        HTTP_LOG(m, INLET_LOG_ERROR, "%s: cannot reach the TLS session of a connection; "
-                 "rejecting its client certificate", conn->listener->name);
+        HTTP_LOG(m, INLET_LOG_ERROR,
+                 "%s: cannot reach the TLS session of a connection; "
+                 "rejecting its client certificate",
+                 conn->listener->name);
         conn->cert_state = HTTP_CERT_REJECTED;
         return;
     }
@@ -166,8 +169,8 @@ void http_tls_check_client_cert(http_module *m, http_conn *conn)
     }
 
     inlet_identity *id = NULL;
-    inlet_status st = m->host->auth_cert_chain((const uint8_t *const *)der, len, n, &id, msg,
-                                               sizeof(msg));
+    inlet_status st =
+        m->host->auth_cert_chain((const uint8_t *const *)der, len, n, &id, msg, sizeof(msg));
     if (st == INLET_OK && id != NULL) {
         conn->cert_identity = id;
         conn->cert_state = HTTP_CERT_ACCEPTED;

@@ -1,0 +1,79 @@
+/*
+ * conn.c - accepting connections and the per-connection state the module keeps.
+ *
+ * h2o owns the connection objects; the module hangs its own (struct http_conn: listener,
+ * client-certificate verdict) on the socket's on_close hook, which h2o's server side leaves
+ * unused, and finds it again from any request through the connection's socket.
+ */
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "http.h"
+
+/* Connections taken per wake-up of a listening socket, so that one busy listener does not
+ * starve the loop's other sockets. */
+#define HTTP_ACCEPT_BATCH 64
+
+static void on_conn_close(void *data)
+{
+    http_conn *conn = data;
+    http_module *m = conn->loop->m;
+    h2o_linklist_unlink(&conn->link);
+    if (conn->cert_identity != NULL)
+        m->host->identity_release(conn->cert_identity);
+    m->host->metric_add(m->metrics.connections, -1);
+    free(conn);
+}
+
+http_conn *http_conn_of(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->on_close.cb != on_conn_close)
+        return NULL;
+    return sock->on_close.data;
+}
+
+void http_conn_on_accept(h2o_socket_t *listen_sock, const char *err)
+{
+    http_loop_listener *ll = listen_sock->data;
+    http_loop *loop = ll->loop;
+    http_module *m = loop->m;
+
+    if (err != NULL)
+        return;
+    for (int i = 0; i < HTTP_ACCEPT_BATCH; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listen_sock);
+        if (sock == NULL)
+            break;
+        http_conn *conn = calloc(1, sizeof(*conn));
+        if (conn == NULL) {
+            h2o_socket_close(sock);
+            continue;
+        }
+        conn->loop = loop;
+        conn->listener = ll->listener;
+        conn->sock = sock;
+        h2o_linklist_insert(&loop->conns, &conn->link);
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = conn;
+        m->host->metric_add(m->metrics.connections, 1);
+        m->host->metric_add(m->metrics.connections_total, 1);
+        h2o_accept(&ll->accept_ctx, sock);
+    }
+}
+
+bool http_conns_writing(http_loop *loop)
+{
+    for (h2o_linklist_t *n = loop->conns.next; n != &loop->conns; n = n->next)
+        if (h2o_socket_is_writing(H2O_STRUCT_FROM_MEMBER(http_conn, link, n)->sock))
+            return true;
+    return false;
+}
+
+void http_conns_shutdown(http_loop *loop)
+{
+    /* h2o then sees an error on each socket and closes the connection its usual way,
+     * freeing everything it holds for it. */
+    for (h2o_linklist_t *n = loop->conns.next; n != &loop->conns; n = n->next)
+        shutdown(h2o_socket_get_fd(H2O_STRUCT_FROM_MEMBER(http_conn, link, n)->sock), SHUT_RDWR);
+}
