@@ -4,6 +4,7 @@
  * time.
  */
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -14,11 +15,42 @@
 
 #define DIGEST_LEN 32
 
+/* OpenSSL 3 looks the algorithm up on every EVP_Digest(EVP_sha256()) call; on the per-request
+ * auth path that showed in profiles. Fetch it once and keep a context per thread. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static pthread_key_t sha256_ctx_key; /* the thread's EVP_MD_CTX, freed when the thread ends */
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void sha256_fetch(void)
+{
+    if (pthread_key_create(&sha256_ctx_key, sha256_ctx_free) == 0)
+        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static int token_digest(const char *token, size_t len, unsigned char md[DIGEST_LEN])
 {
     unsigned int md_len = 0;
 
-    if (EVP_Digest(token, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != DIGEST_LEN)
+    pthread_once(&sha256_once, sha256_fetch);
+    if (!sha256_md)
+        return -1;
+    EVP_MD_CTX *sha256_ctx = pthread_getspecific(sha256_ctx_key);
+    if (!sha256_ctx) {
+        if (!(sha256_ctx = EVP_MD_CTX_new()))
+            return -1;
+        if (pthread_setspecific(sha256_ctx_key, sha256_ctx) != 0) {
+            EVP_MD_CTX_free(sha256_ctx);
+            return -1;
+        }
+    }
+    if (EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1 ||
+        EVP_DigestUpdate(sha256_ctx, token, len) != 1 ||
+        EVP_DigestFinal_ex(sha256_ctx, md, &md_len) != 1 || md_len != DIGEST_LEN)
         return -1;
     return 0;
 }
