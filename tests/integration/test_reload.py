@@ -1,0 +1,50 @@
+"""SIGHUP reloads tenants (and schemas) without a restart; a broken reload keeps the running
+configuration."""
+import os
+import signal
+import time
+
+from harness import FLEET_EVENT, Inletd, curl, sha256_hex, unique
+
+OLD, NEW = unique("old"), unique("new")
+
+
+def post(d, token):
+    return curl(d.url + "/ingest", {"events": [dict(FLEET_EVENT, event_id=unique("rl"))]},
+                token=token)[0]
+
+
+def wait_for(pred, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_sighup_adds_a_token_and_a_bad_file_keeps_the_old_config():
+    tenant = """devices: [{{id: truck-0042}}]
+tokens: [{{sha256: {h}, device: truck-0042}}]
+acl: [{{effect: allow, schemas: ["*"]}}]
+"""
+    d = Inletd({"demo": tenant.format(h=sha256_hex(OLD))}).start()
+    try:
+        assert post(d, OLD) == 200
+        assert post(d, NEW) == 401
+        path = os.path.join(d.dir, "conf.d", "tenant-demo.yaml")
+        with open(path, "w") as f:
+            f.write("tenant: demo\n" + tenant.format(h=sha256_hex(NEW)))
+        d.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: post(d, NEW) == 200), d.logs()
+        assert post(d, OLD) == 401
+        assert "reloaded 1 tenants" in d.logs()
+
+        with open(path, "a") as f:
+            f.write("bogus_key: 1\n")
+        d.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "reload failed" in d.logs()), d.logs()
+        assert "bogus_key: unknown option" in d.logs()
+        assert post(d, NEW) == 200  # still serving with the last good configuration
+    finally:
+        assert d.stop() == 0, d.logs()
