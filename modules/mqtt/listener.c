@@ -1,0 +1,737 @@
+/*
+ * listener.c - listening sockets, the epoll loop of each thread, and the start/stop handshakes.
+ *
+ * start() binds every listener once per loop (SO_REUSEPORT: the kernel spreads connections over
+ * the loops) on the core's thread, so that "address in use" is reported synchronously. Each loop
+ * then runs on its own thread: epoll_wait, accept, read and process, drain completions, write,
+ * timers. Connection sockets are edge-triggered and registered once for input and output, so
+ * pausing a socket (back-pressure) or waiting for output costs no epoll_ctl() call.
+ *
+ * The core's thread and the other loops talk to a loop only through its eventfd plus an atomic
+ * command word, and its inbox of connections handed over (session affinity, mqtt.h).
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mqtt.h"
+
+#define MQTT_EPOLL_EVENTS 256
+/* Connections taken per wake-up of a listening socket, so that a connection storm does not
+ * starve the loop's established connections. */
+#define MQTT_ACCEPT_BATCH 64
+/* Completions handled per wake-up of the queue; the core re-signals the rest. */
+#define MQTT_DRAIN_BATCH 1024
+
+/* ---- addresses ---- */
+
+int mqtt_listener_resolve(mqtt_listener *l, const char *address, char *err, size_t err_len)
+{
+    char host[256];
+    const char *port;
+    struct addrinfo hints, *res = NULL;
+
+    snprintf(l->name, sizeof(l->name), "%s", address);
+    if (address[0] == '[') {
+        const char *close = strchr(address, ']');
+        if (close == NULL || close[1] != ':' || (size_t)(close - address - 1) >= sizeof(host)) {
+            snprintf(err, err_len, "\"%s\" is not [ipv6]:port", address);
+            return -1;
+        }
+        memcpy(host, address + 1, (size_t)(close - address - 1));
+        host[close - address - 1] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(address, ':');
+        if (colon == NULL || (size_t)(colon - address) >= sizeof(host) ||
+            strchr(address, ':') != colon) {
+            snprintf(err, err_len, "\"%s\" is not host:port", address);
+            return -1;
+        }
+        memcpy(host, address, (size_t)(colon - address));
+        host[colon - address] = '\0';
+        port = colon + 1;
+    }
+    char *end;
+    long pnum = strtol(port, &end, 10);
+    if (port[0] == '\0' || *end != '\0' || pnum < 0 || pnum > 65535) {
+        snprintf(err, err_len, "\"%s\": bad port", address);
+        return -1;
+    }
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    bool any = host[0] == '\0' || strcmp(host, "*") == 0;
+    int rc = getaddrinfo(any ? "0.0.0.0" : host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, err_len, "\"%s\": %s", address, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
+    l->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int bind_listener(const struct sockaddr *addr, socklen_t addrlen, char *err, size_t err_len)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0) {
+        snprintf(err, err_len, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
+        snprintf(err, err_len, "setsockopt: %s", strerror(errno));
+        goto fail;
+    }
+    if (addr->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    if (bind(fd, addr, addrlen) != 0) {
+        snprintf(err, err_len, "bind: %s", strerror(errno));
+        goto fail;
+    }
+    /* A reconnect storm after an outage is the normal case for a fleet: a deep backlog. */
+    if (listen(fd, 4096) != 0) {
+        snprintf(err, err_len, "listen: %s", strerror(errno));
+        goto fail;
+    }
+    return fd;
+
+fail:
+    close(fd);
+    return -1;
+}
+
+/* SO_REUSEPORT lets a second process of the same user bind the same port silently and steal
+ * half of its connections; a plain bind first turns that into "address in use". */
+static int probe_address_free(const struct sockaddr *addr, socklen_t addrlen, char *err,
+                              size_t err_len)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0) {
+        snprintf(err, err_len, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (addr->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    int rc = bind(fd, addr, addrlen);
+    int e = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, err_len, "bind: %s", strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+static in_port_t addr_port(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+                                     : ((const struct sockaddr_in *)ss)->sin_port;
+}
+
+/* Bind every listener of one loop; port 0 picks one port and reuses it on the other loops. */
+static int loop_bind(mqtt_module *m, mqtt_loop *loop, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < m->n_listeners; i++) {
+        mqtt_listener *l = &m->listeners[i];
+        char why[160];
+        if (loop->index == 0 && addr_port(&l->addr) != 0 &&
+            probe_address_free((struct sockaddr *)&l->addr, l->addrlen, why, sizeof(why)) != 0) {
+            snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);
+            return -1;
+        }
+        int fd = bind_listener((struct sockaddr *)&l->addr, l->addrlen, why, sizeof(why));
+        if (fd < 0) {
+            snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);
+            return -1;
+        }
+        loop->listeners[i].fd = fd;
+        if (loop->index == 0) {
+            struct sockaddr_storage actual;
+            socklen_t len = sizeof(actual);
+            if (getsockname(fd, (struct sockaddr *)&actual, &len) == 0 && len == l->addrlen)
+                memcpy(&l->addr, &actual, len);
+        }
+    }
+    return 0;
+}
+
+/* ---- time ---- */
+
+static uint32_t monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- the loop ---- */
+
+bool mqtt_loop_saturated(const mqtt_loop *loop)
+{
+    return loop->inflight >= (size_t)loop->m->cfg->max_inflight_per_thread;
+}
+
+static int epoll_add(mqtt_loop *loop, int fd, uint32_t events, void *ptr)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = events;
+    ev.data.ptr = ptr;
+    return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void close_listeners(mqtt_loop *loop)
+{
+    if (loop->listeners_closed)
+        return;
+    loop->listeners_closed = true;
+    for (size_t i = 0; i < loop->m->n_listeners; i++) {
+        mqtt_loop_listener *ll = &loop->listeners[i];
+        if (ll->fd >= 0) {
+            close(ll->fd); /* also leaves the epoll set */
+            ll->fd = -1;
+        }
+    }
+    pthread_mutex_lock(&loop->m->mu);
+    loop->m->n_unlistened++;
+    pthread_cond_broadcast(&loop->m->cond);
+    pthread_mutex_unlock(&loop->m->mu);
+}
+
+static void set_listeners_events(mqtt_loop *loop, uint32_t events)
+{
+    for (size_t i = 0; i < loop->m->n_listeners; i++) {
+        mqtt_loop_listener *ll = &loop->listeners[i];
+        struct epoll_event ev;
+        if (ll->fd < 0)
+            continue;
+        memset(&ev, 0, sizeof(ev));
+        ev.events = events;
+        ev.data.ptr = &ll->poll;
+        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, ll->fd, &ev);
+    }
+}
+
+static void on_accept(mqtt_loop_listener *ll)
+{
+    mqtt_loop *loop = ll->loop;
+    mqtt_module *m = loop->m;
+
+    for (int i = 0; i < MQTT_ACCEPT_BATCH && ll->fd >= 0; i++) {
+        int fd = accept4(ll->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            mqtt_conn_accept(loop, ll->listener, fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* Out of descriptors or memory: the listening socket stays readable, so stop
+             * watching it for a second instead of spinning on it. */
+            MQTT_LOG(m, INLET_LOG_WARN,
+                     "loop %zu: accept: %s (%zu connections on this loop); pausing accept for "
+                     "1s",
+                     loop->index, strerror(errno), loop->n_conns);
+            loop->accept_paused = true;
+            loop->accept_resume_s = loop->now_s + 1;
+            set_listeners_events(loop, 0);
+        }
+        return; /* EAGAIN and anything else: wait for the next readiness */
+    }
+}
+
+static void handle_inbox(mqtt_loop *loop)
+{
+    mqtt_list in;
+    mqtt_list_init(&in);
+    pthread_mutex_lock(&loop->inbox_mu);
+    if (!mqtt_list_empty(&loop->inbox)) {
+        in.next = loop->inbox.next;
+        in.prev = loop->inbox.prev;
+        in.next->prev = &in;
+        in.prev->next = &in;
+        mqtt_list_init(&loop->inbox);
+    }
+    pthread_mutex_unlock(&loop->inbox_mu);
+
+    while (!mqtt_list_empty(&in)) {
+        mqtt_conn *c = MQTT_CONTAINER(in.next, mqtt_conn, ready_link);
+        mqtt_list_unlink(&c->ready_link);
+        if (mqtt_conn_adopt(loop, c) != 0)
+            continue;
+        mqtt_connect_attach(loop, c);
+        /* input that came with the CONNECT waits in c->in (or in OpenSSL's buffer) */
+        mqtt_conn_wake(c);
+    }
+}
+
+static void on_control(mqtt_loop *loop)
+{
+    uint64_t v;
+    ssize_t rc = read(loop->control_fd, &v, sizeof(v));
+    (void)rc; /* EAGAIN: a spurious wake-up; the command word is what counts */
+
+    unsigned cmd = atomic_exchange(&loop->commands, 0u);
+    if (cmd & MQTT_CMD_INBOX)
+        handle_inbox(loop);
+    if (cmd & (MQTT_CMD_STOP_ACCEPTING | MQTT_CMD_STOP)) {
+        loop->draining = true;
+        close_listeners(loop);
+    }
+    if (cmd & MQTT_CMD_STOP)
+        loop->stopping = true;
+}
+
+static void loop_signal(mqtt_loop *loop, unsigned cmd)
+{
+    uint64_t one = 1;
+    atomic_fetch_or(&loop->commands, cmd);
+    ssize_t rc = write(loop->control_fd, &one, sizeof(one));
+    (void)rc; /* EAGAIN only if the counter is saturated, which still wakes the loop */
+}
+
+bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c)
+{
+    pthread_mutex_lock(&to->inbox_mu);
+    bool open = !to->inbox_closed;
+    if (open)
+        mqtt_list_push(&to->inbox, &c->ready_link);
+    pthread_mutex_unlock(&to->inbox_mu);
+    if (open)
+        loop_signal(to, MQTT_CMD_INBOX);
+    return open;
+}
+
+static void on_queue(mqtt_loop *loop)
+{
+    bool was_saturated = mqtt_loop_saturated(loop);
+    loop->m->host->queue_drain(loop->queue, mqtt_publish_on_completion, loop, MQTT_DRAIN_BATCH);
+    /* Room again: every connection parked for the loop-wide bound may read. */
+    if (was_saturated && !mqtt_loop_saturated(loop)) {
+        while (!mqtt_list_empty(&loop->stalled)) {
+            mqtt_conn *c = MQTT_CONTAINER(loop->stalled.next, mqtt_conn, ready_link);
+            mqtt_list_unlink(&c->ready_link);
+            c->in_ready = false;
+            mqtt_conn_wake(c);
+        }
+    }
+}
+
+/* Read from the connections that have input and may process it; each gets one budget per
+ * iteration, and those that used it up go round again after the next epoll_wait. */
+static void run_ready(mqtt_loop *loop)
+{
+    mqtt_list batch;
+    if (mqtt_list_empty(&loop->ready))
+        return;
+    batch.next = loop->ready.next;
+    batch.prev = loop->ready.prev;
+    batch.next->prev = &batch;
+    batch.prev->next = &batch;
+    mqtt_list_init(&loop->ready);
+    while (!mqtt_list_empty(&batch)) {
+        mqtt_conn *c = MQTT_CONTAINER(batch.next, mqtt_conn, ready_link);
+        mqtt_list_unlink(&c->ready_link);
+        c->in_ready = false;
+        mqtt_conn_read(c);
+    }
+}
+
+static void run_flush(mqtt_loop *loop)
+{
+    while (!mqtt_list_empty(&loop->flush)) {
+        mqtt_conn *c = MQTT_CONTAINER(loop->flush.next, mqtt_conn, flush_link);
+        mqtt_list_unlink(&c->flush_link);
+        c->in_flush = false;
+        mqtt_conn_flush(c);
+    }
+}
+
+static void free_closed(mqtt_loop *loop)
+{
+    while (!mqtt_list_empty(&loop->closed)) {
+        mqtt_conn *c = MQTT_CONTAINER(loop->closed.next, mqtt_conn, link);
+        mqtt_list_unlink(&c->link);
+        mqtt_conn_free(c);
+    }
+}
+
+/* One turn of the loop: wait at most timeout_ms, then handle everything that is due. */
+static int loop_turn(mqtt_loop *loop, int timeout_ms)
+{
+    struct epoll_event events[MQTT_EPOLL_EVENTS];
+
+    if (!mqtt_list_empty(&loop->ready) || !mqtt_list_empty(&loop->flush))
+        timeout_ms = 0;
+    else if (loop->wheel.count > 0 || loop->accept_paused)
+        timeout_ms = timeout_ms < 0 || timeout_ms > 1000 ? 1000 : timeout_ms;
+    int n = epoll_wait(loop->epfd, events, MQTT_EPOLL_EVENTS, timeout_ms);
+    if (n < 0) {
+        if (errno == EINTR)
+            return 0;
+        return -1;
+    }
+    loop->now_s = monotonic_s();
+
+    for (int i = 0; i < n; i++) {
+        mqtt_poll *p = events[i].data.ptr;
+        switch (p->kind) {
+        case MQTT_POLL_CONN:
+            mqtt_conn_on_event(MQTT_CONTAINER(p, mqtt_conn, poll), events[i].events);
+            break;
+        case MQTT_POLL_LISTENER:
+            on_accept(MQTT_CONTAINER(p, mqtt_loop_listener, poll));
+            break;
+        case MQTT_POLL_CONTROL:
+            on_control(loop);
+            break;
+        case MQTT_POLL_QUEUE:
+            on_queue(loop);
+            break;
+        default:
+            break;
+        }
+    }
+    mqtt_wheel_advance(loop, &loop->wheel, loop->now_s);
+    if (loop->accept_paused && loop->now_s >= loop->accept_resume_s) {
+        loop->accept_paused = false;
+        set_listeners_events(loop, EPOLLIN);
+    }
+    run_ready(loop);
+    run_flush(loop);
+    free_closed(loop);
+    return 0;
+}
+
+static int loop_init(mqtt_loop *loop, char *err, size_t err_len)
+{
+    mqtt_module *m = loop->m;
+
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) {
+        snprintf(err, err_len, "epoll_create1: %s", strerror(errno));
+        return -1;
+    }
+    loop->rbuf = malloc(MQTT_READ_CHUNK);
+    loop->headers = calloc(MQTT_MAX_USER_PROPERTIES, sizeof(*loop->headers));
+    if (loop->rbuf == NULL || loop->headers == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    loop->now_s = monotonic_s();
+    mqtt_wheel_init(&loop->wheel, loop->now_s);
+    if (getrandom(&loop->rng, sizeof(loop->rng), 0) != (ssize_t)sizeof(loop->rng) || loop->rng == 0)
+        loop->rng = monotonic_ms() * 0x9e3779b97f4a7c15u + loop->index + 1;
+
+    loop->queue_poll.kind = MQTT_POLL_QUEUE;
+    loop->control_poll.kind = MQTT_POLL_CONTROL;
+    if (epoll_add(loop, m->host->queue_fd(loop->queue), EPOLLIN, &loop->queue_poll) != 0 ||
+        epoll_add(loop, loop->control_fd, EPOLLIN, &loop->control_poll) != 0) {
+        snprintf(err, err_len, "epoll_ctl: %s", strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < m->n_listeners; i++) {
+        mqtt_loop_listener *ll = &loop->listeners[i];
+        ll->poll.kind = MQTT_POLL_LISTENER;
+        if (epoll_add(loop, ll->fd, EPOLLIN, &ll->poll) != 0) {
+            snprintf(err, err_len, "epoll_ctl: %s", strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool all_closed(mqtt_loop *loop)
+{
+    return mqtt_list_empty(&loop->conns);
+}
+
+/*
+ * stop(): the core has drained Kafka (bounded), so the completions are (nearly) all queued.
+ * Deliver them, which sends the PUBACKs and PUBRECs owed, then say goodbye: MQTT 5 clients get
+ * DISCONNECT 0x8B (server shutting down). Connections get a moment to read it and close.
+ */
+static void drain_and_close(mqtt_loop *loop)
+{
+    mqtt_module *m = loop->m;
+    uint64_t deadline = monotonic_ms() + (uint64_t)m->cfg->shutdown_timeout_ms;
+
+    while (loop->inflight > 0 && monotonic_ms() < deadline)
+        loop_turn(loop, 50);
+    if (loop->inflight > 0)
+        MQTT_LOG(m, INLET_LOG_WARN, "loop %zu: %zu publishes still unacknowledged at stop",
+                 loop->index, loop->inflight);
+
+    /* conns is walked with a saved next: closing moves a connection to loop->closed */
+    for (mqtt_list *n = loop->conns.next, *next; n != &loop->conns; n = next) {
+        next = n->next;
+        mqtt_conn *c = MQTT_CONTAINER(n, mqtt_conn, link);
+        if (c->state == MQTT_CONN_CONNECTED)
+            mqtt_conn_close(c, MQTT_RC_SERVER_SHUTTING_DOWN, "server shutting down",
+                            MQTT_CLOSE_SHUTDOWN);
+        else if (c->state != MQTT_CONN_CLOSING)
+            mqtt_conn_abort(c, MQTT_CLOSE_SHUTDOWN);
+    }
+    run_flush(loop);
+    free_closed(loop);
+    deadline = monotonic_ms() + 1000;
+    while (!all_closed(loop) && monotonic_ms() < deadline)
+        loop_turn(loop, 50);
+    while (!mqtt_list_empty(&loop->conns))
+        mqtt_conn_abort(MQTT_CONTAINER(loop->conns.next, mqtt_conn, link), MQTT_CLOSE_SHUTDOWN);
+    free_closed(loop);
+}
+
+static void loop_teardown(mqtt_loop *loop)
+{
+    mqtt_module *m = loop->m;
+
+    close_listeners(loop);
+    /* Connections handed over after this loop stopped are dropped, not adopted. */
+    pthread_mutex_lock(&loop->inbox_mu);
+    loop->inbox_closed = true;
+    while (!mqtt_list_empty(&loop->inbox)) {
+        mqtt_conn *c = MQTT_CONTAINER(loop->inbox.next, mqtt_conn, ready_link);
+        mqtt_list_unlink(&c->ready_link);
+        mqtt_list_push(&loop->conns, &c->link);
+        loop->n_conns++;
+        mqtt_conn_abort(c, MQTT_CLOSE_SHUTDOWN);
+    }
+    pthread_mutex_unlock(&loop->inbox_mu);
+    free_closed(loop);
+
+    mqtt_sessions_free_all(loop);
+    mqtt_pending_cache_free(loop);
+    mqtt_out_cache_free(loop);
+    if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0) {
+        if (loop->epfd >= 0)
+            epoll_ctl(loop->epfd, EPOLL_CTL_DEL, m->host->queue_fd(loop->queue), NULL);
+        m->host->queue_free(loop->queue);
+        loop->queue = NULL;
+    } else if (loop->queue != NULL) {
+        /* The core may still complete into it; freeing it would be worse than leaking it. */
+        MQTT_LOG(m, INLET_LOG_ERROR, "loop %zu: completion queue kept, %zu submissions pending",
+                 loop->index, m->host->queue_pending(loop->queue));
+    }
+    if (loop->epfd >= 0) {
+        close(loop->epfd);
+        loop->epfd = -1;
+    }
+    free(loop->rbuf);
+    loop->rbuf = NULL;
+    free(loop->scratch);
+    loop->scratch = NULL;
+    free(loop->headers);
+    loop->headers = NULL;
+}
+
+static void *loop_main(void *arg)
+{
+    mqtt_loop *loop = arg;
+    mqtt_module *m = loop->m;
+    char err[200] = "";
+    int rc = loop_init(loop, err, sizeof(err));
+
+    pthread_mutex_lock(&m->mu);
+    m->n_ready++;
+    if (rc != 0 && m->n_failed++ == 0)
+        snprintf(m->start_err, sizeof(m->start_err), "loop %zu: %s", loop->index, err);
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->mu);
+
+    while (rc == 0 && !loop->stopping) {
+        if (loop_turn(loop, -1) != 0) {
+            MQTT_LOG(m, INLET_LOG_ERROR, "loop %zu: epoll_wait failed: %s", loop->index,
+                     strerror(errno));
+            rc = -1;
+        }
+    }
+    /* Wait for stop() even after a failure, so that teardown has one path. */
+    while (!loop->stopping) {
+        usleep(50000);
+        if (atomic_load(&loop->commands) & MQTT_CMD_STOP)
+            loop->stopping = true;
+    }
+    if (rc == 0)
+        drain_and_close(loop);
+    loop_teardown(loop);
+    return NULL;
+}
+
+/* ---- lifecycle, on the core's thread ---- */
+
+static void timespec_after_ms(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len)
+{
+    sigset_t all, old;
+
+    m->n_loops = (size_t)m->cfg->threads;
+    m->loops = calloc(m->n_loops, sizeof(*m->loops));
+    if (m->loops == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < m->n_loops; i++) {
+        mqtt_loop *loop = &m->loops[i];
+        loop->m = m;
+        loop->index = i;
+        loop->epfd = -1;
+        loop->control_fd = -1;
+        pthread_mutex_init(&loop->inbox_mu, NULL);
+        mqtt_list_init(&loop->inbox);
+        mqtt_list_init(&loop->conns);
+        mqtt_list_init(&loop->ready);
+        mqtt_list_init(&loop->stalled);
+        mqtt_list_init(&loop->flush);
+        mqtt_list_init(&loop->closed);
+        loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
+        if (loop->listeners == NULL) {
+            snprintf(err, err_len, "out of memory");
+            goto fail;
+        }
+        for (size_t j = 0; j < m->n_listeners; j++) {
+            loop->listeners[j].loop = loop;
+            loop->listeners[j].listener = &m->listeners[j];
+            loop->listeners[j].fd = -1;
+        }
+        if (loop_bind(m, loop, err, err_len) != 0)
+            goto fail;
+        loop->control_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (loop->control_fd < 0) {
+            snprintf(err, err_len, "eventfd: %s", strerror(errno));
+            goto fail;
+        }
+        char qerr[160] = "";
+        loop->queue = m->host->queue_new(m->mod, qerr, sizeof(qerr));
+        if (loop->queue == NULL) {
+            snprintf(err, err_len, "completion queue: %s", qerr);
+            goto fail;
+        }
+    }
+
+    /* Loop threads take no signals: SIGTERM is the core's, and SIGPIPE must not kill us when a
+     * client vanishes (writes use MSG_NOSIGNAL, but OpenSSL's do not). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (size_t i = 0; i < m->n_loops; i++) {
+        mqtt_loop *loop = &m->loops[i];
+        int rc = pthread_create(&loop->thread, NULL, loop_main, loop);
+        if (rc != 0) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            snprintf(err, err_len, "pthread_create: %s", strerror(rc));
+            goto fail;
+        }
+        loop->thread_started = true;
+        char name[16];
+        snprintf(name, sizeof(name), "inlet-mqtt/%u", (unsigned)(i & 0xff)); /* threads <= 256 */
+        pthread_setname_np(loop->thread, name);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    pthread_mutex_lock(&m->mu);
+    while (m->n_ready < m->n_loops)
+        pthread_cond_wait(&m->cond, &m->mu);
+    bool failed = m->n_failed != 0;
+    if (failed)
+        snprintf(err, err_len, "%s", m->start_err);
+    pthread_mutex_unlock(&m->mu);
+    if (failed)
+        goto fail;
+    return 0;
+
+fail:
+    mqtt_loops_stop(m);
+    return -1;
+}
+
+void mqtt_loops_stop_accepting(mqtt_module *m)
+{
+    struct timespec until;
+    size_t running = 0;
+
+    for (size_t i = 0; i < m->n_loops; i++) {
+        if (m->loops[i].thread_started) {
+            loop_signal(&m->loops[i], MQTT_CMD_STOP_ACCEPTING);
+            running++;
+        }
+    }
+    /* Return once the ports are closed, so the caller can rely on it; bounded. */
+    timespec_after_ms(&until, 2000);
+    pthread_mutex_lock(&m->mu);
+    while (m->n_unlistened < running)
+        if (pthread_cond_timedwait(&m->cond, &m->mu, &until) != 0)
+            break;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void mqtt_loops_stop(mqtt_module *m)
+{
+    for (size_t i = 0; i < m->n_loops; i++)
+        if (m->loops[i].thread_started)
+            loop_signal(&m->loops[i], MQTT_CMD_STOP);
+    for (size_t i = 0; i < m->n_loops; i++) {
+        mqtt_loop *loop = &m->loops[i];
+        if (loop->thread_started) {
+            pthread_join(loop->thread, NULL);
+            loop->thread_started = false;
+        }
+    }
+}
+
+void mqtt_loops_free(mqtt_module *m)
+{
+    for (size_t i = 0; m->loops != NULL && i < m->n_loops; i++) {
+        mqtt_loop *loop = &m->loops[i];
+        /* a thread that ran has already closed and freed what it owned */
+        for (size_t j = 0; loop->listeners != NULL && j < m->n_listeners; j++)
+            if (loop->listeners[j].fd >= 0)
+                close(loop->listeners[j].fd);
+        if (loop->control_fd >= 0)
+            close(loop->control_fd);
+        if (loop->epfd >= 0)
+            close(loop->epfd);
+        if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0)
+            m->host->queue_free(loop->queue);
+        free(loop->rbuf);
+        free(loop->scratch);
+        free(loop->headers);
+        free(loop->listeners);
+        pthread_mutex_destroy(&loop->inbox_mu);
+    }
+    free(m->loops);
+    m->loops = NULL;
+    m->n_loops = 0;
+}
