@@ -171,6 +171,23 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     if (!world)
         return refuse(INLET_E_UNAVAILABLE, "no configuration loaded", rej);
 
+    /* An identity from before a reload (a long-lived MQTT connection) is checked against the
+     * current tenants: revoked tokens and removed tenants stop here, ACL changes apply. */
+    inlet_identity *fresh = NULL;
+    inlet_request current;
+    char why[256];
+    if (inlet_identity_refresh(world->tenants, req->identity, &fresh, why, sizeof(why)) !=
+        INLET_OK) {
+        inlet_router_world_release(world);
+        return refuse(INLET_E_UNAUTHENTICATED, why, rej);
+    }
+    if (fresh != req->identity) {
+        memset(&current, 0, sizeof(current));
+        memcpy(&current, req, req->size < sizeof(current) ? req->size : sizeof(current));
+        current.identity = fresh;
+        req = &current;
+    }
+
     struct timeval tv;
     gettimeofday(&tv, NULL);
     inlet_normalize_input in = {
@@ -193,6 +210,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
             *rej = r;
         else
             inlet_rejection_free(r);
+        inlet_identity_release(fresh);
         inlet_router_world_release(world);
         return st;
     }
@@ -201,6 +219,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);
     if (!sub) {
         inlet_envelopes_free(envs, n);
+        inlet_identity_release(fresh);
         inlet_router_world_release(world);
         return refuse(INLET_E_INTERNAL, "out of memory", rej);
     }
@@ -224,6 +243,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         sub->slots[i].result.error = rd_kafka_err2str(kerr);
     }
     inlet_envelopes_free(envs, n);
+    inlet_identity_release(fresh);
     inlet_router_world_release(world);
 
     if (produced == 0) {

@@ -130,6 +130,15 @@ inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, co
                                        inlet_auth_method method, inlet_identity **out);
 
 /*
+ * After a reload: the same tenant and device in the current set ts, with ts's groups and ACL.
+ * If id already belongs to ts, *out is id with a new reference. Refused (UNAUTHENTICATED, with
+ * the reason in msg) when the tenant is gone or id came from an opaque token that ts no longer
+ * maps to that device: long-lived connections lose what a reload revoked.
+ */
+inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
+                                    inlet_identity **out, char *msg, size_t msg_len);
+
+/*
  * ACL: may id send schema@version? INLET_OK, or INLET_E_FORBIDDEN with the rule's reason (or
  * "no ACL rule allows <device> to send <schema>@<version>") in reason.
  */

@@ -105,6 +105,8 @@ typedef struct inlet_identity_block {
     const inlet_tenant *tenant;
     const uint64_t *groups; /* the device's groups; NULL if it is not in devices[] */
     uint64_t *rules;        /* bit i: rule i's device/group condition matches this device */
+    int has_token;          /* made from an opaque token: its digest, to check after reloads */
+    unsigned char token_digest[32];
 } inlet_identity_block;
 
 static inline const inlet_identity_block *inlet_identity_block_of(const inlet_identity *id)
@@ -129,6 +131,9 @@ int inlet_tenant_read_file(const char *path, size_t max, unsigned char **out, si
 int inlet_token_index_build(inlet_tenants *ts, const inlet_tenant_conf *const *confs,
                             const char *const *origins, char *err, size_t err_len);
 void inlet_token_index_free(inlet_tenants *ts);
+/* Does ts still map the token with this digest to tenant/device? (after a reload) */
+int inlet_token_still_valid(const inlet_tenants *ts, const unsigned char digest[32],
+                            const char *tenant, const char *device);
 inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
                               inlet_identity **out, char *msg, size_t msg_len);
 

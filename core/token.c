@@ -193,5 +193,20 @@ inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
         inlet_tenant_msgf(msg, msg_len, "out of memory");
         return INLET_E_INTERNAL;
     }
+    /* Remember which token this identity came from, so a reload that removes it revokes
+     * long-lived connections too (inlet_identity_refresh). */
+    inlet_identity_block *b = (inlet_identity_block *)(void *)*out;
+    b->has_token = 1;
+    memcpy(b->token_digest, md, DIGEST_LEN);
     return INLET_OK;
+}
+
+int inlet_token_still_valid(const inlet_tenants *ts, const unsigned char digest[32],
+                            const char *tenant, const char *device)
+{
+    const inlet_token_entry *e = ts->n_tokens ? bsearch(digest, ts->tokens, ts->n_tokens,
+                                                        sizeof(inlet_token_entry), cmp_entry_key)
+                                              : NULL;
+    return e && CRYPTO_memcmp(e->digest, digest, DIGEST_LEN) == 0 &&
+           strcmp(e->tenant->name, tenant) == 0 && strcmp(e->device, device) == 0;
 }

@@ -48,3 +48,32 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert post(d, NEW) == 200  # still serving with the last good configuration
     finally:
         assert d.stop() == 0, d.logs()
+
+
+def test_reload_revokes_the_token_of_an_open_mqtt_connection():
+    import json
+
+    from mqtt_raw import RawClient, fleet_event, start_inletd
+
+    tok = unique("mq")
+    tenant = """devices: [{{id: truck-0042}}]
+tokens: [{{sha256: {h}, device: truck-0042}}]
+acl: [{{effect: allow, schemas: ["*"]}}]
+"""
+    d = start_inletd({"demo": tenant.format(h=sha256_hex(tok))})
+    try:
+        with RawClient(d.mqtt_port) as c:
+            assert c.connect("truck-0042", username="truck-0042", password=tok).reason == 0
+            topic = "devices/truck-0042/events"
+            ok = c.publish_qos1(topic, json.dumps(fleet_event(unique("rv"))).encode(), 1)
+            assert ok.reason == 0
+            # the operator replaces the token; the connection stays open
+            path = os.path.join(d.dir, "conf.d", "tenant-demo.yaml")
+            with open(path, "w") as f:
+                f.write("tenant: demo\n" + tenant.format(h=sha256_hex(unique("other"))))
+            d.proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: "reloaded 1 tenants" in d.logs()), d.logs()
+            refused = c.publish_qos1(topic, json.dumps(fleet_event(unique("rv"))).encode(), 2)
+            assert refused.reason == 0x87, refused  # not authorized any more
+    finally:
+        assert d.stop() == 0, d.logs()
