@@ -19,6 +19,7 @@
 #include <h2o.h>
 #include <openssl/ssl.h>
 
+#include "../support/support.h"
 #include "inlet/module.h"
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
@@ -180,13 +181,7 @@ struct http_module {
     http_metrics metrics;
     atomic_int draining; /* stop_accepting() was called: readiness turns false */
 
-    /* start/stop handshakes between the core's thread and the loops */
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    size_t n_ready;      /* loops that finished initialising (well or not) */
-    size_t n_failed;     /* ... of which failed; first error in start_err */
-    size_t n_unlistened; /* loops that closed their listeners */
-    char start_err[256];
+    inlet_support_loopsync sync; /* start/stop handshakes between the core and the loops */
 };
 
 /* module.c */

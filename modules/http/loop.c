@@ -7,12 +7,9 @@
  * an eventfd plus an atomic command word.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -37,10 +34,7 @@ static void close_listeners(http_loop *loop)
             ll->fd = -1;
         }
     }
-    pthread_mutex_lock(&loop->m->mu);
-    loop->m->n_unlistened++;
-    pthread_cond_broadcast(&loop->m->cond);
-    pthread_mutex_unlock(&loop->m->mu);
+    inlet_support_loopsync_unlistened(&loop->m->sync);
 }
 
 static void on_control(h2o_socket_t *sock, const char *err)
@@ -70,18 +64,11 @@ static void on_queue(h2o_socket_t *sock, const char *err)
     loop->m->host->queue_drain(loop->queue, http_ingest_on_completion, loop, HTTP_DRAIN_BATCH);
 }
 
-static uint64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Run the loop until done(loop) or the deadline; returns done(loop). */
 static bool run_until(http_loop *loop, bool (*done)(http_loop *), uint64_t deadline)
 {
     while (!done(loop)) {
-        uint64_t now = monotonic_ms();
+        uint64_t now = inlet_support_monotonic_ms();
         if (now >= deadline)
             return false;
         uint64_t wait = deadline - now;
@@ -114,7 +101,7 @@ static bool no_writes(http_loop *loop)
 static bool drain_and_close(http_loop *loop)
 {
     http_module *m = loop->m;
-    uint64_t deadline = monotonic_ms() + (uint64_t)m->cfg->shutdown_timeout_ms;
+    uint64_t deadline = inlet_support_monotonic_ms() + (uint64_t)m->cfg->shutdown_timeout_ms;
 
     if (!run_until(loop, nothing_pending, deadline))
         HTTP_LOG(m, INLET_LOG_WARN, "loop %zu: %zu submissions still unacknowledged at stop",
@@ -122,9 +109,9 @@ static bool drain_and_close(http_loop *loop)
     http_ingest_abandon_waiting(loop);
 
     h2o_evloop_run(loop->evloop, 0); /* HTTP/2 starts its writes from the loop */
-    run_until(loop, no_writes, monotonic_ms() + 1000);
+    run_until(loop, no_writes, inlet_support_monotonic_ms() + 1000);
     http_conns_shutdown(loop);
-    if (!run_until(loop, no_connections, monotonic_ms() + 1000)) {
+    if (!run_until(loop, no_connections, inlet_support_monotonic_ms() + 1000)) {
         HTTP_LOG(m, INLET_LOG_ERROR, "loop %zu: connections would not close; leaking them",
                  loop->index);
         return false;
@@ -213,12 +200,7 @@ static void *loop_main(void *arg)
     char err[200] = "";
     int rc = loop_init(loop, err, sizeof(err));
 
-    pthread_mutex_lock(&m->mu);
-    m->n_ready++;
-    if (rc != 0 && m->n_failed++ == 0)
-        snprintf(m->start_err, sizeof(m->start_err), "loop %zu: %s", loop->index, err);
-    pthread_cond_broadcast(&m->cond);
-    pthread_mutex_unlock(&m->mu);
+    inlet_support_loopsync_ready(&m->sync, loop->index, rc, err);
 
     while (rc == 0 && !loop->stopping) {
         if (h2o_evloop_run(loop->evloop, INT32_MAX) != 0 && errno != EINTR) {
@@ -241,21 +223,7 @@ static void *loop_main(void *arg)
 
 static void loop_signal(http_loop *loop, unsigned cmd)
 {
-    uint64_t one = 1;
-    atomic_fetch_or(&loop->commands, cmd);
-    ssize_t rc = write(loop->control_fd, &one, sizeof(one));
-    (void)rc; /* EAGAIN only if the counter is saturated, which still wakes the loop */
-}
-
-static void timespec_after_ms(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
+    inlet_support_loop_signal(&loop->commands, loop->control_fd, cmd);
 }
 
 /* Bind every listener of one loop. */
@@ -272,8 +240,6 @@ static int loop_bind(http_module *m, http_loop *loop, char *err, size_t err_len)
 
 int http_loops_start(http_module *m, char *err, size_t err_len)
 {
-    sigset_t all, old;
-
     m->n_loops = (size_t)m->cfg->threads;
     m->loops = calloc(m->n_loops, sizeof(*m->loops));
     if (m->loops == NULL) {
@@ -299,46 +265,21 @@ int http_loops_start(http_module *m, char *err, size_t err_len)
         }
         if (loop_bind(m, loop, err, err_len) != 0)
             goto fail;
-        loop->control_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (loop->control_fd < 0) {
-            snprintf(err, err_len, "eventfd: %s", strerror(errno));
+        if (inlet_support_loop_open(m->host, m->mod, &loop->control_fd, &loop->queue, err,
+                                    err_len) != 0)
             goto fail;
-        }
-        char qerr[160] = "";
-        loop->queue = m->host->queue_new(m->mod, qerr, sizeof(qerr));
-        if (loop->queue == NULL) {
-            snprintf(err, err_len, "completion queue: %s", qerr);
-            goto fail;
-        }
     }
 
-    /* Loop threads take no signals: SIGTERM is the core's, and SIGPIPE must not kill us
-     * when a client vanishes (writes then fail with EPIPE instead). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (size_t i = 0; i < m->n_loops; i++) {
         http_loop *loop = &m->loops[i];
-        int rc = pthread_create(&loop->thread, NULL, loop_main, loop);
-        if (rc != 0) {
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            snprintf(err, err_len, "pthread_create: %s", strerror(rc));
-            goto fail;
-        }
-        loop->thread_started = true;
         char name[16];
         snprintf(name, sizeof(name), "inlet-http/%u", (unsigned)(i & 0xff)); /* threads <= 256 */
-        pthread_setname_np(loop->thread, name);
+        if (inlet_support_thread_start(&loop->thread, loop_main, loop, name, err, err_len) != 0)
+            goto fail;
+        loop->thread_started = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-    pthread_mutex_lock(&m->mu);
-    while (m->n_ready < m->n_loops)
-        pthread_cond_wait(&m->cond, &m->mu);
-    bool failed = m->n_failed != 0;
-    if (failed)
-        snprintf(err, err_len, "%s", m->start_err);
-    pthread_mutex_unlock(&m->mu);
-    if (failed)
+    if (inlet_support_loopsync_wait_ready(&m->sync, m->n_loops, err, err_len) != 0)
         goto fail;
     return 0;
 
@@ -349,7 +290,6 @@ fail:
 
 void http_loops_stop_accepting(http_module *m)
 {
-    struct timespec until;
     size_t running = 0;
 
     for (size_t i = 0; i < m->n_loops; i++) {
@@ -359,12 +299,7 @@ void http_loops_stop_accepting(http_module *m)
         }
     }
     /* Return once the ports are closed, so the caller can rely on it; bounded. */
-    timespec_after_ms(&until, 2000);
-    pthread_mutex_lock(&m->mu);
-    while (m->n_unlistened < running)
-        if (pthread_cond_timedwait(&m->cond, &m->mu, &until) != 0)
-            break;
-    pthread_mutex_unlock(&m->mu);
+    inlet_support_loopsync_wait_unlistened(&m->sync, running, 2000);
 }
 
 void http_loops_stop(http_module *m)

@@ -119,14 +119,9 @@ static int check_config(const http_config *cfg, char *err, size_t err_len)
     const http_listener_config *lc = cfg->listeners.items;
     for (size_t i = 0; i < cfg->listeners.count; i++) {
         const http_tls_config *tls = &lc[i].tls;
-        if ((tls->cert == NULL) != (tls->key == NULL)) {
-            snprintf(err, err_len, "listeners[%zu].tls: cert and key go together", i);
+        if (inlet_support_tls_config_check(i, tls->cert, tls->key, tls->client_auth, err,
+                                           err_len) != 0)
             return -1;
-        }
-        if (tls->cert == NULL && tls->client_auth != HTTP_CLIENT_AUTH_NONE) {
-            snprintf(err, err_len, "listeners[%zu].tls.client_auth: needs cert and key", i);
-            return -1;
-        }
     }
     return 0;
 }
@@ -191,8 +186,7 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     m->host = host;
     m->mod = mod;
     m->cfg = cfg;
-    pthread_mutex_init(&m->mu, NULL);
-    pthread_cond_init(&m->cond, NULL);
+    inlet_support_loopsync_init(&m->sync);
 
     m->n_listeners = cfg->listeners.count;
     m->listeners = calloc(m->n_listeners, sizeof(*m->listeners));
@@ -301,8 +295,7 @@ static void http_destroy(void *state)
     for (size_t i = 0; m->listeners != NULL && i < m->n_listeners; i++)
         SSL_CTX_free(m->listeners[i].ssl_ctx);
     free(m->listeners);
-    pthread_cond_destroy(&m->cond);
-    pthread_mutex_destroy(&m->mu);
+    inlet_support_loopsync_destroy(&m->sync);
     free(m);
 }
 

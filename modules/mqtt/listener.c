@@ -11,13 +11,10 @@
  * command word, and its inbox of connections handed over (session affinity, mqtt.h).
  */
 #include <errno.h>
-#include <netdb.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,114 +32,12 @@
 
 int mqtt_listener_resolve(mqtt_listener *l, const char *address, char *err, size_t err_len)
 {
-    char host[256];
-    const char *port;
-    struct addrinfo hints, *res = NULL;
-
     snprintf(l->name, sizeof(l->name), "%s", address);
-    if (address[0] == '[') {
-        const char *close = strchr(address, ']');
-        if (close == NULL || close[1] != ':' || (size_t)(close - address - 1) >= sizeof(host)) {
-            snprintf(err, err_len, "\"%s\" is not [ipv6]:port", address);
-            return -1;
-        }
-        memcpy(host, address + 1, (size_t)(close - address - 1));
-        host[close - address - 1] = '\0';
-        port = close + 2;
-    } else {
-        const char *colon = strrchr(address, ':');
-        if (colon == NULL || (size_t)(colon - address) >= sizeof(host) ||
-            strchr(address, ':') != colon) {
-            snprintf(err, err_len, "\"%s\" is not host:port", address);
-            return -1;
-        }
-        memcpy(host, address, (size_t)(colon - address));
-        host[colon - address] = '\0';
-        port = colon + 1;
-    }
-    char *end;
-    long pnum = strtol(port, &end, 10);
-    if (port[0] == '\0' || *end != '\0' || pnum < 0 || pnum > 65535) {
-        snprintf(err, err_len, "\"%s\": bad port", address);
-        return -1;
-    }
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    bool any = host[0] == '\0' || strcmp(host, "*") == 0;
-    int rc = getaddrinfo(any ? "0.0.0.0" : host, port, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, err_len, "\"%s\": %s", address, gai_strerror(rc));
-        return -1;
-    }
-    memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
-    l->addrlen = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
+    return inlet_support_addr_resolve(address, &l->addr, &l->addrlen, err, err_len);
 }
 
-static int bind_listener(const struct sockaddr *addr, socklen_t addrlen, char *err, size_t err_len)
-{
-    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int on = 1;
-    if (fd < 0) {
-        snprintf(err, err_len, "socket: %s", strerror(errno));
-        return -1;
-    }
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
-        snprintf(err, err_len, "setsockopt: %s", strerror(errno));
-        goto fail;
-    }
-    if (addr->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-    if (bind(fd, addr, addrlen) != 0) {
-        snprintf(err, err_len, "bind: %s", strerror(errno));
-        goto fail;
-    }
-    /* A reconnect storm after an outage is the normal case for a fleet: a deep backlog. */
-    if (listen(fd, 4096) != 0) {
-        snprintf(err, err_len, "listen: %s", strerror(errno));
-        goto fail;
-    }
-    return fd;
-
-fail:
-    close(fd);
-    return -1;
-}
-
-/* SO_REUSEPORT lets a second process of the same user bind the same port silently and steal
- * half of its connections; a plain bind first turns that into "address in use". */
-static int probe_address_free(const struct sockaddr *addr, socklen_t addrlen, char *err,
-                              size_t err_len)
-{
-    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int on = 1;
-    if (fd < 0) {
-        snprintf(err, err_len, "socket: %s", strerror(errno));
-        return -1;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (addr->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-    int rc = bind(fd, addr, addrlen);
-    int e = errno;
-    close(fd);
-    if (rc != 0) {
-        snprintf(err, err_len, "bind: %s", strerror(e));
-        return -1;
-    }
-    return 0;
-}
-
-static in_port_t addr_port(const struct sockaddr_storage *ss)
-{
-    return ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
-                                     : ((const struct sockaddr_in *)ss)->sin_port;
-}
+/* A reconnect storm after an outage is the normal case for a fleet: a deep backlog. */
+#define MQTT_LISTEN_BACKLOG 4096
 
 /* Bind every listener of one loop; port 0 picks one port and reuses it on the other loops. */
 static int loop_bind(mqtt_module *m, mqtt_loop *loop, char *err, size_t err_len)
@@ -150,23 +45,13 @@ static int loop_bind(mqtt_module *m, mqtt_loop *loop, char *err, size_t err_len)
     for (size_t i = 0; i < m->n_listeners; i++) {
         mqtt_listener *l = &m->listeners[i];
         char why[160];
-        if (loop->index == 0 && addr_port(&l->addr) != 0 &&
-            probe_address_free((struct sockaddr *)&l->addr, l->addrlen, why, sizeof(why)) != 0) {
-            snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);
-            return -1;
-        }
-        int fd = bind_listener((struct sockaddr *)&l->addr, l->addrlen, why, sizeof(why));
+        int fd = inlet_support_listen(&l->addr, l->addrlen, MQTT_LISTEN_BACKLOG, loop->index == 0,
+                                      why, sizeof(why));
         if (fd < 0) {
             snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);
             return -1;
         }
         loop->listeners[i].fd = fd;
-        if (loop->index == 0) {
-            struct sockaddr_storage actual;
-            socklen_t len = sizeof(actual);
-            if (getsockname(fd, (struct sockaddr *)&actual, &len) == 0 && len == l->addrlen)
-                memcpy(&l->addr, &actual, len);
-        }
     }
     return 0;
 }
@@ -178,13 +63,6 @@ static uint32_t monotonic_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint32_t)ts.tv_sec;
-}
-
-static uint64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* ---- the loop ---- */
@@ -215,10 +93,7 @@ static void close_listeners(mqtt_loop *loop)
             ll->fd = -1;
         }
     }
-    pthread_mutex_lock(&loop->m->mu);
-    loop->m->n_unlistened++;
-    pthread_cond_broadcast(&loop->m->cond);
-    pthread_mutex_unlock(&loop->m->mu);
+    inlet_support_loopsync_unlistened(&loop->m->sync);
 }
 
 static void set_listeners_events(mqtt_loop *loop, uint32_t events)
@@ -307,10 +182,7 @@ static void on_control(mqtt_loop *loop)
 
 static void loop_signal(mqtt_loop *loop, unsigned cmd)
 {
-    uint64_t one = 1;
-    atomic_fetch_or(&loop->commands, cmd);
-    ssize_t rc = write(loop->control_fd, &one, sizeof(one));
-    (void)rc; /* EAGAIN only if the counter is saturated, which still wakes the loop */
+    inlet_support_loop_signal(&loop->commands, loop->control_fd, cmd);
 }
 
 bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c)
@@ -444,7 +316,7 @@ static int loop_init(mqtt_loop *loop, char *err, size_t err_len)
     loop->now_s = monotonic_s();
     mqtt_wheel_init(&loop->wheel, loop->now_s);
     if (getrandom(&loop->rng, sizeof(loop->rng), 0) != (ssize_t)sizeof(loop->rng) || loop->rng == 0)
-        loop->rng = monotonic_ms() * 0x9e3779b97f4a7c15u + loop->index + 1;
+        loop->rng = inlet_support_monotonic_ms() * 0x9e3779b97f4a7c15u + loop->index + 1;
 
     loop->queue_poll.kind = MQTT_POLL_QUEUE;
     loop->control_poll.kind = MQTT_POLL_CONTROL;
@@ -477,9 +349,9 @@ static bool all_closed(mqtt_loop *loop)
 static void drain_and_close(mqtt_loop *loop)
 {
     mqtt_module *m = loop->m;
-    uint64_t deadline = monotonic_ms() + (uint64_t)m->cfg->shutdown_timeout_ms;
+    uint64_t deadline = inlet_support_monotonic_ms() + (uint64_t)m->cfg->shutdown_timeout_ms;
 
-    while (loop->inflight > 0 && monotonic_ms() < deadline)
+    while (loop->inflight > 0 && inlet_support_monotonic_ms() < deadline)
         loop_turn(loop, 50);
     if (loop->inflight > 0)
         MQTT_LOG(m, INLET_LOG_WARN, "loop %zu: %zu publishes still unacknowledged at stop",
@@ -497,8 +369,8 @@ static void drain_and_close(mqtt_loop *loop)
     }
     run_flush(loop);
     free_closed(loop);
-    deadline = monotonic_ms() + 1000;
-    while (!all_closed(loop) && monotonic_ms() < deadline)
+    deadline = inlet_support_monotonic_ms() + 1000;
+    while (!all_closed(loop) && inlet_support_monotonic_ms() < deadline)
         loop_turn(loop, 50);
     while (!mqtt_list_empty(&loop->conns))
         mqtt_conn_abort(MQTT_CONTAINER(loop->conns.next, mqtt_conn, link), MQTT_CLOSE_SHUTDOWN);
@@ -555,12 +427,7 @@ static void *loop_main(void *arg)
     char err[200] = "";
     int rc = loop_init(loop, err, sizeof(err));
 
-    pthread_mutex_lock(&m->mu);
-    m->n_ready++;
-    if (rc != 0 && m->n_failed++ == 0)
-        snprintf(m->start_err, sizeof(m->start_err), "loop %zu: %s", loop->index, err);
-    pthread_cond_broadcast(&m->cond);
-    pthread_mutex_unlock(&m->mu);
+    inlet_support_loopsync_ready(&m->sync, loop->index, rc, err);
 
     while (rc == 0 && !loop->stopping) {
         if (loop_turn(loop, -1) != 0) {
@@ -583,21 +450,8 @@ static void *loop_main(void *arg)
 
 /* ---- lifecycle, on the core's thread ---- */
 
-static void timespec_after_ms(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len)
 {
-    sigset_t all, old;
-
     m->n_loops = (size_t)m->cfg->threads;
     m->loops = calloc(m->n_loops, sizeof(*m->loops));
     if (m->loops == NULL) {
@@ -629,46 +483,21 @@ int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len)
         }
         if (loop_bind(m, loop, err, err_len) != 0)
             goto fail;
-        loop->control_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (loop->control_fd < 0) {
-            snprintf(err, err_len, "eventfd: %s", strerror(errno));
+        if (inlet_support_loop_open(m->host, m->mod, &loop->control_fd, &loop->queue, err,
+                                    err_len) != 0)
             goto fail;
-        }
-        char qerr[160] = "";
-        loop->queue = m->host->queue_new(m->mod, qerr, sizeof(qerr));
-        if (loop->queue == NULL) {
-            snprintf(err, err_len, "completion queue: %s", qerr);
-            goto fail;
-        }
     }
 
-    /* Loop threads take no signals: SIGTERM is the core's, and SIGPIPE must not kill us when a
-     * client vanishes (writes use MSG_NOSIGNAL, but OpenSSL's do not). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (size_t i = 0; i < m->n_loops; i++) {
         mqtt_loop *loop = &m->loops[i];
-        int rc = pthread_create(&loop->thread, NULL, loop_main, loop);
-        if (rc != 0) {
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            snprintf(err, err_len, "pthread_create: %s", strerror(rc));
-            goto fail;
-        }
-        loop->thread_started = true;
         char name[16];
         snprintf(name, sizeof(name), "inlet-mqtt/%u", (unsigned)(i & 0xff)); /* threads <= 256 */
-        pthread_setname_np(loop->thread, name);
+        if (inlet_support_thread_start(&loop->thread, loop_main, loop, name, err, err_len) != 0)
+            goto fail;
+        loop->thread_started = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-    pthread_mutex_lock(&m->mu);
-    while (m->n_ready < m->n_loops)
-        pthread_cond_wait(&m->cond, &m->mu);
-    bool failed = m->n_failed != 0;
-    if (failed)
-        snprintf(err, err_len, "%s", m->start_err);
-    pthread_mutex_unlock(&m->mu);
-    if (failed)
+    if (inlet_support_loopsync_wait_ready(&m->sync, m->n_loops, err, err_len) != 0)
         goto fail;
     return 0;
 
@@ -679,7 +508,6 @@ fail:
 
 void mqtt_loops_stop_accepting(mqtt_module *m)
 {
-    struct timespec until;
     size_t running = 0;
 
     for (size_t i = 0; i < m->n_loops; i++) {
@@ -689,12 +517,7 @@ void mqtt_loops_stop_accepting(mqtt_module *m)
         }
     }
     /* Return once the ports are closed, so the caller can rely on it; bounded. */
-    timespec_after_ms(&until, 2000);
-    pthread_mutex_lock(&m->mu);
-    while (m->n_unlistened < running)
-        if (pthread_cond_timedwait(&m->cond, &m->mu, &until) != 0)
-            break;
-    pthread_mutex_unlock(&m->mu);
+    inlet_support_loopsync_wait_unlistened(&m->sync, running, 2000);
 }
 
 void mqtt_loops_stop(mqtt_module *m)

@@ -120,14 +120,9 @@ static int check_config(const mqtt_config *cfg, char *err, size_t err_len)
     const mqtt_listener_config *lc = cfg->listeners.items;
     for (size_t i = 0; i < cfg->listeners.count; i++) {
         const mqtt_tls_config *tls = &lc[i].tls;
-        if ((tls->cert == NULL) != (tls->key == NULL)) {
-            snprintf(err, err_len, "listeners[%zu].tls: cert and key go together", i);
+        if (inlet_support_tls_config_check(i, tls->cert, tls->key, tls->client_auth, err,
+                                           err_len) != 0)
             return -1;
-        }
-        if (tls->cert == NULL && tls->client_auth != MQTT_CLIENT_AUTH_NONE) {
-            snprintf(err, err_len, "listeners[%zu].tls.client_auth: needs cert and key", i);
-            return -1;
-        }
     }
     return 0;
 }
@@ -256,8 +251,7 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
     m->host = host;
     m->mod = mod;
     m->cfg = cfg;
-    pthread_mutex_init(&m->mu, NULL);
-    pthread_cond_init(&m->cond, NULL);
+    inlet_support_loopsync_init(&m->sync);
     m->max_keep_alive_s = (uint32_t)(cfg->max_keep_alive_ms / 1000);
     m->max_session_expiry_s = (uint32_t)(cfg->max_session_expiry_ms / 1000);
     m->connect_timeout_s = (uint32_t)((cfg->connect_timeout_ms + 999) / 1000);
@@ -367,8 +361,7 @@ static void mqtt_destroy(void *state)
         SSL_CTX_free(m->listeners[i].ssl_ctx);
     free(m->listeners);
     mqtt_mappings_free(&m->mappings);
-    pthread_cond_destroy(&m->cond);
-    pthread_mutex_destroy(&m->mu);
+    inlet_support_loopsync_destroy(&m->sync);
     free(m);
 }
 

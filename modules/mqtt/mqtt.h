@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "codec.h"
+#include "../support/support.h"
 #include "inlet/module.h"
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
@@ -474,13 +475,7 @@ struct mqtt_module {
     mqtt_metrics metrics;
     atomic_int draining; /* stop_accepting() was called */
 
-    /* start/stop handshakes between the core's thread and the loops */
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    size_t n_ready;
-    size_t n_failed;
-    size_t n_unlistened;
-    char start_err[256];
+    inlet_support_loopsync sync; /* start/stop handshakes between the core and the loops */
 };
 
 /* Limits that are not worth a configuration key. */
