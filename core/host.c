@@ -141,6 +141,7 @@ static const inlet_host host_table = {
     .metrics_render = inlet_metrics_render,
     .now_us = host_now_us,
     .identity_for_device = host_identity_for_device,
+    .status_name = inlet_status_name,
 };
 
 const inlet_host *inlet_host_table(void)

@@ -39,8 +39,8 @@ typedef struct udp_config {
 } udp_config;
 
 static const inlet_option udp_options[] = {
-    {"address", INLET_OPT_STRING, offsetof(udp_config, address), "127.0.0.1:5684", 0, 0, NULL,
-     NULL, 0, 0, "IPv4 address and port to receive datagrams on."},
+    {"address", INLET_OPT_STRING, offsetof(udp_config, address), "127.0.0.1:5684", 0, 0, NULL, NULL,
+     0, 0, "IPv4 address and port to receive datagrams on."},
     {"max_inflight", INLET_OPT_INT, offsetof(udp_config, max_inflight), "1024", 1, 1000000, NULL,
      NULL, 0, 0, "Submissions waiting for Kafka at most; beyond it datagrams get ERR 503."},
     INLET_OPTIONS_END,
@@ -51,8 +51,8 @@ typedef struct udp_module {
     inlet_module_ctx *mod;
     const udp_config *cfg;
     struct sockaddr_in bind_addr;
-    int fd;       /* the UDP socket */
-    int wake_fd;  /* eventfd: stop_accepting / stop */
+    int fd;      /* the UDP socket */
+    int wake_fd; /* eventfd: stop_accepting / stop */
     inlet_queue *queue;
     pthread_t thread;
     atomic_int accepting, running;
@@ -158,8 +158,7 @@ static void handle_datagram(udp_module *u, char *buf, size_t len, const struct s
     if (st != INLET_OK) {
         free(p);
         snprintf(text, sizeof(text), "ERR %d %s\n", status_code(st),
-                 rej && rej->n_errors ? rej->errors[0].message
-                                      : (rej ? rej->message : "refused"));
+                 rej && rej->n_errors ? rej->errors[0].message : (rej ? rej->message : "refused"));
         reply(u, peer, text);
         u->host->metric_add(u->m_err, 1);
     }
@@ -185,8 +184,8 @@ static void *udp_loop(void *arg)
         if (fds[0].revents & POLLIN) {
             struct sockaddr_in peer;
             socklen_t plen = sizeof(peer);
-            ssize_t n = recvfrom(u->fd, buf, MAX_DATAGRAM, MSG_DONTWAIT, (struct sockaddr *)&peer,
-                                 &plen);
+            ssize_t n =
+                recvfrom(u->fd, buf, MAX_DATAGRAM, MSG_DONTWAIT, (struct sockaddr *)&peer, &plen);
             if (n > 0) {
                 buf[n] = '\0';
                 handle_datagram(u, buf, (size_t)n, &peer);
@@ -218,7 +217,7 @@ static int parse_address(const char *s, struct sockaddr_in *out)
     out->sin_family = AF_INET;
     out->sin_port = htons((uint16_t)port);
     return *end || port < 1 || port > 65535 || inet_pton(AF_INET, host, &out->sin_addr) != 1 ? -1
-                                                                                           : 0;
+                                                                                             : 0;
 }
 
 static int udp_create(const inlet_host *host, inlet_module_ctx *mod, const void *config,
@@ -240,7 +239,8 @@ static int udp_create(const inlet_host *host, inlet_module_ctx *mod, const void 
         return -1;
     }
     u->m_datagrams = host->metric_counter("inlet_udp_datagrams_total", "Datagrams received.", NULL);
-    u->m_ok = host->metric_counter("inlet_udp_answers_total", "Answers by result.", "result=\"ok\"");
+    u->m_ok =
+        host->metric_counter("inlet_udp_answers_total", "Answers by result.", "result=\"ok\"");
     u->m_err =
         host->metric_counter("inlet_udp_answers_total", "Answers by result.", "result=\"error\"");
     *state = u;

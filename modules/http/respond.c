@@ -43,35 +43,6 @@ int http_status_of(inlet_status s)
     return 500;
 }
 
-static const char *status_word(inlet_status s)
-{
-    switch (s) {
-    case INLET_OK:
-        return "ok";
-    case INLET_E_UNAUTHENTICATED:
-        return "unauthenticated";
-    case INLET_E_FORBIDDEN:
-        return "forbidden";
-    case INLET_E_INVALID:
-        return "invalid";
-    case INLET_E_UNKNOWN_SCHEMA:
-        return "unknown_schema";
-    case INLET_E_MEDIA_TYPE:
-        return "unsupported_media_type";
-    case INLET_E_TOO_LARGE:
-        return "too_large";
-    case INLET_E_UNAVAILABLE:
-        return "unavailable";
-    case INLET_E_QUOTA:
-        return "quota_exceeded";
-    case INLET_E_SHUTTING_DOWN:
-        return "shutting_down";
-    case INLET_E_INTERNAL:
-        return "internal_error";
-    }
-    return "internal_error";
-}
-
 static const char *reason_phrase(int status)
 {
     switch (status) {
@@ -348,7 +319,7 @@ void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion
         jb_lit(&b, "{\"event_id\":");
         jb_str(&b, e->event_id);
         jb_lit(&b, ",\"status\":");
-        jb_str(&b, status_word(e->status));
+        jb_str(&b, m->host->status_name(e->status));
         if (e->topic != NULL) {
             jb_lit(&b, ",\"topic\":");
             jb_str(&b, e->topic);

@@ -147,7 +147,7 @@ static void queue_publish(conn *c, uint16_t packet_id)
     char topic[128], dev[32];
     snprintf(dev, sizeof(dev), "bench-%04d", c->id % devices);
     snprintf(topic, sizeof(topic), topic_tmpl, dev);
-    /* {"seq":N,"data":"xxxx"} padded to exactly `size` bytes */
+    /* {"seq":N,"data":"..."} with the data padded so the payload is exactly `size` bytes */
     char head[64];
     int hl = snprintf(head, sizeof(head), "{\"seq\":%ld,\"data\":\"", c->seq++);
     int pad = size - hl - 2;

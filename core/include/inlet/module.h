@@ -16,6 +16,8 @@
  *                    identities, metrics, logging.
  *   1.1  2026-11-22  host->identity_for_device(): an identity for a device another trusted
  *                    party authenticated (an upstream MQTT broker for the bridge).
+ *   1.2  2026-11-22  host->status_name(): the stable word for an inlet_status, for response
+ *                    bodies and metrics labels ("forbidden", "unavailable", ...).
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -31,7 +33,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 1
+#define INLET_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -236,6 +238,10 @@ typedef struct inlet_host {
      * auth_bearer. */
     inlet_status (*identity_for_device)(const char *tenant, const char *device_id,
                                         inlet_identity **out, char *msg, size_t msg_len);
+
+    /* ABI 1.2. A stable lowercase word for a status ("ok", "forbidden", "unavailable", ...),
+     * the same the core uses in its metrics labels. Never NULL. */
+    const char *(*status_name)(inlet_status status);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
