@@ -11,7 +11,9 @@
 #include "log.h"
 #include "metrics.h"
 
-#define TOPIC_CACHE_SLOTS 1024 /* open addressing; topics are few (tenant prefix x schema) */
+#define TOPIC_CACHE_SLOTS                                                                          \
+    8192 /* open addressing, half full at most: 4096 topics (tenant prefix                         \
+          * x schema); beyond that events are refused with an error log */
 
 struct inlet_producer {
     rd_kafka_t *rk;
@@ -280,6 +282,9 @@ static rd_kafka_topic_t *topic_get(inlet_producer *p, const char *topic)
             p->topics[(h + i) % TOPIC_CACHE_SLOTS] = found;
             p->n_topics++;
         }
+    } else if (!found) {
+        inlet_logf(INLET_LOG_ERROR, "kafka", "more than %d topics in use; refusing events for %s",
+                   TOPIC_CACHE_SLOTS / 2, topic);
     }
     pthread_rwlock_unlock(&p->topics_lock);
     return found;
