@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "config.h"
-#include "confdir.h"
+#include "config/config.h"
+#include "config/confdir.h"
 #include "log.h"
 #include "metrics.h"
-#include "router.h"
+#include "pipeline/router.h"
 
 #ifndef INLET_DEFAULT_MODULE_DIR
 #define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"

@@ -13,10 +13,10 @@
 #include <stddef.h>
 
 #include "module_ctx.h"
-#include "producer.h"
-#include "schema.h"
-#include "settings.h"
-#include "tenant.h"
+#include "kafka/producer.h"
+#include "schema/schema.h"
+#include "config/settings.h"
+#include "identity/tenant.h"
 
 typedef struct inlet_daemon {
     char *dir;

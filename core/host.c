@@ -6,10 +6,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "module_ctx.h"
-#include "queue.h"
-#include "rejection.h"
-#include "router.h"
-#include "tenant.h"
+#include "kafka/queue.h"
+#include "pipeline/rejection.h"
+#include "pipeline/router.h"
+#include "identity/tenant.h"
 
 static void host_log(inlet_module_ctx *mod, inlet_log_level level, const char *fmt, ...)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "module_ctx.h"
 
 int inlet_module_open(inlet_module_ctx *m, const char *so_path, const char *expected_name,

@@ -21,11 +21,11 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "confdir.h"
-#include "config.h"
-#include "jwt.h"
-#include "tenant.h"
-#include "tenant_internal.h"
+#include "config/confdir.h"
+#include "config/config.h"
+#include "identity/jwt.h"
+#include "identity/tenant.h"
+#include "identity/tenant_internal.h"
 
 #define EXIT_USAGE     1
 #define EXIT_ERROR     2

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "normalize.h"
-#include "rejection.h"
-#include "schema.h"
-#include "tenant.h"
+#include "config/config.h"
+#include "pipeline/normalize.h"
+#include "pipeline/rejection.h"
+#include "schema/schema.h"
+#include "identity/tenant.h"
 
 static const char tenant_yaml[] = "tenant: demo\n"
                                   "devices:\n"

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "schema.h"
+#include "schema/schema.h"
 
 #ifndef INLET_SOURCE_DIR
 #define INLET_SOURCE_DIR "."

@@ -11,8 +11,8 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
-#include "config.h"
-#include "tenant.h"
+#include "config/config.h"
+#include "identity/tenant.h"
 
 #define MAX_DOCS 4
 #define DAY      (24L * 3600)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "config/config.h"
 
 #define NAME "conf.d/test.yaml"
 

@@ -13,9 +13,9 @@
 #include <openssl/rand.h>
 
 #include "check.h"
-#include "config.h"
-#include "jwt.h"
-#include "tenant.h"
+#include "config/config.h"
+#include "identity/jwt.h"
+#include "identity/tenant.h"
 
 #define MAX_DOCS 4
 #define NOW      1800000000LL

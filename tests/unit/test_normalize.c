@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "json_write.h"
-#include "normalize.h"
-#include "rejection.h"
-#include "schema.h"
-#include "tenant.h"
+#include "config/config.h"
+#include "formats/json_write.h"
+#include "pipeline/normalize.h"
+#include "pipeline/rejection.h"
+#include "schema/schema.h"
+#include "identity/tenant.h"
 
 static const char tenants_yaml[] = "tenant: demo\n"
                                    "topic_prefix: \"eu.\"\n"

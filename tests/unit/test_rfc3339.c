@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "rfc3339.h"
+#include "formats/rfc3339.h"
 
 static int parse(const char *s, inlet_time *t)
 {

@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
-#include "producer.h"
-#include "queue.h"
-#include "rejection.h"
-#include "router.h"
-#include "schema.h"
-#include "settings.h"
-#include "tenant.h"
+#include "config/config.h"
+#include "kafka/producer.h"
+#include "kafka/queue.h"
+#include "pipeline/rejection.h"
+#include "pipeline/router.h"
+#include "schema/schema.h"
+#include "config/settings.h"
+#include "identity/tenant.h"
 
 enum { KAFKA_API_PRODUCE = 0 }; /* the Produce request ApiKey (rdkafka_protocol.h is private) */
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "schema.h"
+#include "schema/schema.h"
 
 #define MAX_ERRS 8
 

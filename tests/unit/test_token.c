@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "tenant.h"
+#include "config/config.h"
+#include "identity/tenant.h"
 
 #define MAX_DOCS 4
 

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "normalize.h"
-#include "queue.h"
+#include "kafka/queue.h"
 #include "rejection.h"
 
 typedef struct world_ref {

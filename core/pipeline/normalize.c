@@ -8,11 +8,11 @@
 
 #include "buf.h"
 #include "event_id.h"
-#include "json_arena.h"
-#include "json_write.h"
+#include "formats/json_arena.h"
+#include "formats/json_write.h"
 #include "rejection.h"
-#include "rfc3339.h"
-#include "tenant.h"
+#include "formats/rfc3339.h"
+#include "identity/tenant.h"
 
 #define MAX_SCHEMA_ERRORS 8 /* per event; enough to fix a payload, bounded for big batches */
 

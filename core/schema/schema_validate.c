@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rfc3339.h"
+#include "formats/rfc3339.h"
 #include "schema_internal.h"
 
 typedef struct vpath {

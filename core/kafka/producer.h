@@ -10,7 +10,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "queue.h"
-#include "settings.h"
+#include "config/settings.h"
 
 typedef struct inlet_producer inlet_producer;
 

@@ -7,9 +7,9 @@
 #define INLET_ROUTER_H
 
 #include "inlet/module.h"
-#include "producer.h"
-#include "schema.h"
-#include "tenant.h"
+#include "kafka/producer.h"
+#include "schema/schema.h"
+#include "identity/tenant.h"
 
 typedef struct inlet_world {
     inlet_tenants *tenants;

@@ -13,7 +13,7 @@
 #define INLET_NORMALIZE_H
 
 #include "inlet/module.h"
-#include "schema.h"
+#include "schema/schema.h"
 
 typedef struct inlet_envelope {
     char *value; /* the envelope JSON, malloc'd; ownership passes to whoever produces it */
