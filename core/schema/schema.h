@@ -39,6 +39,15 @@ void inlet_schema_free(inlet_schema *s);
 size_t inlet_schema_validate(const inlet_schema *s, const json_t *instance,
                              const char *base_pointer, inlet_schema_error *errs, size_t max_errs);
 
+/* The payload formats (INLET_FMT_* bits, formats/formats.h) a schema accepts: its
+ * x-inlet-formats list, or by default every format but octet-stream, which needs a layout. */
+unsigned inlet_schema_formats(const inlet_schema *s);
+/* The schema's x-inlet-layout, compiled; NULL if it has none. */
+const struct inlet_layout *inlet_schema_layout(const inlet_schema *s);
+/* x-inlet-unit of the top-level property name (SenML units, RFC 8428 §12.1); NULL if the
+ * schema declares none. */
+const char *inlet_schema_property_unit(const inlet_schema *s, const char *name, size_t name_len);
+
 /* name and version are NULL for a schema compiled outside the registry; topic is NULL when the
  * document has no x-inlet-topic (the registry refuses such a file). */
 const char *inlet_schema_name(const inlet_schema *s);    /* "fleet.position" (registry only) */
