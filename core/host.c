@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/time.h>
 
+#include "formats/formats.h"
 #include "log.h"
 #include "metrics.h"
 #include "module_ctx.h"
@@ -115,6 +116,18 @@ static inlet_status host_identity_for_device(const char *tenant, const char *dev
     return st;
 }
 
+static const char *host_content_type_for_coap(unsigned content_format)
+{
+    inlet_format f;
+    return inlet_format_from_coap(content_format, &f) == 0 ? inlet_format_content_type(f) : NULL;
+}
+
+static int host_content_type_supported(const char *content_type)
+{
+    inlet_format f;
+    return content_type && inlet_format_from_content_type(content_type, &f) == 0;
+}
+
 static const inlet_host host_table = {
     .abi_major = INLET_ABI_MAJOR,
     .abi_minor = INLET_ABI_MINOR,
@@ -142,6 +155,8 @@ static const inlet_host host_table = {
     .now_us = host_now_us,
     .identity_for_device = host_identity_for_device,
     .status_name = inlet_status_name,
+    .content_type_for_coap = host_content_type_for_coap,
+    .content_type_supported = host_content_type_supported,
 };
 
 const inlet_host *inlet_host_table(void)

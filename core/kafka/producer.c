@@ -28,6 +28,11 @@ struct inlet_producer {
     pthread_mutex_t health_mu;
     pthread_cond_t health_cv;
     inlet_metric *m_delivered, *m_failed, *m_inflight, *m_ready;
+    /* Our own bound on messages and bytes in flight, below librdkafka's (set to twice ours):
+     * a batch reserves room for all its events before the first is produced, so librdkafka's
+     * queue can never fill half way through a batch. */
+    atomic_llong reserved_msgs, reserved_bytes;
+    long long max_msgs, max_bytes;
 };
 
 static const char *const compression_names[] = {"none", "gzip", "snappy", "lz4", "zstd"};
@@ -56,6 +61,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     }
     slot->result.topic = rd_kafka_topic_name(msg->rkt); /* lives as long as the cached rkt */
     inlet_metric_add(p->m_inflight, -1);
+    inlet_producer_unreserve(p, 1, msg->len);
     inlet_submission_put(slot->sub, 1);
 }
 
@@ -127,10 +133,12 @@ int inlet_producer_new(const inlet_kafka_settings *s, inlet_producer **out, char
     snprintf(num, sizeof(num), "%lld", (long long)s->delivery_timeout_ms);
     if (set_prop(conf, "message.timeout.ms", num, err, err_len) != 0)
         goto fail;
-    snprintf(num, sizeof(num), "%lld", (long long)s->max_queue_messages);
+    p->max_msgs = (long long)s->max_queue_messages;
+    p->max_bytes = (long long)s->max_queue_bytes;
+    snprintf(num, sizeof(num), "%lld", (long long)s->max_queue_messages * 2);
     if (set_prop(conf, "queue.buffering.max.messages", num, err, err_len) != 0)
         goto fail;
-    snprintf(num, sizeof(num), "%llu", (unsigned long long)(s->max_queue_bytes / 1024));
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)(s->max_queue_bytes / 1024 * 2));
     if (set_prop(conf, "queue.buffering.max.kbytes", num, err, err_len) != 0)
         goto fail;
     for (size_t i = 0; i < s->properties.count; i++) {
@@ -305,6 +313,30 @@ rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, co
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         inlet_metric_add(p->m_inflight, 1);
     return e;
+}
+
+int inlet_producer_reserve(inlet_producer *p, size_t n, size_t bytes)
+{
+    long long m = atomic_fetch_add(&p->reserved_msgs, (long long)n) + (long long)n;
+    long long b = atomic_fetch_add(&p->reserved_bytes, (long long)bytes) + (long long)bytes;
+    /* A single batch larger than the whole bound still goes through when nothing else is in
+     * flight, or it could never be sent. */
+    if ((m > p->max_msgs && m != (long long)n) || (b > p->max_bytes && b != (long long)bytes)) {
+        inlet_producer_unreserve(p, n, bytes);
+        return -1;
+    }
+    return 0;
+}
+
+void inlet_producer_unreserve(inlet_producer *p, size_t n, size_t bytes)
+{
+    atomic_fetch_sub(&p->reserved_msgs, (long long)n);
+    atomic_fetch_sub(&p->reserved_bytes, (long long)bytes);
+}
+
+rd_kafka_resp_err_t inlet_producer_prepare_topic(inlet_producer *p, const char *topic)
+{
+    return topic_get(p, topic) ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__INVALID_ARG;
 }
 
 int inlet_producer_drain(inlet_producer *p, int timeout_ms)

@@ -28,6 +28,17 @@ rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, co
                                         size_t key_len, char *value, size_t value_len,
                                         rd_kafka_headers_t *headers, inlet_slot *slot);
 
+/*
+ * Room for n messages of bytes in total (envelope values), reserved before a batch is produced
+ * so that it goes to Kafka whole or not at all; -1 when the producer's bound would be
+ * exceeded (nothing reserved). Each delivery report gives its message's room back; a message
+ * that is not produced after all is given back with inlet_producer_unreserve().
+ */
+int inlet_producer_reserve(inlet_producer *p, size_t n, size_t bytes);
+void inlet_producer_unreserve(inlet_producer *p, size_t n, size_t bytes);
+/* Make sure the topic's handle exists (the cache is bounded): 0, or the error send would give. */
+rd_kafka_resp_err_t inlet_producer_prepare_topic(inlet_producer *p, const char *topic);
+
 /* 1 when a metadata request succeeded within the last health interval (and no all-brokers-down
  * event since). */
 int inlet_producer_ready(const inlet_producer *p);

@@ -1,10 +1,8 @@
 /*
- * normalize.h - from a request body to canonical envelopes: parse the JSON, take each event
- * apart, check its device against the authenticated identity, find its schema, ask the ACL,
- * validate the payload and write the envelope
- *
- *   {"tenant", "device_id", "event_id", "ts", "received_at", "schema", "schema_version",
- *    "source", "payload"}
+ * normalize.h - from a request body to canonical envelopes: decode the body in its format
+ * (formats/), take each event apart, check its device against the authenticated identity,
+ * find its schema, check the format and SenML units against it, ask the ACL, validate the
+ * payload and write the envelope (envelope.h).
  *
  * All or nothing: if any event of a batch is refused, no envelope is returned and the rejection
  * lists every refused event (docs/ENVELOPE.md gives the reasons).
@@ -12,18 +10,10 @@
 #ifndef INLET_NORMALIZE_H
 #define INLET_NORMALIZE_H
 
+#include "formats/arena.h"
 #include "inlet/module.h"
+#include "pipeline/envelope.h"
 #include "schema/schema.h"
-
-typedef struct inlet_envelope {
-    char *value; /* the envelope JSON, malloc'd; ownership passes to whoever produces it */
-    size_t value_len;
-    char *key; /* the Kafka key (the device id unless the schema says otherwise), malloc'd */
-    size_t key_len;
-    char topic[256]; /* tenant topic_prefix + the schema's topic */
-    char event_id[72];
-    const inlet_schema *schema; /* borrowed from the registry the caller holds */
-} inlet_envelope;
 
 typedef struct inlet_normalize_input {
     const inlet_request *req;
@@ -31,6 +21,9 @@ typedef struct inlet_normalize_input {
     const char *topic_prefix; /* of the identity's tenant; "" for none */
     size_t max_events;        /* effective limit */
     int64_t received_at_us;
+    /* Decoded values and topic names live here; the envelopes point into it, so the caller
+     * resets it only after it is done with them. NULL: this thread's arena. */
+    inlet_arena *arena;
     /* Called for every event refused by the ACL, for counting; may be NULL. */
     void (*on_acl_deny)(void *ctx, const inlet_identity *id, const char *schema);
     void *ctx;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "normalize.h"
+#include "formats/arena.h"
 #include "kafka/queue.h"
 #include "rejection.h"
 
@@ -140,32 +141,85 @@ static inlet_status refuse(inlet_status st, const char *msg, inlet_rejection **r
 static rd_kafka_headers_t *envelope_headers(const inlet_request *req, const inlet_envelope *env)
 {
     const inlet_identity *id = req->identity;
-    rd_kafka_headers_t *h = rd_kafka_headers_new(6 + req->n_headers);
-    const char *ct = req->content_type ? req->content_type : "application/json";
-    rd_kafka_header_add(h, "inlet-tenant", -1, id->tenant, -1);
-    rd_kafka_header_add(h, "inlet-schema", -1, inlet_schema_name(env->schema), -1);
-    rd_kafka_header_add(h, "inlet-schema-version", -1, inlet_schema_version(env->schema), -1);
-    rd_kafka_header_add(h, "inlet-source", -1, req->source ? req->source : "unknown", -1);
-    rd_kafka_header_add(h, "content-type", -1, ct, -1);
-    rd_kafka_header_add(h, "inlet-event-id", -1, env->event_id, -1);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(7 + req->n_headers);
+    const char *schema = inlet_schema_name(env->schema), *version = inlet_schema_version(env->schema);
+    const char *source = req->source ? req->source : "unknown";
+    rd_kafka_header_add(h, "inlet-tenant", 12, id->tenant, -1);
+    rd_kafka_header_add(h, "inlet-schema", 12, schema, -1);
+    rd_kafka_header_add(h, "inlet-schema-version", 20, version, -1);
+    rd_kafka_header_add(h, "inlet-source", 12, source, -1);
+    /* The value is always the JSON envelope; the format the device sent is kept beside it. */
+    rd_kafka_header_add(h, "content-type", 12, "application/json", 16);
+    rd_kafka_header_add(h, "inlet-content-type", 18,
+                        req->content_type ? req->content_type : "application/json", -1);
+    rd_kafka_header_add(h, "inlet-event-id", 14, env->event_id, -1);
     for (size_t i = 0; i < req->n_headers; i++)
         rd_kafka_header_add(h, req->headers[i].name, -1, req->headers[i].value,
                             (ssize_t)req->headers[i].value_len);
     return h;
 }
 
-inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req,
+/* A request as this core's struct: a module built against an older minor has a shorter one. */
+static const inlet_request *request_view(const inlet_request *req, inlet_request *copy)
+{
+    if (req->size >= sizeof(*req))
+        return req;
+    memset(copy, 0, sizeof(*copy));
+    memcpy(copy, req, req->size);
+    copy->size = sizeof(*copy);
+    return copy;
+}
+
+/* Hand every envelope to the producer, or none: room for the whole batch is reserved first and
+ * the topics are resolved, so a full queue cannot split a batch. Returns the number produced;
+ * *kerr is the error that stopped it. */
+static size_t produce_all(const inlet_request *req, inlet_envelope *envs, size_t n,
+                          inlet_submission *sub, rd_kafka_resp_err_t *kerr)
+{
+    size_t bytes = 0, produced = 0;
+    *kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0; i < n; i++) {
+        bytes += envs[i].value_len;
+        if (i == 0 || envs[i].topic != envs[i - 1].topic) {
+            *kerr = inlet_producer_prepare_topic(router.producer, envs[i].topic);
+            if (*kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return 0;
+        }
+    }
+    if (inlet_producer_reserve(router.producer, n, bytes) != 0) {
+        *kerr = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+        return 0;
+    }
+    for (; produced < n; produced++) {
+        inlet_envelope *env = &envs[produced];
+        inlet_slot *slot = &sub->slots[produced];
+        memcpy(slot->event_id, env->event_id, sizeof(slot->event_id));
+        rd_kafka_headers_t *h = envelope_headers(req, env);
+        *kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len,
+                                    env->value, env->value_len, h, slot);
+        if (*kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_headers_destroy(h);
+            break;
+        }
+        env->value = NULL; /* the producer owns it now */
+    }
+    for (size_t i = produced; i < n; i++)
+        inlet_producer_unreserve(router.producer, 1, envs[i].value_len);
+    return produced;
+}
+
+inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req_in,
                                  inlet_rejection **rej)
 {
     (void)mod;
     if (rej)
         *rej = NULL;
-    if (!req || req->size < offsetof(inlet_request, reserved) || !req->identity || !req->queue)
+    /* The 1.0 layout is the minimum; fields added since are read only when present. */
+    if (!req_in || req_in->size < offsetof(inlet_request, reserved) || !req_in->identity ||
+        !req_in->queue)
         return refuse(INLET_E_INTERNAL, "malformed inlet_request", rej);
     if (atomic_load(&router.shutting_down))
         return refuse(INLET_E_SHUTTING_DOWN, "inletd is shutting down", rej);
-    if (!inlet_producer_ready(router.producer))
-        return refuse(INLET_E_UNAVAILABLE, "Kafka is unreachable", rej);
 
     const inlet_world *world = inlet_router_world_acquire();
     if (!world)
@@ -174,7 +228,8 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     /* An identity from before a reload (a long-lived MQTT connection) is checked against the
      * current tenants: revoked tokens and removed tenants stop here, ACL changes apply. */
     inlet_identity *fresh = NULL;
-    inlet_request current;
+    inlet_request copy;
+    const inlet_request *req = request_view(req_in, &copy);
     char why[256];
     if (inlet_identity_refresh(world->tenants, req->identity, &fresh, why, sizeof(why)) !=
         INLET_OK) {
@@ -182,14 +237,16 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         return refuse(INLET_E_UNAUTHENTICATED, why, rej);
     }
     if (fresh != req->identity) {
-        memset(&current, 0, sizeof(current));
-        memcpy(&current, req, req->size < sizeof(current) ? req->size : sizeof(current));
-        current.identity = fresh;
-        req = &current;
+        if (req != &copy) {
+            memcpy(&copy, req, sizeof(copy));
+            req = &copy;
+        }
+        copy.identity = fresh;
     }
 
     struct timeval tv;
     gettimeofday(&tv, NULL);
+    inlet_arena *arena = inlet_arena_thread();
     inlet_normalize_input in = {
         .req = req,
         .schemas = world->schemas,
@@ -198,62 +255,57 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
                                                                              : router.max_events,
         .received_at_us =
             req->received_at_us ? req->received_at_us : (int64_t)tv.tv_sec * 1000000 + tv.tv_usec,
+        .arena = arena,
         .on_acl_deny = count_acl_deny,
     };
     inlet_envelope *envs = NULL;
     size_t n = 0;
     inlet_rejection *r = NULL;
-    inlet_status st = inlet_normalize(&in, &envs, &n, &r);
+    inlet_status st = arena ? inlet_normalize(&in, &envs, &n, &r) : INLET_E_INTERNAL;
     if (st != INLET_OK) {
         inlet_metric_add(router.m_rejected[st], 1);
         if (rej)
-            *rej = r;
+            *rej = r ? r : inlet_rejection_simple(st, "out of memory");
         else
             inlet_rejection_free(r);
-        inlet_identity_release(fresh);
-        inlet_router_world_release(world);
-        return st;
+        goto out;
     }
     inlet_metric_add(router.m_received, (int64_t)n);
 
+    /* Validation first: a payload that can never be valid is refused as such even while
+     * Kafka is down; only a valid one is told to come back later. */
+    if (!inlet_producer_ready(router.producer)) {
+        st = refuse(INLET_E_UNAVAILABLE, "Kafka is unreachable; nothing was stored", rej);
+        goto out;
+    }
     inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);
     if (!sub) {
-        inlet_envelopes_free(envs, n);
-        inlet_identity_release(fresh);
-        inlet_router_world_release(world);
-        return refuse(INLET_E_INTERNAL, "out of memory", rej);
+        st = refuse(INLET_E_INTERNAL, "out of memory", rej);
+        goto out;
     }
-    size_t produced = 0;
-    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
-    for (; produced < n; produced++) {
-        inlet_envelope *env = &envs[produced];
-        inlet_slot *slot = &sub->slots[produced];
-        memcpy(slot->event_id, env->event_id, sizeof(slot->event_id));
-        rd_kafka_headers_t *h = envelope_headers(req, env);
-        kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len, env->value,
-                                   env->value_len, h, slot);
-        if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_headers_destroy(h);
-            break;
-        }
-        env->value = NULL; /* the producer owns it now */
-    }
+    rd_kafka_resp_err_t kerr;
+    size_t produced = produce_all(req, envs, n, sub, &kerr);
     for (size_t i = produced; i < n; i++) {
         memcpy(sub->slots[i].event_id, envs[i].event_id, sizeof(sub->slots[i].event_id));
         sub->slots[i].result.error = rd_kafka_err2str(kerr);
     }
-    inlet_envelopes_free(envs, n);
-    inlet_identity_release(fresh);
-    inlet_router_world_release(world);
-
     if (produced == 0) {
         inlet_submission_abort(sub);
         char msg[200];
-        snprintf(msg, sizeof(msg), "Kafka producer refused the events: %s", rd_kafka_err2str(kerr));
-        return refuse(INLET_E_UNAVAILABLE, msg, rej);
+        snprintf(msg, sizeof(msg), "Kafka producer refused the events, nothing was stored: %s",
+                 rd_kafka_err2str(kerr));
+        st = refuse(INLET_E_UNAVAILABLE, msg, rej);
+        goto out;
     }
     inlet_metric_add(router.m_accepted, (int64_t)produced);
     /* Drop the unproduced slots and the submitter's guard; the completion may fire now. */
     inlet_submission_put(sub, n - produced + 1);
-    return INLET_OK;
+    st = INLET_OK;
+out:
+    inlet_envelopes_free(envs, n);
+    if (arena)
+        inlet_arena_reset(arena);
+    inlet_identity_release(fresh);
+    inlet_router_world_release(world);
+    return st;
 }

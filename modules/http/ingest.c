@@ -72,21 +72,34 @@ static void on_request_disposed(void *data)
     pending_release(g->loop, p);
 }
 
-/* "application/json", optionally followed by parameters such as "; charset=utf-8". */
-static bool is_json_media_type(h2o_iovec_t v)
+/* Below <ingest_path>: "/<schema>/<version>" names the schema of a bare payload, as MQTT topics
+ * do; the body is then the payload in any format the core decodes (JSON, CBOR, SenML, a binary
+ * layout). Copies go into the request's pool. false: not of that shape (404). */
+static bool parse_schema_path(h2o_req_t *req, size_t prefix_len, const char **schema,
+                              const char **version)
 {
-    static const char type[] = "application/json";
-    const size_t tlen = sizeof(type) - 1;
-    size_t i = 0;
-
-    while (i < v.len && (v.base[i] == ' ' || v.base[i] == '\t'))
-        i++;
-    if (v.len - i < tlen || !h2o_lcstris(v.base + i, tlen, type, tlen))
+    const char *p = req->path_normalized.base + prefix_len;
+    size_t len = req->path_normalized.len - prefix_len;
+    *schema = *version = NULL;
+    if (len == 0)
+        return true;
+    if (p[0] != '/')
         return false;
-    i += tlen;
-    while (i < v.len && (v.base[i] == ' ' || v.base[i] == '\t'))
-        i++;
-    return i == v.len || v.base[i] == ';';
+    p++;
+    len--;
+    const char *slash = memchr(p, '/', len);
+    if (slash == NULL || slash == p || (size_t)(slash - p) > 128)
+        return false;
+    size_t sn = (size_t)(slash - p), vn = len - sn - 1;
+    if (vn == 0 || vn > 16 || memchr(slash + 1, '/', vn) != NULL)
+        return false;
+    for (size_t i = 0; i < sn; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+              p[i] == '_' || p[i] == '-'))
+            return false;
+    *schema = h2o_strdup(&req->pool, p, sn).base;
+    *version = h2o_strdup(&req->pool, slash + 1, vn).base;
+    return true;
 }
 
 void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_req_t *req)
@@ -96,6 +109,12 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     inlet_rejection *rej = NULL;
     http_pending *p = NULL;
 
+    const char *schema = NULL, *version = NULL;
+    if (!parse_schema_path(req, strlen(m->cfg->ingest_path), &schema, &version)) {
+        http_send_problem(m, req, 404, "no such endpoint (POST <ingest_path> or "
+                                       "<ingest_path>/<schema>/<version>)");
+        return;
+    }
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
         http_send_method_not_allowed(m, req, "POST");
         return;
@@ -126,9 +145,12 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
         http_send_problem(m, req, 413, "the request body is larger than max_body_size");
         goto done;
     }
+    /* The core decodes every format it knows and answers 415 for the others. */
     ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-    if (ct < 0 || !is_json_media_type(req->headers.entries[ct].value)) {
-        http_send_problem(m, req, 415, "Content-Type must be application/json");
+    if (ct < 0) {
+        http_send_problem(m, req, 415, "a Content-Type is required (application/json, "
+                                       "application/cbor, application/senml+json, "
+                                       "application/senml+cbor, application/octet-stream)");
         goto done;
     }
     if (req->entity.len == 0) {
@@ -144,10 +166,14 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     memset(&r, 0, sizeof(r));
     r.size = sizeof(r);
     r.identity = auth.identity;
-    r.form = INLET_FORM_BATCH;
+    r.form = schema != NULL ? INLET_FORM_PAYLOAD : INLET_FORM_BATCH;
+    r.schema = schema;
+    r.schema_version = version;
     r.body = req->entity.base; /* borrowed: the core copies what it keeps before returning */
     r.body_len = req->entity.len;
-    r.content_type = "application/json";
+    r.content_type = h2o_strdup(&req->pool, req->headers.entries[ct].value.base,
+                                req->headers.entries[ct].value.len)
+                         .base;
     r.source = "http";
     r.received_at_us = host->now_us();
     r.max_events = (size_t)m->cfg->max_events;

@@ -14,6 +14,15 @@ static bool path_is(const h2o_req_t *req, const char *path)
            h2o_memis(req->path_normalized.base, req->path_normalized.len, path, strlen(path));
 }
 
+/* <ingest_path> itself, or below it (<ingest_path>/<schema>/<version>, checked by ingest.c). */
+static bool path_is_ingest(const h2o_req_t *req, const char *path)
+{
+    size_t n = strlen(path);
+    const h2o_iovec_t *p = &req->path_normalized;
+    return n > 0 && p->len >= n && memcmp(p->base, path, n) == 0 &&
+           (p->len == n || p->base[n] == '/');
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_module *m = ((http_handler *)self)->m;
@@ -27,7 +36,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     const http_listener_config *lc = conn->listener->cfg;
     http_loop *loop = http_loop_of(req);
 
-    if (lc->ingest && path_is(req, cfg->ingest_path)) {
+    if (lc->ingest && path_is_ingest(req, cfg->ingest_path)) {
         http_ingest_handle(m, loop, conn, req);
     } else if (lc->health && path_is(req, cfg->healthz_path)) {
         http_health_healthz(m, req);

@@ -86,6 +86,7 @@ def test_reference_fleet_body_lands_with_exact_envelope(inletd):
         "inlet-schema-version": "v1",
         "inlet-source": "http",
         "content-type": "application/json",
+        "inlet-content-type": "application/json",
         "inlet-event-id": event_id,
     }
     v = m["value"]

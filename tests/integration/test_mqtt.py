@@ -104,7 +104,8 @@ def check_record(m, device, event_id, payload, extra_headers=None, content_type=
     assert m["partition"] == java_partition(device, 12)
     expected = {"inlet-tenant": "demo", "inlet-schema": "fleet.position",
                 "inlet-schema-version": "v1", "inlet-source": "mqtt",
-                "content-type": content_type or "application/json", "inlet-event-id": event_id}
+                "content-type": "application/json",
+                "inlet-content-type": content_type or "application/json", "inlet-event-id": event_id}
     expected.update(extra_headers or {})
     assert m["headers"] == expected
 

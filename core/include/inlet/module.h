@@ -18,6 +18,12 @@
  *                    party authenticated (an upstream MQTT broker for the bridge).
  *   1.2  2026-11-22  host->status_name(): the stable word for an inlet_status, for response
  *                    bodies and metrics labels ("forbidden", "unavailable", ...).
+ *   1.3  2026-12-01  Payload formats are a core service: inlet_request.content_type may name
+ *                    any format the core decodes (JSON, CBOR, SenML JSON/CBOR, a schema's
+ *                    binary layout; docs/FORMATS.md) and body holds those raw bytes.
+ *                    host->content_type_for_coap() maps a CoAP Content-Format to its content
+ *                    type, host->content_type_supported() tells a module early whether the core
+ *                    decodes a content type. Kafka records gain the inlet-content-type header.
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -33,7 +39,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 2
+#define INLET_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -107,9 +113,13 @@ typedef struct inlet_request {
     uint32_t size;                  /* sizeof(inlet_request) as the module was built */
     const inlet_identity *identity; /* borrowed; the core takes its own reference */
     inlet_body_form form;
-    const void *body; /* borrowed: parsed and copied before submit() returns */
+    const void *body; /* borrowed: decoded and copied before submit() returns */
     size_t body_len;
-    const char *content_type;    /* e.g. "application/json"; NULL = application/json */
+    /* The body's format, e.g. "application/cbor"; NULL = application/json. Since 1.3 any of
+     * application/json, application/cbor, application/senml+json, application/senml+cbor and
+     * application/octet-stream (the schema's x-inlet-layout); parameters are ignored. SenML and
+     * octet-stream carry no schema of their own: they need FORM_PAYLOAD's schema and version. */
+    const char *content_type;
     const char *schema;          /* FORM_PAYLOAD: required. Others: fallback for "use_case" */
     const char *schema_version;  /* "v1"; FORM_PAYLOAD: required. Others: fallback */
     const char *event_id;        /* FORM_PAYLOAD: protocol-level id (optional) */
@@ -242,6 +252,15 @@ typedef struct inlet_host {
     /* ABI 1.2. A stable lowercase word for a status ("ok", "forbidden", "unavailable", ...),
      * the same the core uses in its metrics labels. Never NULL. */
     const char *(*status_name)(inlet_status status);
+
+    /* ABI 1.3. The content type the core decodes a CoAP Content-Format number (RFC 7252
+     * §12.3) as, e.g. 112 → "application/senml+cbor"; NULL if the core has no decoder for it.
+     * The string is static. */
+    const char *(*content_type_for_coap)(unsigned content_format);
+    /* ABI 1.3. 1 if the core decodes this content type (parameters ignored), else 0: lets a
+     * module answer "unsupported media type" before it reads a large body. Whether a given
+     * schema accepts the format is decided at submit (INLET_E_MEDIA_TYPE). */
+    int (*content_type_supported)(const char *content_type);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
