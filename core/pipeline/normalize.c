@@ -32,6 +32,10 @@ typedef struct nctx {
     char received[48];
     const inlet_schema *topic_schema; /* last topic computed, reused for the batch */
     const char *topic;
+    /* The last schema looked up and allowed: events of a batch mostly share it, and the ACL's
+     * verdict depends only on the identity and the schema. */
+    const char *last_name, *last_version;
+    const inlet_schema *last_allowed;
 } nctx;
 
 static inlet_status worst(inlet_status a, inlet_status b)
@@ -250,8 +254,13 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
                            : "/payload";
     char msg[512];
 
-    const inlet_schema *schema =
-        inlet_schemas_find(c->in->schemas, parts->schema_name, parts->schema_version);
+    const inlet_schema *schema = NULL;
+    int cached = c->last_allowed && strcmp(c->last_name, parts->schema_name) == 0 &&
+                 strcmp(c->last_version, parts->schema_version) == 0;
+    if (cached)
+        schema = c->last_allowed;
+    else
+        schema = inlet_schemas_find(c->in->schemas, parts->schema_name, parts->schema_version);
     if (!schema) {
         snprintf(msg, sizeof(msg), "unknown schema %.128s version %.32s", parts->schema_name,
                  parts->schema_version);
@@ -266,12 +275,17 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
         inlet_rejection_add(&c->b, index, INLET_E_MEDIA_TYPE, "", msg);
         return INLET_E_MEDIA_TYPE;
     }
-    if (inlet_acl_check(id, inlet_schema_name(schema), inlet_schema_version(schema), msg,
-                        sizeof(msg)) != INLET_OK) {
-        if (c->in->on_acl_deny)
-            c->in->on_acl_deny(c->in->ctx, id, inlet_schema_name(schema));
-        inlet_rejection_add(&c->b, index, INLET_E_FORBIDDEN, "", msg);
-        return INLET_E_FORBIDDEN;
+    if (!cached) {
+        if (inlet_acl_check(id, inlet_schema_name(schema), inlet_schema_version(schema), msg,
+                            sizeof(msg)) != INLET_OK) {
+            if (c->in->on_acl_deny)
+                c->in->on_acl_deny(c->in->ctx, id, inlet_schema_name(schema));
+            inlet_rejection_add(&c->b, index, INLET_E_FORBIDDEN, "", msg);
+            return INLET_E_FORBIDDEN;
+        }
+        c->last_name = parts->schema_name;
+        c->last_version = parts->schema_version;
+        c->last_allowed = schema;
     }
 
     inlet_status st = check_units(c, index, schema, parts, base);
