@@ -62,13 +62,13 @@ static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_ac
                         size_t idx, char *err, size_t err_len)
 {
     if (c->effect != INLET_ACL_ALLOW && c->effect != INLET_ACL_DENY)
-        return inlet_tenant_errf(err, err_len, "acl[%zu].effect: out of range", idx);
+        return inlet_ident_errf(err, err_len, "acl[%zu].effect: out of range", idx);
     r->effect = c->effect;
 
     if (c->devices.count) {
         r->devices = calloc(c->devices.count, sizeof(char *));
         if (!r->devices)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
     }
     for (size_t i = 0; i < c->devices.count; i++) {
         const char *d = c->devices.items[i];
@@ -79,11 +79,11 @@ static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_ac
         }
         why = inlet_device_id_check(d, strlen(d));
         if (why)
-            return inlet_tenant_errf(err, err_len, "acl[%zu].devices[%zu]: device id %s", idx, i,
-                                     why);
+            return inlet_ident_errf(err, err_len, "acl[%zu].devices[%zu]: device id %s", idx, i,
+                                    why);
         r->devices[r->n_devices] = strdup(d);
         if (!r->devices[r->n_devices])
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
         r->n_devices++;
     }
     if (r->n_devices > 1)
@@ -92,7 +92,7 @@ static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_ac
     if (c->groups.count) {
         r->groups = calloc(t->group_words ? t->group_words : 1, sizeof(uint64_t));
         if (!r->groups)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
     }
     for (size_t i = 0; i < c->groups.count; i++) {
         char **g = t->n_groups ? bsearch(c->groups.items[i], t->group_names, t->n_groups,
@@ -100,9 +100,9 @@ static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_ac
                                : NULL;
         /* A misspelt group in a deny rule would silently let a later allow through. */
         if (!g)
-            return inlet_tenant_errf(err, err_len,
-                                     "acl[%zu].groups[%zu]: no device is in group \"%s\"", idx, i,
-                                     c->groups.items[i]);
+            return inlet_ident_errf(err, err_len,
+                                    "acl[%zu].groups[%zu]: no device is in group \"%s\"", idx, i,
+                                    c->groups.items[i]);
         size_t bit = (size_t)(g - t->group_names);
         r->groups[bit / 64] |= UINT64_C(1) << (bit % 64);
     }
@@ -110,22 +110,22 @@ static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_ac
         r->any_device = true;
 
     if (c->schemas.count == 0)
-        return inlet_tenant_errf(err, err_len, "acl[%zu].schemas: must not be empty", idx);
+        return inlet_ident_errf(err, err_len, "acl[%zu].schemas: must not be empty", idx);
     r->schemas = calloc(c->schemas.count, sizeof(inlet_acl_schema));
     if (!r->schemas)
-        return inlet_tenant_errf(err, err_len, "out of memory");
+        return inlet_ident_errf(err, err_len, "out of memory");
     for (size_t i = 0; i < c->schemas.count; i++) {
         r->n_schemas = i + 1;
         if (schema_compile(c->schemas.items[i], &r->schemas[i]))
-            return inlet_tenant_errf(err, err_len,
-                                     "acl[%zu].schemas[%zu]: \"%s\" is not \"*\", \"name\", "
-                                     "\"name@*\" or \"name@vN\"",
-                                     idx, i, c->schemas.items[i]);
+            return inlet_ident_errf(err, err_len,
+                                    "acl[%zu].schemas[%zu]: \"%s\" is not \"*\", \"name\", "
+                                    "\"name@*\" or \"name@vN\"",
+                                    idx, i, c->schemas.items[i]);
     }
     if (c->reason) {
         r->reason = strdup(c->reason);
         if (!r->reason)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
     }
     return 0;
 }
@@ -138,7 +138,7 @@ int inlet_acl_compile(inlet_tenant *t, const inlet_section_list *acl, char *err,
         return 0;
     t->rules = calloc(acl->count, sizeof(inlet_acl_rule));
     if (!t->rules)
-        return inlet_tenant_errf(err, err_len, "out of memory");
+        return inlet_ident_errf(err, err_len, "out of memory");
     for (size_t i = 0; i < acl->count; i++) {
         t->n_rules = i + 1;
         if (rule_compile(t, &t->rules[i], &rc[i], i, err, err_len))
@@ -216,14 +216,14 @@ inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const
             if (r->effect == INLET_ACL_ALLOW)
                 return INLET_OK;
             if (r->reason)
-                inlet_tenant_msgf(reason, reason_len, "%s", r->reason);
+                inlet_ident_msgf(reason, reason_len, "%s", r->reason);
             else
-                inlet_tenant_msgf(reason, reason_len, "acl[%zu] denies %s sending %s@%s", i,
-                                  id->device_id, schema, version);
+                inlet_ident_msgf(reason, reason_len, "acl[%zu] denies %s sending %s@%s", i,
+                                 id->device_id, schema, version);
             return INLET_E_FORBIDDEN;
         }
     }
-    inlet_tenant_msgf(reason, reason_len, "no ACL rule allows %s to send %s@%s", id->device_id,
-                      schema, version);
+    inlet_ident_msgf(reason, reason_len, "no ACL rule allows %s to send %s@%s", id->device_id,
+                     schema, version);
     return INLET_E_FORBIDDEN;
 }

@@ -2,8 +2,6 @@
  * tenant.c - the tenant option table, building the immutable runtime tenant set from parsed
  * configuration, and the reference-counted identities handed to modules.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,75 +190,6 @@ const inlet_option inlet_tenant_options[] = {
     INLET_OPTIONS_END,
 };
 
-int inlet_tenant_errf(char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-void inlet_tenant_msgf(char *msg, size_t msg_len, const char *fmt, ...)
-{
-    if (msg && msg_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msg_len, fmt, ap);
-        va_end(ap);
-    }
-}
-
-const char *inlet_device_id_check(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-    if (len == 0)
-        return "is empty";
-    if (len > INLET_DEVICE_ID_MAX)
-        return "is longer than 128 bytes";
-    while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return "contains a control character or NUL";
-            /* MQTT topic wildcards and level separator: an id containing them could widen a
-             * topic filter built from it (the CVE-2017-7650 class). */
-            if (c == '+' || c == '#' || c == '/')
-                return "contains '+', '#' or '/'";
-            p++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            n = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return "is not valid UTF-8";
-        }
-        if ((size_t)(end - p) < n)
-            return "is not valid UTF-8";
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return "is not valid UTF-8";
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        /* RFC 3629 section 3: no overlong forms, no surrogates, nothing above U+10FFFF. */
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return "is not valid UTF-8";
-        if (cp <= 0x9f)
-            return "contains a control character or NUL";
-        p += n;
-    }
-    return NULL;
-}
-
 static int tenant_name_valid(const char *s)
 {
     size_t len = s ? strlen(s) : 0;
@@ -290,43 +219,6 @@ static int topic_prefix_valid(const char *s)
             return 0;
     }
     return 1;
-}
-
-int inlet_tenant_read_file(const char *path, size_t max, unsigned char **out, size_t *out_len,
-                           char *err, size_t err_len)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    FILE *f = fopen(path, "rb");
-
-    *out = NULL;
-    *out_len = 0;
-    if (!f)
-        return inlet_tenant_errf(err, err_len, "%s: %s", path, strerror(errno));
-    buf = malloc(max + 2);
-    if (!buf)
-        goto fail_oom;
-    len = fread(buf, 1, max + 1, f);
-    if (ferror(f)) {
-        inlet_tenant_errf(err, err_len, "%s: read error", path);
-        goto fail;
-    }
-    if (len > max) {
-        inlet_tenant_errf(err, err_len, "%s: larger than %zu bytes", path, max);
-        goto fail;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return 0;
-
-fail_oom:
-    inlet_tenant_errf(err, err_len, "%s: out of memory", path);
-fail:
-    free(buf);
-    fclose(f);
-    return -1;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -391,17 +283,17 @@ static int tenant_build_groups(inlet_tenant *t, const inlet_tenant_conf *c, cons
         return 0;
     t->group_names = calloc(total, sizeof(char *));
     if (!t->group_names)
-        return inlet_tenant_errf(err, err_len, "%s: out of memory", where);
+        return inlet_ident_errf(err, err_len, "%s: out of memory", where);
     for (size_t i = 0; i < c->devices.count; i++) {
         for (size_t j = 0; j < dc[i].groups.count; j++) {
             const char *g = dc[i].groups.items[j];
             const char *why = inlet_device_id_check(g, strlen(g));
             if (why)
-                return inlet_tenant_errf(err, err_len, "%s: devices[%zu].groups[%zu]: group %s",
-                                         where, i, j, why);
+                return inlet_ident_errf(err, err_len, "%s: devices[%zu].groups[%zu]: group %s",
+                                        where, i, j, why);
             t->group_names[n] = strdup(g);
             if (!t->group_names[n])
-                return inlet_tenant_errf(err, err_len, "%s: out of memory", where);
+                return inlet_ident_errf(err, err_len, "%s: out of memory", where);
             t->n_groups = ++n;
         }
     }
@@ -430,18 +322,18 @@ static int tenant_build_devices(inlet_tenant *t, const inlet_tenant_conf *c, con
         return 0;
     t->devices = calloc(c->devices.count, sizeof(inlet_device));
     if (!t->devices)
-        return inlet_tenant_errf(err, err_len, "%s: out of memory", where);
+        return inlet_ident_errf(err, err_len, "%s: out of memory", where);
     for (size_t i = 0; i < c->devices.count; i++) {
         inlet_device *d = &t->devices[i];
         const char *why = dc[i].id ? inlet_device_id_check(dc[i].id, strlen(dc[i].id)) : "missing";
         if (why)
-            return inlet_tenant_errf(err, err_len, "%s: devices[%zu].id: device id %s", where, i,
-                                     why);
+            return inlet_ident_errf(err, err_len, "%s: devices[%zu].id: device id %s", where, i,
+                                    why);
         t->n_devices = i + 1;
         d->id = strdup(dc[i].id);
         d->groups = t->group_words ? calloc(t->group_words, sizeof(uint64_t)) : NULL;
         if (!d->id || (t->group_words && !d->groups))
-            return inlet_tenant_errf(err, err_len, "%s: out of memory", where);
+            return inlet_ident_errf(err, err_len, "%s: out of memory", where);
         for (size_t j = 0; j < dc[i].groups.count; j++) {
             char **g = bsearch(dc[i].groups.items[j], t->group_names, t->n_groups, sizeof(char *),
                                cmp_group_key);
@@ -452,8 +344,8 @@ static int tenant_build_devices(inlet_tenant *t, const inlet_tenant_conf *c, con
     qsort(t->devices, t->n_devices, sizeof(inlet_device), cmp_device);
     for (size_t i = 1; i < t->n_devices; i++) {
         if (strcmp(t->devices[i - 1].id, t->devices[i].id) == 0)
-            return inlet_tenant_errf(err, err_len, "%s: devices: device \"%s\" is listed twice",
-                                     where, t->devices[i].id);
+            return inlet_ident_errf(err, err_len, "%s: devices: device \"%s\" is listed twice",
+                                    where, t->devices[i].id);
     }
     return 0;
 }
@@ -464,17 +356,17 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
     char where[256], why[512];
 
     if (!tenant_name_valid(c->name))
-        return inlet_tenant_errf(
+        return inlet_ident_errf(
             err, err_len, "%s: tenant: name must be 1..64 characters of A-Z a-z 0-9 . _ -", origin);
     snprintf(where, sizeof(where), "%s: tenant %s", origin, c->name);
     t->name = strdup(c->name);
     t->topic_prefix = strdup(c->topic_prefix ? c->topic_prefix : "");
     if (!t->name || !t->topic_prefix)
-        return inlet_tenant_errf(err, err_len, "%s: out of memory", where);
+        return inlet_ident_errf(err, err_len, "%s: out of memory", where);
     if (!topic_prefix_valid(t->topic_prefix))
-        return inlet_tenant_errf(err, err_len,
-                                 "%s: topic_prefix: at most %d characters of A-Z a-z 0-9 . _ -",
-                                 where, TOPIC_PREFIX_MAX);
+        return inlet_ident_errf(err, err_len,
+                                "%s: topic_prefix: at most %d characters of A-Z a-z 0-9 . _ -",
+                                where, TOPIC_PREFIX_MAX);
     if (tenant_build_devices(t, c, where, err, err_len))
         return -1;
 
@@ -482,23 +374,23 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
         const inlet_jwt_key_conf *kc = c->jwt.items;
         t->keys = calloc(c->jwt.count, sizeof(inlet_jwt_key));
         if (!t->keys)
-            return inlet_tenant_errf(err, err_len, "%s: out of memory", where);
+            return inlet_ident_errf(err, err_len, "%s: out of memory", where);
         for (size_t i = 0; i < c->jwt.count; i++) {
             t->n_keys = i + 1;
             t->keys[i].tenant = t;
             if (inlet_jwt_key_load(&t->keys[i], &kc[i], why, sizeof(why)))
-                return inlet_tenant_errf(err, err_len, "%s: jwt[%zu]: %s", where, i, why);
+                return inlet_ident_errf(err, err_len, "%s: jwt[%zu]: %s", where, i, why);
         }
     }
 
     if (c->mtls.device_id_from < INLET_CERT_ID_CN || c->mtls.device_id_from > INLET_CERT_ID_SAN_URI)
-        return inlet_tenant_errf(err, err_len, "%s: mtls.device_id_from: out of range", where);
+        return inlet_ident_errf(err, err_len, "%s: mtls.device_id_from: out of range", where);
     t->device_id_from = c->mtls.device_id_from;
     if (c->mtls.ca_file && inlet_cert_ca_load(t, c->mtls.ca_file, why, sizeof(why)))
-        return inlet_tenant_errf(err, err_len, "%s: mtls.ca_file: %s", where, why);
+        return inlet_ident_errf(err, err_len, "%s: mtls.ca_file: %s", where, why);
 
     if (inlet_acl_compile(t, &c->acl, why, sizeof(why)))
-        return inlet_tenant_errf(err, err_len, "%s: %s", where, why);
+        return inlet_ident_errf(err, err_len, "%s: %s", where, why);
     return 0;
 }
 
@@ -520,12 +412,12 @@ int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const
 
     *out = NULL;
     if (!ts)
-        return inlet_tenant_errf(err, err_len, "tenants: out of memory");
+        return inlet_ident_errf(err, err_len, "tenants: out of memory");
     atomic_init(&ts->refs, 1);
     ts->tenants = calloc(n ? n : 1, sizeof(inlet_tenant));
     ts->by_name = calloc(n ? n : 1, sizeof(inlet_tenant *));
     if (!ts->tenants || !ts->by_name) {
-        inlet_tenant_errf(err, err_len, "tenants: out of memory");
+        inlet_ident_errf(err, err_len, "tenants: out of memory");
         goto fail;
     }
     for (size_t i = 0; i < n; i++) {
@@ -542,9 +434,9 @@ int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const
             size_t first = (size_t)(ts->by_name[i - 1] - ts->tenants);
             if (second < first)
                 second = first;
-            inlet_tenant_errf(err, err_len, "%s: tenant %s is defined twice",
-                              origins && origins[second] ? origins[second] : "tenant",
-                              ts->by_name[i]->name);
+            inlet_ident_errf(err, err_len, "%s: tenant %s is defined twice",
+                             origins && origins[second] ? origins[second] : "tenant",
+                             ts->by_name[i]->name);
             goto fail;
         }
     }
@@ -592,15 +484,15 @@ inlet_status inlet_tenants_auth_bearer(inlet_tenants *ts, const char *token, siz
 
     *out = NULL;
     if (!ts) {
-        inlet_tenant_msgf(msg, msg_len, "no tenants loaded");
+        inlet_ident_msgf(msg, msg_len, "no tenants loaded");
         return INLET_E_UNAUTHENTICATED;
     }
     if (!token || len == 0) {
-        inlet_tenant_msgf(msg, msg_len, "empty bearer token");
+        inlet_ident_msgf(msg, msg_len, "empty bearer token");
         return INLET_E_UNAUTHENTICATED;
     }
     if (len > BEARER_MAX) {
-        inlet_tenant_msgf(msg, msg_len, "bearer token longer than %d bytes", BEARER_MAX);
+        inlet_ident_msgf(msg, msg_len, "bearer token longer than %d bytes", BEARER_MAX);
         return INLET_E_UNAUTHENTICATED;
     }
     for (size_t i = 0; i < len; i++)
@@ -696,12 +588,12 @@ inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
     }
     if (old->has_token &&
         !inlet_token_still_valid(ts, old->token_digest, id->tenant, id->device_id)) {
-        inlet_tenant_msgf(msg, msg_len, "the token of %s/%s was revoked by a configuration reload",
-                          id->tenant, id->device_id);
+        inlet_ident_msgf(msg, msg_len, "the token of %s/%s was revoked by a configuration reload",
+                         id->tenant, id->device_id);
         return INLET_E_UNAUTHENTICATED;
     }
     if (inlet_identity_for_device(ts, id->tenant, id->device_id, id->method, out) != INLET_OK) {
-        inlet_tenant_msgf(msg, msg_len, "tenant %s is no longer configured", id->tenant);
+        inlet_ident_msgf(msg, msg_len, "tenant %s is no longer configured", id->tenant);
         return INLET_E_UNAUTHENTICATED;
     }
     inlet_identity_block *fresh = (inlet_identity_block *)(void *)*out;

@@ -16,10 +16,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
 
+#include "device_id.h"
+#include "file_read.h"
+#include "ident_error.h"
 #include "inlet/module.h"
 #include "tenant.h"
 
-#define INLET_DEVICE_ID_MAX   128
 #define INLET_TENANT_NAME_MAX 64
 
 typedef struct inlet_tenant inlet_tenant;
@@ -115,17 +117,10 @@ static inline const inlet_identity_block *inlet_identity_block_of(const inlet_id
 }
 
 /* tenant.c */
-int inlet_tenant_errf(char *err, size_t err_len, const char *fmt, ...) INLET_PRINTF(3, 4);
-void inlet_tenant_msgf(char *msg, size_t msg_len, const char *fmt, ...) INLET_PRINTF(3, 4);
-/* NULL if s is an acceptable device id, else why not. */
-const char *inlet_device_id_check(const char *s, size_t len);
 const inlet_tenant *inlet_tenants_find(const inlet_tenants *ts, const char *name);
 /* A new identity for device (len bytes, validated by the caller) of tenant t in ts. */
 inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const char *device,
                                 size_t len, inlet_auth_method method, inlet_identity **out);
-/* Read a whole file (at most max bytes); *out is malloc'd and NUL-terminated. */
-int inlet_tenant_read_file(const char *path, size_t max, unsigned char **out, size_t *out_len,
-                           char *err, size_t err_len);
 
 /* token.c */
 int inlet_token_index_build(inlet_tenants *ts, const inlet_tenant_conf *const *confs,

@@ -121,26 +121,26 @@ int inlet_token_index_build(inlet_tenants *ts, const inlet_tenant_conf *const *c
         return 0;
     ts->tokens = calloc(total, sizeof(inlet_token_entry));
     if (!ts->tokens)
-        return inlet_tenant_errf(err, err_len, "tokens: out of memory");
+        return inlet_ident_errf(err, err_len, "tokens: out of memory");
     for (size_t i = 0; i < ts->n; i++) {
         const inlet_token_conf *tc = confs[i]->tokens.items;
         for (size_t j = 0; j < confs[i]->tokens.count; j++) {
             inlet_token_entry *e = &ts->tokens[ts->n_tokens];
             const char *why;
             if (hex_decode_digest(tc[j].sha256, e->digest))
-                return inlet_tenant_errf(err, err_len,
-                                         "%s: tenant %s: tokens[%zu].sha256: must be 64 hex digits",
-                                         origin_at(origins, i), ts->tenants[i].name, j);
+                return inlet_ident_errf(err, err_len,
+                                        "%s: tenant %s: tokens[%zu].sha256: must be 64 hex digits",
+                                        origin_at(origins, i), ts->tenants[i].name, j);
             why = tc[j].device ? inlet_device_id_check(tc[j].device, strlen(tc[j].device))
                                : "is missing";
             if (why)
-                return inlet_tenant_errf(err, err_len, "%s: tenant %s: tokens[%zu].device: %s",
-                                         origin_at(origins, i), ts->tenants[i].name, j, why);
+                return inlet_ident_errf(err, err_len, "%s: tenant %s: tokens[%zu].device: %s",
+                                        origin_at(origins, i), ts->tenants[i].name, j, why);
             e->tenant = &ts->tenants[i];
             e->device = strdup(tc[j].device);
             ts->n_tokens++;
             if (!e->device)
-                return inlet_tenant_errf(err, err_len, "tokens: out of memory");
+                return inlet_ident_errf(err, err_len, "tokens: out of memory");
         }
     }
     qsort(ts->tokens, ts->n_tokens, sizeof(inlet_token_entry), cmp_entry);
@@ -149,11 +149,11 @@ int inlet_token_index_build(inlet_tenants *ts, const inlet_tenant_conf *const *c
         if (memcmp(a->digest, b->digest, DIGEST_LEN) == 0) {
             size_t at = (size_t)(b->tenant - ts->tenants);
             /* One token must name one device of one tenant, or authentication is ambiguous. */
-            return inlet_tenant_errf(err, err_len,
-                                     "%s: tenant %s: the same token sha256 is configured for "
-                                     "%s/%s and %s/%s",
-                                     origin_at(origins, at), b->tenant->name, a->tenant->name,
-                                     a->device, b->tenant->name, b->device);
+            return inlet_ident_errf(err, err_len,
+                                    "%s: tenant %s: the same token sha256 is configured for "
+                                    "%s/%s and %s/%s",
+                                    origin_at(origins, at), b->tenant->name, a->tenant->name,
+                                    a->device, b->tenant->name, b->device);
         }
     }
     return 0;
@@ -176,7 +176,7 @@ inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
 
     *out = NULL;
     if (token_digest(token, len, md)) {
-        inlet_tenant_msgf(msg, msg_len, "SHA-256 failed");
+        inlet_ident_msgf(msg, msg_len, "SHA-256 failed");
         return INLET_E_INTERNAL;
     }
     /* The search compares digests with memcmp: its timing can reveal only how a digest of the
@@ -186,11 +186,11 @@ inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
             ? bsearch(md, ts->tokens, ts->n_tokens, sizeof(inlet_token_entry), cmp_entry_key)
             : NULL;
     if (!e || CRYPTO_memcmp(e->digest, md, DIGEST_LEN) != 0) {
-        inlet_tenant_msgf(msg, msg_len, "unknown bearer token");
+        inlet_ident_msgf(msg, msg_len, "unknown bearer token");
         return INLET_E_UNAUTHENTICATED;
     }
     if (inlet_identity_new(ts, e->tenant, e->device, strlen(e->device), INLET_AUTH_TOKEN, out)) {
-        inlet_tenant_msgf(msg, msg_len, "out of memory");
+        inlet_ident_msgf(msg, msg_len, "out of memory");
         return INLET_E_INTERNAL;
     }
     /* Remember which token this identity came from, so a reload that removes it revokes

@@ -1,0 +1,28 @@
+/*
+ * ident_error.c - formatting into caller-supplied error and message buffers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ident_error.h"
+
+int inlet_ident_errf(char *err, size_t err_len, const char *fmt, ...)
+{
+    if (err && err_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void inlet_ident_msgf(char *msg, size_t msg_len, const char *fmt, ...)
+{
+    if (msg && msg_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, msg_len, fmt, ap);
+        va_end(ap);
+    }
+}
