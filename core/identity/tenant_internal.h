@@ -116,8 +116,12 @@ static inline const inlet_identity_block *inlet_identity_block_of(const inlet_id
     return (const inlet_identity_block *)(const void *)id;
 }
 
-/* tenant.c */
+/* tenant_set.c */
+/* A set with room for n tenants, none built yet, and one reference; NULL if out of memory. */
+inlet_tenants *inlet_tenants_alloc(size_t n);
 const inlet_tenant *inlet_tenants_find(const inlet_tenants *ts, const char *name);
+
+/* identity.c */
 /* A new identity for device (len bytes, validated by the caller) of tenant t in ts. */
 inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const char *device,
                                 size_t len, inlet_auth_method method, inlet_identity **out);
