@@ -2,7 +2,13 @@
  * bearer_auth.c - a bearer token to an identity: a compact JWS goes to jwt.c, anything else is
  * an opaque token for token.c.
  */
-#include "tenant_internal.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ident_error.h"
+#include "jwt.h"
+#include "tenant.h"
+#include "token.h"
 
 #define BEARER_MAX 8192
 

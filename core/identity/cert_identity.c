@@ -14,23 +14,28 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "cert_identity.h"
+#include "device_id.h"
+#include "file_read.h"
+#include "ident_error.h"
+#include "identity.h"
 #include "tenant.h"
-#include "tenant_internal.h"
+#include "tenant_runtime.h"
+#include "tenant_set.h"
 
 #define CA_FILE_MAX (4 * 1024 * 1024)
 #define CHAIN_MAX   10
 
-int inlet_cert_ca_load(inlet_tenant *t, const char *ca_file, char *err, size_t err_len)
+X509_STORE *inlet_cert_ca_load(const char *ca_file, char *err, size_t err_len)
 {
     unsigned char *pem = NULL;
     size_t pem_len = 0, count = 0;
-    X509_STORE *store = NULL;
+    X509_STORE *store = NULL, *loaded = NULL;
     BIO *bio = NULL;
     X509 *cert;
-    int rc = -1;
 
     if (inlet_file_read(ca_file, CA_FILE_MAX, &pem, &pem_len, err, err_len))
-        return -1;
+        return NULL;
     ERR_clear_error();
     store = X509_STORE_new();
     bio = BIO_new_mem_buf(pem, (int)pem_len);
@@ -66,15 +71,14 @@ int inlet_cert_ca_load(inlet_tenant *t, const char *ca_file, char *err, size_t e
         inlet_ident_errf(err, err_len, "%s: cannot configure the trust store", ca_file);
         goto done;
     }
-    t->ca = store;
+    loaded = store;
     store = NULL;
-    rc = 0;
 done:
     ERR_clear_error();
     X509_STORE_free(store);
     BIO_free(bio);
     free(pem);
-    return rc;
+    return loaded;
 }
 
 static X509 *der_decode(const uint8_t *der, size_t len)

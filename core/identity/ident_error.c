@@ -26,3 +26,13 @@ void inlet_ident_msgf(char *msg, size_t msg_len, const char *fmt, ...)
         va_end(ap);
     }
 }
+
+const char *inlet_ident_printable(const char *s, char *buf, size_t buf_len)
+{
+    size_t o = 0;
+
+    for (; *s && o + 1 < buf_len; s++)
+        buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    buf[o] = '\0';
+    return buf;
+}

@@ -15,4 +15,8 @@ int inlet_ident_errf(char *err, size_t err_len, const char *fmt, ...) INLET_PRIN
 /* Formats into msg: the reason given with a refused credential or event. */
 void inlet_ident_msgf(char *msg, size_t msg_len, const char *fmt, ...) INLET_PRINTF(3, 4);
 
+/* s as untrusted text fit for a message: printable ASCII ('?' for anything else), cut to fit
+ * buf. Returns buf. */
+const char *inlet_ident_printable(const char *s, char *buf, size_t buf_len);
+
 #endif

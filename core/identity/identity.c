@@ -1,21 +1,23 @@
 /*
  * identity.c - the reference-counted identities handed to modules: one allocation per identity,
- * holding a reference to the tenant set it was made from.
+ * holding a reference to the tenant set it was made from, and what a module reads through one
+ * (its topic prefix, its ACL decisions).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "tenant_internal.h"
-
-static int cmp_device_key(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, ((const inlet_device *)elem)->id);
-}
+#include "acl.h"
+#include "device_id.h"
+#include "device_table.h"
+#include "identity.h"
+#include "tenant.h"
+#include "tenant_runtime.h"
+#include "tenant_set.h"
 
 inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const char *device,
                                 size_t len, inlet_auth_method method, inlet_identity **out)
 {
-    size_t rule_words = (t->n_rules + 63) / 64;
+    size_t rule_words = inlet_acl_rule_words(&t->acl);
     inlet_identity_block *b;
     const inlet_device *d;
     char *dev;
@@ -30,10 +32,9 @@ inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const 
     dev = (char *)(b->rules + rule_words);
     memcpy(dev, device, len);
     dev[len] = '\0';
-    d = t->n_devices ? bsearch(dev, t->devices, t->n_devices, sizeof(inlet_device), cmp_device_key)
-                     : NULL;
+    d = inlet_device_table_find(&t->devices, dev);
     b->groups = d ? d->groups : NULL;
-    inlet_acl_device_rules(t, dev, b->groups, b->rules);
+    inlet_acl_device_rules(&t->acl, &t->devices, dev, b->groups, b->rules);
 
     b->pub.size = sizeof(inlet_identity);
     b->pub.tenant = t->name;
@@ -83,4 +84,14 @@ inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, co
     if (!t || inlet_device_id_check(device, strlen(device)))
         return INLET_E_INVALID;
     return inlet_identity_new(ts, t, device, strlen(device), method, out);
+}
+
+/* The device half of every rule was evaluated when the identity was made (b->rules). */
+inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
+                             char *reason, size_t reason_len)
+{
+    const inlet_identity_block *b = inlet_identity_block_of(id);
+
+    return inlet_acl_decide(&b->tenant->acl, b->rules, id->device_id, schema, version, reason,
+                            reason_len);
 }

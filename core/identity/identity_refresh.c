@@ -4,7 +4,11 @@
  */
 #include <string.h>
 
-#include "tenant_internal.h"
+#include "ident_error.h"
+#include "identity.h"
+#include "tenant.h"
+#include "tenant_set.h"
+#include "token_index.h"
 
 inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
                                     inlet_identity **out, char *msg, size_t msg_len)
@@ -17,7 +21,7 @@ inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
         return INLET_OK;
     }
     if (old->has_token &&
-        !inlet_token_still_valid(ts, old->token_digest, id->tenant, id->device_id)) {
+        !inlet_token_index_maps(&ts->tokens, old->token_digest, id->tenant, id->device_id)) {
         inlet_ident_msgf(msg, msg_len, "the token of %s/%s was revoked by a configuration reload",
                          id->tenant, id->device_id);
         return INLET_E_UNAUTHENTICATED;

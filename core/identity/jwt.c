@@ -1,8 +1,8 @@
 /*
  * jwt.c - JSON Web Tokens (RFC 7519) as compact JWS (RFC 7515) signed with HS256, RS256 or
  * ES256 (RFC 7518 section 3), verified with OpenSSL EVP against keys whose algorithm is pinned
- * in the configuration; the index that finds those keys. Key material and minting
- * are in jwt_key.c.
+ * in the configuration. The key is chosen by jwt_index.c; key material and minting are in
+ * jwt_key.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,164 +16,20 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "base64url.h"
+#include "device_id.h"
+#include "ident_error.h"
+#include "identity.h"
 #include "jwt.h"
+#include "jwt_index.h"
+#include "jwt_key.h"
 #include "tenant.h"
-#include "tenant_internal.h"
+#include "tenant_set.h"
 
 #define HEADER_MAX    2048
 #define PAYLOAD_MAX   8192
 #define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
 #define ES256_PART    32
-
-/* ---- key index ---------------------------------------------------------------------------- */
-
-static int cmp_kid(const void *a, const void *b)
-{
-    return strcmp((*(const inlet_jwt_key *const *)a)->kid, (*(const inlet_jwt_key *const *)b)->kid);
-}
-
-static int cmp_kid_key(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, (*(const inlet_jwt_key *const *)elem)->kid);
-}
-
-/* Keys sharing an issuer stay in configuration order (tenant, then key), so "the tenant's first
- * key for this issuer" is well defined; qsort is not stable, hence the explicit rank. */
-typedef struct ranked_key {
-    const inlet_jwt_key *key;
-    size_t rank;
-} ranked_key;
-
-static int cmp_issuer(const void *a, const void *b)
-{
-    const ranked_key *ka = a, *kb = b;
-    int c = strcmp(ka->key->issuer, kb->key->issuer);
-    if (c)
-        return c;
-    return ka->rank < kb->rank ? -1 : ka->rank > kb->rank;
-}
-
-int inlet_jwt_index_build(inlet_tenants *ts, const char *const *origins, char *err, size_t err_len)
-{
-    size_t total = 0, n_issuerless = 0;
-    const inlet_jwt_key *issuerless = NULL;
-    ranked_key *ranked;
-
-    for (size_t i = 0; i < ts->n; i++)
-        total += ts->tenants[i].n_keys;
-    if (total == 0)
-        return 0;
-    ts->keys_by_kid = calloc(total, sizeof(inlet_jwt_key *));
-    ts->keys_by_issuer = calloc(total, sizeof(inlet_jwt_key *));
-    if (!ts->keys_by_kid || !ts->keys_by_issuer)
-        return inlet_ident_errf(err, err_len, "jwt: out of memory");
-    for (size_t i = 0; i < ts->n; i++) {
-        for (size_t j = 0; j < ts->tenants[i].n_keys; j++) {
-            const inlet_jwt_key *k = &ts->tenants[i].keys[j];
-            if (k->kid)
-                ts->keys_by_kid[ts->n_kid++] = k;
-            if (k->issuer) {
-                ts->keys_by_issuer[ts->n_issuer++] = k;
-            } else {
-                issuerless = k;
-                n_issuerless++;
-            }
-        }
-    }
-    if (ts->n_kid > 1)
-        qsort(ts->keys_by_kid, ts->n_kid, sizeof(inlet_jwt_key *), cmp_kid);
-    for (size_t i = 1; i < ts->n_kid; i++) {
-        const inlet_jwt_key *a = ts->keys_by_kid[i - 1], *b = ts->keys_by_kid[i];
-        if (strcmp(a->kid, b->kid) == 0) {
-            size_t at = (size_t)(b->tenant - ts->tenants);
-            /* The kid alone selects the key, and with it the tenant. */
-            return inlet_ident_errf(err, err_len,
-                                    "%s: tenant %s: jwt kid \"%s\" is used by tenant %s and "
-                                    "tenant %s; a kid must be unique across all tenants",
-                                    origins && origins[at] ? origins[at] : "tenant",
-                                    b->tenant->name, b->kid, a->tenant->name, b->tenant->name);
-        }
-    }
-    ranked = calloc(ts->n_issuer ? ts->n_issuer : 1, sizeof(ranked_key));
-    if (!ranked)
-        return inlet_ident_errf(err, err_len, "jwt: out of memory");
-    for (size_t i = 0; i < ts->n_issuer; i++)
-        ranked[i] = (ranked_key){ts->keys_by_issuer[i], i};
-    qsort(ranked, ts->n_issuer, sizeof(ranked_key), cmp_issuer);
-    for (size_t i = 0; i < ts->n_issuer; i++)
-        ts->keys_by_issuer[i] = ranked[i].key;
-    free(ranked);
-    ts->sole_issuerless = n_issuerless == 1 ? issuerless : NULL;
-    return 0;
-}
-
-void inlet_jwt_index_free(inlet_tenants *ts)
-{
-    free(ts->keys_by_kid);
-    free(ts->keys_by_issuer);
-    ts->keys_by_kid = ts->keys_by_issuer = NULL;
-    ts->n_kid = ts->n_issuer = 0;
-}
-
-/* ---- verification ------------------------------------------------------------------------- */
-
-/* Untrusted text for a log line: printable ASCII only, bounded. */
-static const char *printable(const char *s, char *buf, size_t buf_len)
-{
-    size_t o = 0;
-
-    for (; *s && o + 1 < buf_len; s++)
-        buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-    buf[o] = '\0';
-    return buf;
-}
-
-static const inlet_jwt_key *key_select(const inlet_tenants *ts, const char *kid, const char *iss,
-                                       char *msg, size_t msg_len)
-{
-    char shown[65];
-
-    if (kid) {
-        const inlet_jwt_key *const *k = ts->n_kid ? bsearch(kid, ts->keys_by_kid, ts->n_kid,
-                                                            sizeof(inlet_jwt_key *), cmp_kid_key)
-                                                  : NULL;
-        if (!k)
-            inlet_ident_msgf(msg, msg_len, "unknown kid \"%s\"",
-                             printable(kid, shown, sizeof(shown)));
-        return k ? *k : NULL;
-    }
-    if (iss) {
-        size_t lo = 0, hi = ts->n_issuer;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(ts->keys_by_issuer[mid]->issuer, iss) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < ts->n_issuer && strcmp(ts->keys_by_issuer[lo]->issuer, iss) == 0) {
-            const inlet_jwt_key *first = ts->keys_by_issuer[lo];
-            for (size_t i = lo + 1;
-                 i < ts->n_issuer && strcmp(ts->keys_by_issuer[i]->issuer, iss) == 0; i++) {
-                if (ts->keys_by_issuer[i]->tenant != first->tenant) {
-                    inlet_ident_msgf(msg, msg_len,
-                                     "issuer \"%s\" is shared by several tenants; the token "
-                                     "needs a kid",
-                                     printable(iss, shown, sizeof(shown)));
-                    return NULL;
-                }
-            }
-            return first;
-        }
-    }
-    if (ts->sole_issuerless)
-        return ts->sole_issuerless;
-    /* Several keys with neither kid nor issuer: nothing in the token can choose between them. */
-    inlet_ident_msgf(msg, msg_len,
-                     "token has no kid and its iss selects no key (a key with neither kid nor "
-                     "issuer is used only when it is the only such key)");
-    return NULL;
-}
 
 static int verify_hs256(const inlet_jwt_key *k, const char *input, size_t input_len,
                         const unsigned char *sig, size_t sig_len)
@@ -449,15 +305,15 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
         inlet_ident_msgf(msg, msg_len, "kid and iss must be strings");
         goto done;
     }
-    key = key_select(ts, kid ? json_string_value(kid) : NULL, iss ? json_string_value(iss) : NULL,
-                     msg, msg_len);
+    key = inlet_jwt_index_select(&ts->jwt, kid ? json_string_value(kid) : NULL,
+                                 iss ? json_string_value(iss) : NULL, msg, msg_len);
     if (!key)
         goto done;
     /* The key's algorithm is pinned: the header only has to agree with it. This is what keeps an
      * RS256 public key from being used as an HS256 secret (RFC 8725 2.1). */
     if (strcmp(json_string_value(alg), inlet_jwt_alg_name(key->alg)) != 0) {
         inlet_ident_msgf(msg, msg_len, "alg \"%s\" does not match the key's pinned %s",
-                         printable(json_string_value(alg), shown, sizeof(shown)),
+                         inlet_ident_printable(json_string_value(alg), shown, sizeof(shown)),
                          inlet_jwt_alg_name(key->alg));
         goto done;
     }

@@ -18,9 +18,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "jwt.h"
+#include "base64url.h"
+#include "file_read.h"
+#include "ident_error.h"
+#include "jwt_key.h"
 #include "tenant.h"
-#include "tenant_internal.h"
 
 #define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
 #define SECRET_MIN    32   /* RFC 7518 3.2: an HS256 key must have at least 256 bits */
