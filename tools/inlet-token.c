@@ -23,9 +23,9 @@
 
 #include "config/confdir.h"
 #include "config/config.h"
+#include "identity/device_id.h"
 #include "identity/jwt.h"
 #include "identity/tenant.h"
-#include "identity/tenant_internal.h"
 
 #define EXIT_USAGE     1
 #define EXIT_ERROR     2

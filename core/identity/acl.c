@@ -1,15 +1,15 @@
 /*
- * acl.c - per-tenant ACL rules: compiled once when the tenant set is built, and checked for
- * every event. Rules are ordered, the first that matches decides, and no match denies.
- *
- * The device half of every rule depends only on the identity, so it is evaluated once when the
- * identity is made (a bit per rule); the per-event check only compares schema names.
+ * acl.c - per-tenant ACL rules: compiled once when the tenant set is built, evaluated against a
+ * device once per identity, and decided for every event (see acl.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
+#include "device_id.h"
+#include "device_table.h"
+#include "ident_error.h"
 #include "tenant.h"
-#include "tenant_internal.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -58,17 +58,17 @@ static int schema_compile(const char *pat, inlet_acl_schema *out)
     return 0;
 }
 
-static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_acl_rule_conf *c,
-                        size_t idx, char *err, size_t err_len)
+static int rule_compile(const inlet_device_table *dt, inlet_acl_rule *r,
+                        const inlet_acl_rule_conf *c, size_t idx, char *err, size_t err_len)
 {
     if (c->effect != INLET_ACL_ALLOW && c->effect != INLET_ACL_DENY)
-        return inlet_tenant_errf(err, err_len, "acl[%zu].effect: out of range", idx);
+        return inlet_ident_errf(err, err_len, "acl[%zu].effect: out of range", idx);
     r->effect = c->effect;
 
     if (c->devices.count) {
         r->devices = calloc(c->devices.count, sizeof(char *));
         if (!r->devices)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
     }
     for (size_t i = 0; i < c->devices.count; i++) {
         const char *d = c->devices.items[i];
@@ -79,78 +79,76 @@ static int rule_compile(const inlet_tenant *t, inlet_acl_rule *r, const inlet_ac
         }
         why = inlet_device_id_check(d, strlen(d));
         if (why)
-            return inlet_tenant_errf(err, err_len, "acl[%zu].devices[%zu]: device id %s", idx, i,
-                                     why);
+            return inlet_ident_errf(err, err_len, "acl[%zu].devices[%zu]: device id %s", idx, i,
+                                    why);
         r->devices[r->n_devices] = strdup(d);
         if (!r->devices[r->n_devices])
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
         r->n_devices++;
     }
     if (r->n_devices > 1)
         qsort(r->devices, r->n_devices, sizeof(char *), cmp_str);
 
     if (c->groups.count) {
-        r->groups = calloc(t->group_words ? t->group_words : 1, sizeof(uint64_t));
+        r->groups = calloc(dt->group_words ? dt->group_words : 1, sizeof(uint64_t));
         if (!r->groups)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
     }
     for (size_t i = 0; i < c->groups.count; i++) {
-        char **g = t->n_groups ? bsearch(c->groups.items[i], t->group_names, t->n_groups,
-                                         sizeof(char *), cmp_str_key)
-                               : NULL;
+        size_t bit = 0;
         /* A misspelt group in a deny rule would silently let a later allow through. */
-        if (!g)
-            return inlet_tenant_errf(err, err_len,
-                                     "acl[%zu].groups[%zu]: no device is in group \"%s\"", idx, i,
-                                     c->groups.items[i]);
-        size_t bit = (size_t)(g - t->group_names);
+        if (inlet_device_table_group(dt, c->groups.items[i], &bit))
+            return inlet_ident_errf(err, err_len,
+                                    "acl[%zu].groups[%zu]: no device is in group \"%s\"", idx, i,
+                                    c->groups.items[i]);
         r->groups[bit / 64] |= UINT64_C(1) << (bit % 64);
     }
     if (c->devices.count == 0 && c->groups.count == 0)
         r->any_device = true;
 
     if (c->schemas.count == 0)
-        return inlet_tenant_errf(err, err_len, "acl[%zu].schemas: must not be empty", idx);
+        return inlet_ident_errf(err, err_len, "acl[%zu].schemas: must not be empty", idx);
     r->schemas = calloc(c->schemas.count, sizeof(inlet_acl_schema));
     if (!r->schemas)
-        return inlet_tenant_errf(err, err_len, "out of memory");
+        return inlet_ident_errf(err, err_len, "out of memory");
     for (size_t i = 0; i < c->schemas.count; i++) {
         r->n_schemas = i + 1;
         if (schema_compile(c->schemas.items[i], &r->schemas[i]))
-            return inlet_tenant_errf(err, err_len,
-                                     "acl[%zu].schemas[%zu]: \"%s\" is not \"*\", \"name\", "
-                                     "\"name@*\" or \"name@vN\"",
-                                     idx, i, c->schemas.items[i]);
+            return inlet_ident_errf(err, err_len,
+                                    "acl[%zu].schemas[%zu]: \"%s\" is not \"*\", \"name\", "
+                                    "\"name@*\" or \"name@vN\"",
+                                    idx, i, c->schemas.items[i]);
     }
     if (c->reason) {
         r->reason = strdup(c->reason);
         if (!r->reason)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
     }
     return 0;
 }
 
-int inlet_acl_compile(inlet_tenant *t, const inlet_section_list *acl, char *err, size_t err_len)
+int inlet_acl_compile(inlet_acl *acl, const inlet_device_table *dt, const inlet_section_list *rules,
+                      char *err, size_t err_len)
 {
-    const inlet_acl_rule_conf *rc = acl->items;
+    const inlet_acl_rule_conf *rc = rules->items;
 
-    if (acl->count == 0)
+    if (rules->count == 0)
         return 0;
-    t->rules = calloc(acl->count, sizeof(inlet_acl_rule));
-    if (!t->rules)
-        return inlet_tenant_errf(err, err_len, "out of memory");
-    for (size_t i = 0; i < acl->count; i++) {
-        t->n_rules = i + 1;
-        if (rule_compile(t, &t->rules[i], &rc[i], i, err, err_len))
+    acl->rules = calloc(rules->count, sizeof(inlet_acl_rule));
+    if (!acl->rules)
+        return inlet_ident_errf(err, err_len, "out of memory");
+    for (size_t i = 0; i < rules->count; i++) {
+        acl->n_rules = i + 1;
+        if (rule_compile(dt, &acl->rules[i], &rc[i], i, err, err_len))
             return -1;
     }
     return 0;
 }
 
-void inlet_acl_free(inlet_tenant *t)
+void inlet_acl_free(inlet_acl *acl)
 {
-    for (size_t i = 0; i < t->n_rules; i++) {
-        inlet_acl_rule *r = &t->rules[i];
+    for (size_t i = 0; i < acl->n_rules; i++) {
+        inlet_acl_rule *r = &acl->rules[i];
         for (size_t j = 0; j < r->n_devices; j++)
             free(r->devices[j]);
         free(r->devices);
@@ -162,21 +160,21 @@ void inlet_acl_free(inlet_tenant *t)
         free(r->schemas);
         free(r->reason);
     }
-    free(t->rules);
-    t->rules = NULL;
-    t->n_rules = 0;
+    free(acl->rules);
+    acl->rules = NULL;
+    acl->n_rules = 0;
 }
 
-void inlet_acl_device_rules(const inlet_tenant *t, const char *device, const uint64_t *groups,
-                            uint64_t *bits)
+void inlet_acl_device_rules(const inlet_acl *acl, const inlet_device_table *dt, const char *device,
+                            const uint64_t *groups, uint64_t *bits)
 {
-    for (size_t i = 0; i < t->n_rules; i++) {
-        const inlet_acl_rule *r = &t->rules[i];
+    for (size_t i = 0; i < acl->n_rules; i++) {
+        const inlet_acl_rule *r = &acl->rules[i];
         bool match = r->any_device;
         if (!match && r->n_devices)
             match = bsearch(device, r->devices, r->n_devices, sizeof(char *), cmp_str_key) != NULL;
         if (!match && r->groups && groups) {
-            for (size_t w = 0; w < t->group_words && !match; w++)
+            for (size_t w = 0; w < dt->group_words && !match; w++)
                 match = (r->groups[w] & groups[w]) != 0;
         }
         if (match)
@@ -196,19 +194,17 @@ static bool schema_matches(const inlet_acl_schema *s, const char *schema, const 
     return version[0] >= '0' && version[0] <= '9' && strcmp(s->version + 1, version) == 0;
 }
 
-inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
-                             char *reason, size_t reason_len)
+inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules,
+                              const char *device, const char *schema, const char *version,
+                              char *reason, size_t reason_len)
 {
-    const inlet_identity_block *b = inlet_identity_block_of(id);
-    const inlet_tenant *t = b->tenant;
-
     if (!schema)
         schema = "";
     if (!version)
         version = "";
-    for (size_t i = 0; i < t->n_rules; i++) {
-        const inlet_acl_rule *r = &t->rules[i];
-        if (!(b->rules[i / 64] >> (i % 64) & 1))
+    for (size_t i = 0; i < acl->n_rules; i++) {
+        const inlet_acl_rule *r = &acl->rules[i];
+        if (!(device_rules[i / 64] >> (i % 64) & 1))
             continue;
         for (size_t j = 0; j < r->n_schemas; j++) {
             if (!schema_matches(&r->schemas[j], schema, version))
@@ -216,14 +212,14 @@ inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const
             if (r->effect == INLET_ACL_ALLOW)
                 return INLET_OK;
             if (r->reason)
-                inlet_tenant_msgf(reason, reason_len, "%s", r->reason);
+                inlet_ident_msgf(reason, reason_len, "%s", r->reason);
             else
-                inlet_tenant_msgf(reason, reason_len, "acl[%zu] denies %s sending %s@%s", i,
-                                  id->device_id, schema, version);
+                inlet_ident_msgf(reason, reason_len, "acl[%zu] denies %s sending %s@%s", i, device,
+                                 schema, version);
             return INLET_E_FORBIDDEN;
         }
     }
-    inlet_tenant_msgf(reason, reason_len, "no ACL rule allows %s to send %s@%s", id->device_id,
-                      schema, version);
+    inlet_ident_msgf(reason, reason_len, "no ACL rule allows %s to send %s@%s", device, schema,
+                     version);
     return INLET_E_FORBIDDEN;
 }

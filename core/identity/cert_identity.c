@@ -14,36 +14,41 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "cert_identity.h"
+#include "device_id.h"
+#include "file_read.h"
+#include "ident_error.h"
+#include "identity.h"
 #include "tenant.h"
-#include "tenant_internal.h"
+#include "tenant_runtime.h"
+#include "tenant_set.h"
 
 #define CA_FILE_MAX (4 * 1024 * 1024)
 #define CHAIN_MAX   10
 
-int inlet_cert_ca_load(inlet_tenant *t, const char *ca_file, char *err, size_t err_len)
+X509_STORE *inlet_cert_ca_load(const char *ca_file, char *err, size_t err_len)
 {
     unsigned char *pem = NULL;
     size_t pem_len = 0, count = 0;
-    X509_STORE *store = NULL;
+    X509_STORE *store = NULL, *loaded = NULL;
     BIO *bio = NULL;
     X509 *cert;
-    int rc = -1;
 
-    if (inlet_tenant_read_file(ca_file, CA_FILE_MAX, &pem, &pem_len, err, err_len))
-        return -1;
+    if (inlet_file_read(ca_file, CA_FILE_MAX, &pem, &pem_len, err, err_len))
+        return NULL;
     ERR_clear_error();
     store = X509_STORE_new();
     bio = BIO_new_mem_buf(pem, (int)pem_len);
     if (!store || !bio) {
-        inlet_tenant_errf(err, err_len, "%s: out of memory", ca_file);
+        inlet_ident_errf(err, err_len, "%s: out of memory", ca_file);
         goto done;
     }
     while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         int added = X509_STORE_add_cert(store, cert);
         X509_free(cert);
         if (!added) {
-            inlet_tenant_errf(err, err_len, "%s: certificate %zu could not be added", ca_file,
-                              count + 1);
+            inlet_ident_errf(err, err_len, "%s: certificate %zu could not be added", ca_file,
+                             count + 1);
             goto done;
         }
         count++;
@@ -52,29 +57,28 @@ int inlet_cert_ca_load(inlet_tenant *t, const char *ca_file, char *err, size_t e
      * damaged certificate that would otherwise be dropped without a word. */
     unsigned long e = ERR_peek_last_error();
     if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-        inlet_tenant_errf(err, err_len, "%s: certificate %zu is malformed", ca_file, count + 1);
+        inlet_ident_errf(err, err_len, "%s: certificate %zu is malformed", ca_file, count + 1);
         goto done;
     }
     if (count == 0) {
-        inlet_tenant_errf(err, err_len, "%s: no PEM certificates", ca_file);
+        inlet_ident_errf(err, err_len, "%s: no PEM certificates", ca_file);
         goto done;
     }
     /* RFC 5280 profile checks, a client-auth purpose on every certificate in the chain, and no
      * default CA paths: the store trusts this tenant's bundle and nothing else. */
     if (X509_STORE_set_flags(store, X509_V_FLAG_X509_STRICT) != 1 ||
         X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT) != 1) {
-        inlet_tenant_errf(err, err_len, "%s: cannot configure the trust store", ca_file);
+        inlet_ident_errf(err, err_len, "%s: cannot configure the trust store", ca_file);
         goto done;
     }
-    t->ca = store;
+    loaded = store;
     store = NULL;
-    rc = 0;
 done:
     ERR_clear_error();
     X509_STORE_free(store);
     BIO_free(bio);
     free(pem);
-    return rc;
+    return loaded;
 }
 
 static X509 *der_decode(const uint8_t *der, size_t len)
@@ -170,31 +174,31 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
 
     *out = NULL;
     if (!ts || !chain || !chain_len || n == 0) {
-        inlet_tenant_msgf(msg, msg_len, "no client certificate");
+        inlet_ident_msgf(msg, msg_len, "no client certificate");
         return st;
     }
     if (n > CHAIN_MAX) {
-        inlet_tenant_msgf(msg, msg_len, "client certificate chain longer than %d", CHAIN_MAX);
+        inlet_ident_msgf(msg, msg_len, "client certificate chain longer than %d", CHAIN_MAX);
         return st;
     }
     leaf = der_decode(chain[0], chain_len[0]);
     untrusted = sk_X509_new_null();
     if (!leaf || !untrusted) {
-        inlet_tenant_msgf(msg, msg_len, "client certificate is not valid DER");
+        inlet_ident_msgf(msg, msg_len, "client certificate is not valid DER");
         goto done;
     }
     for (size_t i = 1; i < n; i++) {
         X509 *x = der_decode(chain[i], chain_len[i]);
         if (!x || !sk_X509_push(untrusted, x)) {
             X509_free(x);
-            inlet_tenant_msgf(msg, msg_len, "certificate %zu of the chain is not valid DER", i);
+            inlet_ident_msgf(msg, msg_len, "certificate %zu of the chain is not valid DER", i);
             goto done;
         }
     }
     ctx = X509_STORE_CTX_new();
     if (!ctx) {
         st = INLET_E_INTERNAL;
-        inlet_tenant_msgf(msg, msg_len, "out of memory");
+        inlet_ident_msgf(msg, msg_len, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < ts->n; i++) {
@@ -203,7 +207,7 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
             continue;
         if (X509_STORE_CTX_init(ctx, t->ca, leaf, untrusted) != 1) {
             st = INLET_E_INTERNAL;
-            inlet_tenant_msgf(msg, msg_len, "cannot initialise certificate verification");
+            inlet_ident_msgf(msg, msg_len, "cannot initialise certificate verification");
             goto done;
         }
         if (X509_verify_cert(ctx) == 1) {
@@ -220,30 +224,30 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
         X509_STORE_CTX_cleanup(ctx);
     }
     if (!match) {
-        inlet_tenant_msgf(msg, msg_len, "client certificate not verified by any tenant's CA: %s",
-                          verify_err == X509_V_OK ? "no tenant has mtls.ca_file"
-                                                  : X509_verify_cert_error_string(verify_err));
+        inlet_ident_msgf(msg, msg_len, "client certificate not verified by any tenant's CA: %s",
+                         verify_err == X509_V_OK ? "no tenant has mtls.ca_file"
+                                                 : X509_verify_cert_error_string(verify_err));
         goto done;
     }
     /* Overlapping CA bundles would let the chain pick its tenant: refuse rather than guess. */
     if (second) {
-        inlet_tenant_msgf(msg, msg_len,
-                          "client certificate verifies under the CAs of tenants %s and %s; "
-                          "refused as ambiguous",
-                          match->name, second->name);
+        inlet_ident_msgf(msg, msg_len,
+                         "client certificate verifies under the CAs of tenants %s and %s; "
+                         "refused as ambiguous",
+                         match->name, second->name);
         goto done;
     }
     why = device_id_read(leaf, match->device_id_from, &device, &device_len);
     if (!why)
         why = inlet_device_id_check(device, device_len);
     if (why) {
-        inlet_tenant_msgf(msg, msg_len, "tenant %s: device id from certificate: %s", match->name,
-                          why);
+        inlet_ident_msgf(msg, msg_len, "tenant %s: device id from certificate: %s", match->name,
+                         why);
         goto done;
     }
     st = inlet_identity_new(ts, match, device, device_len, INLET_AUTH_CERT, out);
     if (st != INLET_OK)
-        inlet_tenant_msgf(msg, msg_len, "out of memory");
+        inlet_ident_msgf(msg, msg_len, "out of memory");
 done:
     ERR_clear_error();
     free(device);

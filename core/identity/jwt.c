@@ -1,8 +1,8 @@
 /*
  * jwt.c - JSON Web Tokens (RFC 7519) as compact JWS (RFC 7515) signed with HS256, RS256 or
  * ES256 (RFC 7518 section 3), verified with OpenSSL EVP against keys whose algorithm is pinned
- * in the configuration; the index that finds those keys; base64url. Key material and minting
- * are in jwt_key.c.
+ * in the configuration. The key is chosen by jwt_index.c; key material and minting are in
+ * jwt_key.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,242 +16,20 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "base64url.h"
+#include "device_id.h"
+#include "ident_error.h"
+#include "identity.h"
 #include "jwt.h"
+#include "jwt_index.h"
+#include "jwt_key.h"
 #include "tenant.h"
-#include "tenant_internal.h"
+#include "tenant_set.h"
 
 #define HEADER_MAX    2048
 #define PAYLOAD_MAX   8192
 #define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
 #define ES256_PART    32
-
-/* ---- base64url ---------------------------------------------------------------------------- */
-
-size_t inlet_base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_len)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t need = INLET_BASE64URL_LEN(len), o = 0, i = 0;
-
-    if (out_len < need + 1) {
-        if (out_len)
-            out[0] = '\0';
-        return 0;
-    }
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = abc[v >> 18];
-        out[o++] = abc[(v >> 12) & 63];
-        out[o++] = abc[(v >> 6) & 63];
-        out[o++] = abc[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = abc[v >> 18];
-        out[o++] = abc[(v >> 12) & 63];
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = abc[v >> 18];
-        out[o++] = abc[(v >> 12) & 63];
-        out[o++] = abc[(v >> 6) & 63];
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static int base64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-int inlet_base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len,
-                           size_t *n)
-{
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t o = 0;
-
-    /* One leftover character carries only 6 bits: never a valid encoding. */
-    if (len % 4 == 1)
-        return -1;
-    if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > out_len)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int v = base64url_value((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = ((acc << 6) | (uint32_t)v) & 0x3fff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    /* Non-zero unused bits would give one signature several encodings. */
-    if (bits && (acc & ((1u << bits) - 1)))
-        return -1;
-    *n = o;
-    return 0;
-}
-
-/* ---- key index ---------------------------------------------------------------------------- */
-
-static int cmp_kid(const void *a, const void *b)
-{
-    return strcmp((*(const inlet_jwt_key *const *)a)->kid, (*(const inlet_jwt_key *const *)b)->kid);
-}
-
-static int cmp_kid_key(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, (*(const inlet_jwt_key *const *)elem)->kid);
-}
-
-/* Keys sharing an issuer stay in configuration order (tenant, then key), so "the tenant's first
- * key for this issuer" is well defined; qsort is not stable, hence the explicit rank. */
-typedef struct ranked_key {
-    const inlet_jwt_key *key;
-    size_t rank;
-} ranked_key;
-
-static int cmp_issuer(const void *a, const void *b)
-{
-    const ranked_key *ka = a, *kb = b;
-    int c = strcmp(ka->key->issuer, kb->key->issuer);
-    if (c)
-        return c;
-    return ka->rank < kb->rank ? -1 : ka->rank > kb->rank;
-}
-
-int inlet_jwt_index_build(inlet_tenants *ts, const char *const *origins, char *err, size_t err_len)
-{
-    size_t total = 0, n_issuerless = 0;
-    const inlet_jwt_key *issuerless = NULL;
-    ranked_key *ranked;
-
-    for (size_t i = 0; i < ts->n; i++)
-        total += ts->tenants[i].n_keys;
-    if (total == 0)
-        return 0;
-    ts->keys_by_kid = calloc(total, sizeof(inlet_jwt_key *));
-    ts->keys_by_issuer = calloc(total, sizeof(inlet_jwt_key *));
-    if (!ts->keys_by_kid || !ts->keys_by_issuer)
-        return inlet_tenant_errf(err, err_len, "jwt: out of memory");
-    for (size_t i = 0; i < ts->n; i++) {
-        for (size_t j = 0; j < ts->tenants[i].n_keys; j++) {
-            const inlet_jwt_key *k = &ts->tenants[i].keys[j];
-            if (k->kid)
-                ts->keys_by_kid[ts->n_kid++] = k;
-            if (k->issuer) {
-                ts->keys_by_issuer[ts->n_issuer++] = k;
-            } else {
-                issuerless = k;
-                n_issuerless++;
-            }
-        }
-    }
-    if (ts->n_kid > 1)
-        qsort(ts->keys_by_kid, ts->n_kid, sizeof(inlet_jwt_key *), cmp_kid);
-    for (size_t i = 1; i < ts->n_kid; i++) {
-        const inlet_jwt_key *a = ts->keys_by_kid[i - 1], *b = ts->keys_by_kid[i];
-        if (strcmp(a->kid, b->kid) == 0) {
-            size_t at = (size_t)(b->tenant - ts->tenants);
-            /* The kid alone selects the key, and with it the tenant. */
-            return inlet_tenant_errf(err, err_len,
-                                     "%s: tenant %s: jwt kid \"%s\" is used by tenant %s and "
-                                     "tenant %s; a kid must be unique across all tenants",
-                                     origins && origins[at] ? origins[at] : "tenant",
-                                     b->tenant->name, b->kid, a->tenant->name, b->tenant->name);
-        }
-    }
-    ranked = calloc(ts->n_issuer ? ts->n_issuer : 1, sizeof(ranked_key));
-    if (!ranked)
-        return inlet_tenant_errf(err, err_len, "jwt: out of memory");
-    for (size_t i = 0; i < ts->n_issuer; i++)
-        ranked[i] = (ranked_key){ts->keys_by_issuer[i], i};
-    qsort(ranked, ts->n_issuer, sizeof(ranked_key), cmp_issuer);
-    for (size_t i = 0; i < ts->n_issuer; i++)
-        ts->keys_by_issuer[i] = ranked[i].key;
-    free(ranked);
-    ts->sole_issuerless = n_issuerless == 1 ? issuerless : NULL;
-    return 0;
-}
-
-void inlet_jwt_index_free(inlet_tenants *ts)
-{
-    free(ts->keys_by_kid);
-    free(ts->keys_by_issuer);
-    ts->keys_by_kid = ts->keys_by_issuer = NULL;
-    ts->n_kid = ts->n_issuer = 0;
-}
-
-/* ---- verification ------------------------------------------------------------------------- */
-
-/* Untrusted text for a log line: printable ASCII only, bounded. */
-static const char *printable(const char *s, char *buf, size_t buf_len)
-{
-    size_t o = 0;
-
-    for (; *s && o + 1 < buf_len; s++)
-        buf[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-    buf[o] = '\0';
-    return buf;
-}
-
-static const inlet_jwt_key *key_select(const inlet_tenants *ts, const char *kid, const char *iss,
-                                       char *msg, size_t msg_len)
-{
-    char shown[65];
-
-    if (kid) {
-        const inlet_jwt_key *const *k = ts->n_kid ? bsearch(kid, ts->keys_by_kid, ts->n_kid,
-                                                            sizeof(inlet_jwt_key *), cmp_kid_key)
-                                                  : NULL;
-        if (!k)
-            inlet_tenant_msgf(msg, msg_len, "unknown kid \"%s\"",
-                              printable(kid, shown, sizeof(shown)));
-        return k ? *k : NULL;
-    }
-    if (iss) {
-        size_t lo = 0, hi = ts->n_issuer;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(ts->keys_by_issuer[mid]->issuer, iss) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < ts->n_issuer && strcmp(ts->keys_by_issuer[lo]->issuer, iss) == 0) {
-            const inlet_jwt_key *first = ts->keys_by_issuer[lo];
-            for (size_t i = lo + 1;
-                 i < ts->n_issuer && strcmp(ts->keys_by_issuer[i]->issuer, iss) == 0; i++) {
-                if (ts->keys_by_issuer[i]->tenant != first->tenant) {
-                    inlet_tenant_msgf(msg, msg_len,
-                                      "issuer \"%s\" is shared by several tenants; the token "
-                                      "needs a kid",
-                                      printable(iss, shown, sizeof(shown)));
-                    return NULL;
-                }
-            }
-            return first;
-        }
-    }
-    if (ts->sole_issuerless)
-        return ts->sole_issuerless;
-    /* Several keys with neither kid nor issuer: nothing in the token can choose between them. */
-    inlet_tenant_msgf(msg, msg_len,
-                      "token has no kid and its iss selects no key (a key with neither kid nor "
-                      "issuer is used only when it is the only such key)");
-    return NULL;
-}
 
 static int verify_hs256(const inlet_jwt_key *k, const char *input, size_t input_len,
                         const unsigned char *sig, size_t sig_len)
@@ -377,49 +155,49 @@ static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t no
     if (numeric_date(claims, "exp", &has_exp, &exp) ||
         numeric_date(claims, "nbf", &has_nbf, &nbf) ||
         numeric_date(claims, "iat", &has_iat, &iat)) {
-        inlet_tenant_msgf(msg, msg_len, "exp, nbf and iat must be numbers");
+        inlet_ident_msgf(msg, msg_len, "exp, nbf and iat must be numbers");
         return -1;
     }
     /* exp is required here: a bearer token that never expires cannot be contained. */
     if (!has_exp) {
-        inlet_tenant_msgf(msg, msg_len, "token has no exp claim");
+        inlet_ident_msgf(msg, msg_len, "token has no exp claim");
         return -1;
     }
     /* RFC 7519 4.1.4: valid only while now is before exp (plus leeway). */
     if (now >= exp + skew) {
-        inlet_tenant_msgf(msg, msg_len, "token expired");
+        inlet_ident_msgf(msg, msg_len, "token expired");
         return -1;
     }
     /* RFC 7519 4.1.5: not before nbf (minus leeway). */
     if (has_nbf && now + skew < nbf) {
-        inlet_tenant_msgf(msg, msg_len, "token not yet valid (nbf)");
+        inlet_ident_msgf(msg, msg_len, "token not yet valid (nbf)");
         return -1;
     }
     if (has_iat && iat > now + skew) {
-        inlet_tenant_msgf(msg, msg_len, "token issued in the future (iat)");
+        inlet_ident_msgf(msg, msg_len, "token issued in the future (iat)");
         return -1;
     }
     if (k->max_lifetime_ms > 0) {
         double life = (double)k->max_lifetime_ms / 1000.0;
         /* Without iat, bound what is left instead, so a missing iat cannot lift the limit. */
         if ((has_iat && exp - iat > life) || exp - now > life + skew) {
-            inlet_tenant_msgf(msg, msg_len, "token lifetime exceeds max_lifetime");
+            inlet_ident_msgf(msg, msg_len, "token lifetime exceeds max_lifetime");
             return -1;
         }
     }
     if (iss && !json_is_string(iss)) {
-        inlet_tenant_msgf(msg, msg_len, "iss must be a string");
+        inlet_ident_msgf(msg, msg_len, "iss must be a string");
         return -1;
     }
     if (k->issuer && (!iss || strcmp(json_string_value(iss), k->issuer) != 0)) {
-        inlet_tenant_msgf(msg, msg_len, "issuer mismatch");
+        inlet_ident_msgf(msg, msg_len, "issuer mismatch");
         return -1;
     }
     /* RFC 7519 4.1.3: a token carrying aud must name us, so a present aud is checked even when
      * it would otherwise be optional. */
     if (aud || k->n_audience) {
         if (!aud || !audience_matches(k, aud)) {
-            inlet_tenant_msgf(msg, msg_len, "audience mismatch");
+            inlet_ident_msgf(msg, msg_len, "audience mismatch");
             return -1;
         }
     }
@@ -457,18 +235,18 @@ static json_t *json_part(const char *b64, size_t b64_len, size_t max, const char
     json_error_t jerr;
 
     if (!buf) {
-        inlet_tenant_msgf(msg, msg_len, "out of memory");
+        inlet_ident_msgf(msg, msg_len, "out of memory");
         return NULL;
     }
     if (inlet_base64url_decode(b64, b64_len, buf, max, &n)) {
-        inlet_tenant_msgf(msg, msg_len, "%s is not base64url (unpadded) or too long", what);
+        inlet_ident_msgf(msg, msg_len, "%s is not base64url (unpadded) or too long", what);
         goto done;
     }
     /* RFC 7519 4: claim names must be unique; a duplicate could mean different things to
      * different parsers. */
     v = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, &jerr);
     if (!v || !json_is_object(v)) {
-        inlet_tenant_msgf(msg, msg_len, "%s is not a JSON object", what);
+        inlet_ident_msgf(msg, msg_len, "%s is not a JSON object", what);
         json_decref(v);
         v = NULL;
     }
@@ -492,7 +270,7 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
 
     *out = NULL;
     if (jws_split(token, len, &p)) {
-        inlet_tenant_msgf(msg, msg_len, "not a compact JWS");
+        inlet_ident_msgf(msg, msg_len, "not a compact JWS");
         return st;
     }
     header = json_part(p.part[0], p.len[0], HEADER_MAX, "JWT header", msg, msg_len);
@@ -502,65 +280,65 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
     if (!claims)
         goto done;
     if (inlet_base64url_decode(p.part[2], p.len[2], sig, sizeof(sig), &sig_len)) {
-        inlet_tenant_msgf(msg, msg_len, "JWT signature is not base64url (unpadded) or too long");
+        inlet_ident_msgf(msg, msg_len, "JWT signature is not base64url (unpadded) or too long");
         goto done;
     }
 
     alg = json_object_get(header, "alg");
     if (!json_is_string(alg)) {
-        inlet_tenant_msgf(msg, msg_len, "JWT header has no alg");
+        inlet_ident_msgf(msg, msg_len, "JWT header has no alg");
         goto done;
     }
     /* RFC 8725 3.1: an unsecured JWT is never accepted, whatever else the token says. */
     if (strcasecmp(json_string_value(alg), "none") == 0) {
-        inlet_tenant_msgf(msg, msg_len, "alg none is not accepted");
+        inlet_ident_msgf(msg, msg_len, "alg none is not accepted");
         goto done;
     }
     /* RFC 7515 4.1.11: we understand no extensions, so any crit must be refused. */
     if (json_object_get(header, "crit")) {
-        inlet_tenant_msgf(msg, msg_len, "JWT header has crit parameters, none are supported");
+        inlet_ident_msgf(msg, msg_len, "JWT header has crit parameters, none are supported");
         goto done;
     }
     kid = json_object_get(header, "kid");
     iss = json_object_get(claims, "iss");
     if ((kid && !json_is_string(kid)) || (iss && !json_is_string(iss))) {
-        inlet_tenant_msgf(msg, msg_len, "kid and iss must be strings");
+        inlet_ident_msgf(msg, msg_len, "kid and iss must be strings");
         goto done;
     }
-    key = key_select(ts, kid ? json_string_value(kid) : NULL, iss ? json_string_value(iss) : NULL,
-                     msg, msg_len);
+    key = inlet_jwt_index_select(&ts->jwt, kid ? json_string_value(kid) : NULL,
+                                 iss ? json_string_value(iss) : NULL, msg, msg_len);
     if (!key)
         goto done;
     /* The key's algorithm is pinned: the header only has to agree with it. This is what keeps an
      * RS256 public key from being used as an HS256 secret (RFC 8725 2.1). */
     if (strcmp(json_string_value(alg), inlet_jwt_alg_name(key->alg)) != 0) {
-        inlet_tenant_msgf(msg, msg_len, "alg \"%s\" does not match the key's pinned %s",
-                          printable(json_string_value(alg), shown, sizeof(shown)),
-                          inlet_jwt_alg_name(key->alg));
+        inlet_ident_msgf(msg, msg_len, "alg \"%s\" does not match the key's pinned %s",
+                         inlet_ident_printable(json_string_value(alg), shown, sizeof(shown)),
+                         inlet_jwt_alg_name(key->alg));
         goto done;
     }
     /* RFC 7515 5.2: the signing input is the ASCII of header '.' payload as sent. */
     if (signature_verify(key, token, p.len[0] + 1 + p.len[1], sig, sig_len)) {
-        inlet_tenant_msgf(msg, msg_len, "bad JWT signature");
+        inlet_ident_msgf(msg, msg_len, "bad JWT signature");
         goto done;
     }
     if (claims_check(key, claims, now_s, msg, msg_len))
         goto done;
     dev = json_object_get(claims, key->device_claim);
     if (!json_is_string(dev)) {
-        inlet_tenant_msgf(msg, msg_len, "claim \"%s\" with the device id is missing",
-                          key->device_claim);
+        inlet_ident_msgf(msg, msg_len, "claim \"%s\" with the device id is missing",
+                         key->device_claim);
         goto done;
     }
     why = inlet_device_id_check(json_string_value(dev), json_string_length(dev));
     if (why) {
-        inlet_tenant_msgf(msg, msg_len, "device id in claim \"%s\" %s", key->device_claim, why);
+        inlet_ident_msgf(msg, msg_len, "device id in claim \"%s\" %s", key->device_claim, why);
         goto done;
     }
     st = inlet_identity_new(ts, key->tenant, json_string_value(dev), json_string_length(dev),
                             INLET_AUTH_JWT, out);
     if (st != INLET_OK)
-        inlet_tenant_msgf(msg, msg_len, "out of memory");
+        inlet_ident_msgf(msg, msg_len, "out of memory");
 done:
     json_decref(header);
     json_decref(claims);

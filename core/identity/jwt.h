@@ -1,28 +1,24 @@
 /*
- * jwt.h - base64url without padding (RFC 7515 section 2, RFC 4648 section 5) and algorithm
- * names, shared by jwt.c, jwt_key.c, the inlet-token CLI and tests. Private to the core.
+ * jwt.h - authenticating a bearer JWT (jwt.c). Private to the core.
+ *
+ * Also includes base64url.h, which the inlet-token CLI and the tests have always reached
+ * through this header.
  */
 #ifndef INLET_JWT_H
 #define INLET_JWT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* Characters needed to encode n bytes (no padding, no NUL). */
-#define INLET_BASE64URL_LEN(n) (((n) / 3) * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
-
-/* Encode len bytes into out (NUL-terminated). Returns the length written, or 0 if out_len is
- * too small (len == 0 also returns 0 and writes ""). */
-size_t inlet_base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_len);
+#include "base64url.h"
+#include "tenant.h"
 
 /*
- * Strict decoding: only the URL-safe alphabet, no '=' padding, no whitespace, and the unused
- * low bits of the last character must be zero, so every byte string has exactly one encoding.
- * Writes at most out_len bytes; returns 0 and sets *n, or -1.
+ * Verify the compact JWS token (len bytes) against the key ts selects for it, its claims
+ * against that key's settings and now_s (the wall clock), and make the identity of the device
+ * it names (*out, the caller's reference). UNAUTHENTICATED with the reason in msg otherwise.
  */
-int inlet_base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_len,
-                           size_t *n);
-
-/* "HS256", "RS256" or "ES256" for an inlet_jwt_alg. */
-const char *inlet_jwt_alg_name(int alg);
+inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, int64_t now_s,
+                            inlet_identity **out, char *msg, size_t msg_len);
 
 #endif

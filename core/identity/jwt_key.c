@@ -18,9 +18,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "jwt.h"
+#include "base64url.h"
+#include "file_read.h"
+#include "ident_error.h"
+#include "jwt_key.h"
 #include "tenant.h"
-#include "tenant_internal.h"
 
 #define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
 #define SECRET_MIN    32   /* RFC 7518 3.2: an HS256 key must have at least 256 bits */
@@ -40,10 +42,10 @@ static int key_type_check(EVP_PKEY *pkey, int alg, char *err, size_t err_len)
 {
     if (alg == INLET_JWT_RS256) {
         if (!EVP_PKEY_is_a(pkey, "RSA"))
-            return inlet_tenant_errf(err, err_len, "RS256 needs an RSA key");
+            return inlet_ident_errf(err, err_len, "RS256 needs an RSA key");
         if (EVP_PKEY_get_bits(pkey) < RSA_BITS_MIN)
-            return inlet_tenant_errf(err, err_len, "RS256 needs an RSA key of at least %d bits",
-                                     RSA_BITS_MIN);
+            return inlet_ident_errf(err, err_len, "RS256 needs an RSA key of at least %d bits",
+                                    RSA_BITS_MIN);
         return 0;
     }
     if (alg == INLET_JWT_ES256) {
@@ -57,10 +59,10 @@ static int key_type_check(EVP_PKEY *pkey, int alg, char *err, size_t err_len)
                 nid = EC_curve_nist2nid(group);
         }
         if (nid != NID_X9_62_prime256v1)
-            return inlet_tenant_errf(err, err_len, "ES256 needs an EC key on P-256");
+            return inlet_ident_errf(err, err_len, "ES256 needs an EC key on P-256");
         return 0;
     }
-    return inlet_tenant_errf(err, err_len, "HS256 takes a secret, not a key pair");
+    return inlet_ident_errf(err, err_len, "HS256 takes a secret, not a key pair");
 }
 
 /* PEM "PUBLIC KEY" or a certificate whose key is taken. */
@@ -72,11 +74,11 @@ static EVP_PKEY *public_key_load(const char *path, char *err, size_t err_len)
     BIO *bio = NULL;
     X509 *cert = NULL;
 
-    if (inlet_tenant_read_file(path, KEY_FILE_MAX, &pem, &pem_len, err, err_len))
+    if (inlet_file_read(path, KEY_FILE_MAX, &pem, &pem_len, err, err_len))
         return NULL;
     bio = BIO_new_mem_buf(pem, (int)pem_len);
     if (!bio) {
-        inlet_tenant_errf(err, err_len, "%s: out of memory", path);
+        inlet_ident_errf(err, err_len, "%s: out of memory", path);
         goto done;
     }
     pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
@@ -87,7 +89,7 @@ static EVP_PKEY *public_key_load(const char *path, char *err, size_t err_len)
             pkey = X509_get_pubkey(cert);
     }
     if (!pkey)
-        inlet_tenant_errf(err, err_len, "%s: no PEM public key or certificate", path);
+        inlet_ident_errf(err, err_len, "%s: no PEM public key or certificate", path);
 done:
     ERR_clear_error();
     X509_free(cert);
@@ -110,13 +112,13 @@ static EVP_PKEY *private_key_load(const char *path, char *err, size_t err_len)
     EVP_PKEY *pkey = NULL;
     BIO *bio;
 
-    if (inlet_tenant_read_file(path, KEY_FILE_MAX, &pem, &pem_len, err, err_len))
+    if (inlet_file_read(path, KEY_FILE_MAX, &pem, &pem_len, err, err_len))
         return NULL;
     bio = BIO_new_mem_buf(pem, (int)pem_len);
     if (bio)
         pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     if (!pkey)
-        inlet_tenant_errf(err, err_len, "%s: no unencrypted PEM private key", path);
+        inlet_ident_errf(err, err_len, "%s: no unencrypted PEM private key", path);
     ERR_clear_error();
     BIO_free(bio);
     OPENSSL_cleanse(pem, pem_len);
@@ -127,14 +129,14 @@ static EVP_PKEY *private_key_load(const char *path, char *err, size_t err_len)
 static int secret_load(const char *path, unsigned char **out, size_t *out_len, char *err,
                        size_t err_len)
 {
-    if (inlet_tenant_read_file(path, SECRET_MAX, out, out_len, err, err_len))
+    if (inlet_file_read(path, SECRET_MAX, out, out_len, err, err_len))
         return -1;
     if (*out_len < SECRET_MIN) {
         OPENSSL_cleanse(*out, *out_len);
         free(*out);
         *out = NULL;
-        return inlet_tenant_errf(err, err_len, "%s: an HS256 secret needs at least %d bytes", path,
-                                 SECRET_MIN);
+        return inlet_ident_errf(err, err_len, "%s: an HS256 secret needs at least %d bytes", path,
+                                SECRET_MIN);
     }
     return 0;
 }
@@ -142,31 +144,31 @@ static int secret_load(const char *path, unsigned char **out, size_t *out_len, c
 int inlet_jwt_key_load(inlet_jwt_key *k, const inlet_jwt_key_conf *c, char *err, size_t err_len)
 {
     if (c->alg < INLET_JWT_HS256 || c->alg > INLET_JWT_ES256)
-        return inlet_tenant_errf(err, err_len, "alg: out of range");
+        return inlet_ident_errf(err, err_len, "alg: out of range");
     k->alg = c->alg;
     if (c->kid && (c->kid[0] == '\0' || strlen(c->kid) > 256))
-        return inlet_tenant_errf(err, err_len, "kid: must be 1..256 characters");
+        return inlet_ident_errf(err, err_len, "kid: must be 1..256 characters");
     if (c->issuer && c->issuer[0] == '\0')
-        return inlet_tenant_errf(err, err_len, "issuer: must not be empty");
+        return inlet_ident_errf(err, err_len, "issuer: must not be empty");
     if (c->clock_skew_ms < 0 || c->clock_skew_ms > 600000)
-        return inlet_tenant_errf(err, err_len, "clock_skew: must be 0..10m");
+        return inlet_ident_errf(err, err_len, "clock_skew: must be 0..10m");
     if (c->max_lifetime_ms < 0)
-        return inlet_tenant_errf(err, err_len, "max_lifetime: must not be negative");
+        return inlet_ident_errf(err, err_len, "max_lifetime: must not be negative");
     k->clock_skew_ms = c->clock_skew_ms;
     k->max_lifetime_ms = c->max_lifetime_ms;
     k->kid = c->kid ? strdup(c->kid) : NULL;
     k->issuer = c->issuer ? strdup(c->issuer) : NULL;
     k->device_claim = strdup(c->device_claim && c->device_claim[0] ? c->device_claim : "sub");
     if ((c->kid && !k->kid) || (c->issuer && !k->issuer) || !k->device_claim)
-        return inlet_tenant_errf(err, err_len, "out of memory");
+        return inlet_ident_errf(err, err_len, "out of memory");
     if (c->audience.count) {
         k->audience = calloc(c->audience.count, sizeof(char *));
         if (!k->audience)
-            return inlet_tenant_errf(err, err_len, "out of memory");
+            return inlet_ident_errf(err, err_len, "out of memory");
         for (size_t i = 0; i < c->audience.count; i++) {
             k->audience[i] = strdup(c->audience.items[i]);
             if (!k->audience[i])
-                return inlet_tenant_errf(err, err_len, "out of memory");
+                return inlet_ident_errf(err, err_len, "out of memory");
             k->n_audience = i + 1;
         }
     }
@@ -175,16 +177,16 @@ int inlet_jwt_key_load(inlet_jwt_key *k, const inlet_jwt_key_conf *c, char *err,
      * EC public key double as an HMAC secret (the RFC 8725 section 2.1 confusion). */
     if (c->alg == INLET_JWT_HS256) {
         if (c->public_key_file)
-            return inlet_tenant_errf(err, err_len, "public_key_file: not used by HS256");
+            return inlet_ident_errf(err, err_len, "public_key_file: not used by HS256");
         if (!c->secret_file)
-            return inlet_tenant_errf(err, err_len, "secret_file: required for HS256");
+            return inlet_ident_errf(err, err_len, "secret_file: required for HS256");
         return secret_load(c->secret_file, &k->secret, &k->secret_len, err, err_len);
     }
     if (c->secret_file)
-        return inlet_tenant_errf(err, err_len, "secret_file: only HS256 keys take a secret");
+        return inlet_ident_errf(err, err_len, "secret_file: only HS256 keys take a secret");
     if (!c->public_key_file)
-        return inlet_tenant_errf(err, err_len, "public_key_file: required for %s",
-                                 inlet_jwt_alg_name(c->alg));
+        return inlet_ident_errf(err, err_len, "public_key_file: required for %s",
+                                inlet_jwt_alg_name(c->alg));
     k->pkey = public_key_load(c->public_key_file, err, err_len);
     if (!k->pkey)
         return -1;
@@ -228,7 +230,7 @@ static int sign_pkey(const inlet_jwt_key_conf *key, const char *input, size_t in
         (key->alg == INLET_JWT_RS256 &&
          EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) ||
         EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)input, input_len) != 1) {
-        inlet_tenant_errf(err, err_len, "%s: signing failed", key->private_key_file);
+        inlet_ident_errf(err, err_len, "%s: signing failed", key->private_key_file);
         goto done;
     }
     if (key->alg == INLET_JWT_RS256) {
@@ -242,13 +244,13 @@ static int sign_pkey(const inlet_jwt_key_conf *key, const char *input, size_t in
     const BIGNUM *r, *s;
     es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
     if (!es) {
-        inlet_tenant_errf(err, err_len, "ES256: bad signature encoding");
+        inlet_ident_errf(err, err_len, "ES256: bad signature encoding");
         goto done;
     }
     ECDSA_SIG_get0(es, &r, &s);
     if (BN_bn2binpad(r, sig, ES256_PART) != ES256_PART ||
         BN_bn2binpad(s, sig + ES256_PART, ES256_PART) != ES256_PART) {
-        inlet_tenant_errf(err, err_len, "ES256: bad signature size");
+        inlet_ident_errf(err, err_len, "ES256: bad signature size");
         goto done;
     }
     *sig_len = 2 * ES256_PART;
@@ -269,12 +271,12 @@ static int sign_hs256(const inlet_jwt_key_conf *key, const char *input, size_t i
     int rc = 0;
 
     if (!key->secret_file)
-        return inlet_tenant_errf(err, err_len, "secret_file: required for HS256");
+        return inlet_ident_errf(err, err_len, "secret_file: required for HS256");
     if (secret_load(key->secret_file, &secret, &secret_len, err, err_len))
         return -1;
     if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_len,
                    (const unsigned char *)input, input_len, sig, SIGNATURE_MAX, sig_len))
-        rc = inlet_tenant_errf(err, err_len, "HMAC-SHA256 failed");
+        rc = inlet_ident_errf(err, err_len, "HMAC-SHA256 failed");
     OPENSSL_cleanse(secret, secret_len);
     free(secret);
     return rc;
@@ -292,27 +294,27 @@ int inlet_jwt_sign(const inlet_jwt_key_conf *key, const char *claims_json, char 
 
     *out = NULL;
     if (key->alg < INLET_JWT_HS256 || key->alg > INLET_JWT_ES256)
-        return inlet_tenant_errf(err, err_len, "alg: out of range");
+        return inlet_ident_errf(err, err_len, "alg: out of range");
     if (key->alg != INLET_JWT_HS256 && !key->private_key_file)
-        return inlet_tenant_errf(err, err_len, "private_key_file: required to sign %s",
-                                 inlet_jwt_alg_name(key->alg));
+        return inlet_ident_errf(err, err_len, "private_key_file: required to sign %s",
+                                inlet_jwt_alg_name(key->alg));
     if (!claims_json)
-        return inlet_tenant_errf(err, err_len, "no claims");
+        return inlet_ident_errf(err, err_len, "no claims");
     claims = json_loads(claims_json, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(claims)) {
-        inlet_tenant_errf(err, err_len, "claims are not a JSON object");
+        inlet_ident_errf(err, err_len, "claims are not a JSON object");
         goto done;
     }
     header = json_object();
     if (!header || json_object_set_new(header, "alg", json_string(inlet_jwt_alg_name(key->alg))) ||
         json_object_set_new(header, "typ", json_string("JWT")) ||
         (key->kid && json_object_set_new(header, "kid", json_string(key->kid)))) {
-        inlet_tenant_errf(err, err_len, "out of memory");
+        inlet_ident_errf(err, err_len, "out of memory");
         goto done;
     }
     header_text = json_dumps(header, JSON_COMPACT);
     if (!header_text) {
-        inlet_tenant_errf(err, err_len, "out of memory");
+        inlet_ident_errf(err, err_len, "out of memory");
         goto done;
     }
     header_len = strlen(header_text);
@@ -321,7 +323,7 @@ int inlet_jwt_sign(const inlet_jwt_key_conf *key, const char *claims_json, char 
           INLET_BASE64URL_LEN(SIGNATURE_MAX) + 3;
     token = malloc(cap);
     if (!token) {
-        inlet_tenant_errf(err, err_len, "out of memory");
+        inlet_ident_errf(err, err_len, "out of memory");
         goto done;
     }
     o = inlet_base64url_encode((const unsigned char *)header_text, header_len, token, cap);

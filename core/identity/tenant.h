@@ -1,6 +1,7 @@
 /*
  * tenant.h - tenants, their devices, credentials and ACL rules, as configured (option tables)
  * and as the immutable, reference-counted runtime set the authenticators and the ACL read.
+ * How identity/ is split into files, and its include graph: README.md beside this header.
  *
  * A tenant file in conf.d/ (or the tenants directory) looks like:
  *

@@ -1,0 +1,68 @@
+/*
+ * acl.h - one tenant's ACL: ordered rules, compiled once from the tenant file and read-only
+ * afterwards. The first rule whose device condition and schema pattern both match decides; no
+ * match denies.
+ *
+ * The device condition depends only on the device, so it is evaluated once per identity into a
+ * bitset (bit i: rule i applies, inlet_acl_rule_words() words); the per-event decision then only
+ * compares schema names.
+ */
+#ifndef INLET_ACL_H
+#define INLET_ACL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device_table.h"
+#include "inlet/module.h"
+
+/* One compiled schema pattern: name NULL = "*"; version NULL = any version. */
+typedef struct inlet_acl_schema {
+    char *name;
+    char *version;
+} inlet_acl_schema;
+
+typedef struct inlet_acl_rule {
+    int effect;      /* inlet_acl_effect */
+    bool any_device; /* "*" in devices, or a rule naming neither devices nor groups */
+    char **devices;  /* sorted, for bsearch */
+    size_t n_devices;
+    uint64_t *groups; /* group bitset of the tenant's device table; NULL if the rule names none */
+    inlet_acl_schema *schemas;
+    size_t n_schemas;
+    char *reason; /* NULL = the generic message */
+} inlet_acl_rule;
+
+typedef struct inlet_acl {
+    inlet_acl_rule *rules; /* in configuration order: first match wins */
+    size_t n_rules;
+} inlet_acl;
+
+/*
+ * Compile rules (inlet_acl_rule_conf items) into the zeroed acl; group names are resolved in
+ * dt. On failure acl holds what was compiled so far: inlet_acl_free() it.
+ */
+int inlet_acl_compile(inlet_acl *acl, const inlet_device_table *dt, const inlet_section_list *rules,
+                      char *err, size_t err_len);
+void inlet_acl_free(inlet_acl *acl);
+
+static inline size_t inlet_acl_rule_words(const inlet_acl *acl)
+{
+    return (acl->n_rules + 63) / 64;
+}
+
+/* Set bit i of bits (zeroed, inlet_acl_rule_words() words) when rule i's device condition holds
+ * for device, whose group bitset in dt is groups (NULL if it is not a configured device). */
+void inlet_acl_device_rules(const inlet_acl *acl, const inlet_device_table *dt, const char *device,
+                            const uint64_t *groups, uint64_t *bits);
+
+/*
+ * May device, whose rule bits inlet_acl_device_rules() computed, send schema@version? INLET_OK,
+ * or INLET_E_FORBIDDEN with the deciding rule's reason (or why none allowed it) in reason.
+ */
+inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules,
+                              const char *device, const char *schema, const char *version,
+                              char *reason, size_t reason_len);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * identity.h - the block behind every inlet_identity the core hands out, and making one. The
+ * public side (references, accessors) is in tenant.h.
+ *
+ * A block is immutable once its maker returns it, apart from the reference count; it holds one
+ * reference to the tenant set it was made from, so its tenant stays valid as long as it does.
+ */
+#ifndef INLET_IDENTITY_H
+#define INLET_IDENTITY_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tenant.h"
+
+struct inlet_tenant;
+
+typedef struct inlet_identity_block {
+    inlet_identity pub; /* first, so an inlet_identity * is a block * */
+    atomic_uint refs;
+    inlet_tenants *ts; /* one reference held */
+    const struct inlet_tenant *tenant;
+    const uint64_t *groups; /* the device's groups; NULL if it is not in the device table */
+    uint64_t *rules;        /* bit i: rule i's device/group condition matches this device */
+    int has_token;          /* made from an opaque token: its digest, to check after reloads */
+    unsigned char token_digest[32];
+} inlet_identity_block;
+
+static inline const inlet_identity_block *inlet_identity_block_of(const inlet_identity *id)
+{
+    return (const inlet_identity_block *)(const void *)id;
+}
+
+/* A new identity (*out, the caller's reference) for device (len bytes, already validated) of
+ * tenant t in ts. Takes a reference to ts. */
+inlet_status inlet_identity_new(inlet_tenants *ts, const struct inlet_tenant *t, const char *device,
+                                size_t len, inlet_auth_method method, inlet_identity **out);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * tenant_options.c - the option table of a tenant file: keys, types, defaults, bounds and the
+ * reference text, as the config parser and inletd --print-options read them.
+ */
+#include <stddef.h>
+
+#include "tenant.h"
+
+static const char *const jwt_alg_values[] = {"HS256", "RS256", "ES256", NULL};
+static const char *const cert_id_values[] = {"cn", "san_dns", "san_uri", NULL};
+static const char *const acl_effect_values[] = {"allow", "deny", NULL};
+
+static const inlet_option device_options[] = {
+    {.name = "id",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_device_conf, id),
+     .flags = INLET_OPT_REQUIRED,
+     .description = "Device id: 1..128 bytes of UTF-8 without control characters, '+', '#' or "
+                    "'/'."},
+    {.name = "groups",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_device_conf, groups),
+     .description = "Groups the device belongs to, for ACL rules."},
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option token_options[] = {
+    {.name = "sha256",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_token_conf, sha256),
+     .flags = INLET_OPT_REQUIRED,
+     .description = "SHA-256 of the bearer token as 64 hex digits (inlet-token hash)."},
+    {.name = "device",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_token_conf, device),
+     .flags = INLET_OPT_REQUIRED,
+     .description = "The device this token authenticates."},
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option jwt_key_options[] = {
+    {.name = "kid",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_jwt_key_conf, kid),
+     .description = "Key id matched against the JWT header's kid; unique across all tenants."},
+    {.name = "alg",
+     .type = INLET_OPT_ENUM,
+     .offset = offsetof(inlet_jwt_key_conf, alg),
+     .enum_values = jwt_alg_values,
+     .flags = INLET_OPT_REQUIRED,
+     .description = "The one algorithm this key accepts; a token whose header names another "
+                    "is refused."},
+    {.name = "secret_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_jwt_key_conf, secret_file),
+     .flags = INLET_OPT_SECRET,
+     .description =
+         "HS256: file holding the shared secret: at least 32 raw bytes, used exactly as stored "
+         "(a trailing newline is part of it)."},
+    {.name = "public_key_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_jwt_key_conf, public_key_file),
+     .description = "RS256/ES256: PEM public key or certificate that verifies tokens."},
+    {.name = "private_key_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_jwt_key_conf, private_key_file),
+     .flags = INLET_OPT_SECRET,
+     .description = "RS256/ES256: PEM private key, used only by inlet-token to mint tokens."},
+    {.name = "issuer",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_jwt_key_conf, issuer),
+     .description = "Required value of the iss claim; also selects the key when a token has no "
+                    "kid."},
+    {.name = "audience",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_jwt_key_conf, audience),
+     .description =
+         "The aud claim must contain one of these; with none configured, a token carrying aud "
+         "is refused (RFC 7519 4.1.3)."},
+    {.name = "device_claim",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_jwt_key_conf, device_claim),
+     .default_value = "sub",
+     .description = "Claim holding the device id."},
+    {.name = "clock_skew",
+     .type = INLET_OPT_DURATION,
+     .offset = offsetof(inlet_jwt_key_conf, clock_skew_ms),
+     .default_value = "60s",
+     .min = 0,
+     .max = 600000,
+     .description = "Leeway applied to exp, nbf and iat."},
+    {.name = "max_lifetime",
+     .type = INLET_OPT_DURATION,
+     .offset = offsetof(inlet_jwt_key_conf, max_lifetime_ms),
+     .default_value = "0",
+     .min = 0,
+     .max = 366LL * 24 * 3600 * 1000,
+     .description = "Longest accepted exp - iat, and exp - now (0 = unbounded)."},
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option mtls_options[] = {
+    {.name = "ca_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_mtls_conf, ca_file),
+     .description = "PEM bundle of the CAs that issue this tenant's device certificates."},
+    {.name = "device_id_from",
+     .type = INLET_OPT_ENUM,
+     .offset = offsetof(inlet_mtls_conf, device_id_from),
+     .enum_values = cert_id_values,
+     .default_value = "cn",
+     .description = "Where the device id is read from: subject CN, first SAN dNSName or first "
+                    "SAN URI (which must itself be a valid device id, e.g. urn:dev:meter-9)."},
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option acl_rule_options[] = {
+    {.name = "effect",
+     .type = INLET_OPT_ENUM,
+     .offset = offsetof(inlet_acl_rule_conf, effect),
+     .enum_values = acl_effect_values,
+     .flags = INLET_OPT_REQUIRED,
+     .description = "allow or deny."},
+    {.name = "devices",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, devices),
+     .description = "Device ids the rule applies to, or \"*\"."},
+    {.name = "groups",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, groups),
+     .description = "Device groups the rule applies to (with devices: either matches)."},
+    {.name = "schemas",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, schemas),
+     .flags = INLET_OPT_REQUIRED,
+     .description = "\"name@v1\", \"name@*\", \"name\" (any version) or \"*\"."},
+    {.name = "reason",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_acl_rule_conf, reason),
+     .description = "Message returned when this rule denies."},
+    INLET_OPTIONS_END,
+};
+
+const inlet_option inlet_tenant_options[] = {
+    {.name = "tenant",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_tenant_conf, name),
+     .flags = INLET_OPT_REQUIRED,
+     .description = "Tenant name: 1..64 of A-Z a-z 0-9 . _ -."},
+    {.name = "topic_prefix",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_tenant_conf, topic_prefix),
+     .default_value = "",
+     .description = "Prepended to the Kafka topic of every event of this tenant."},
+    {.name = "devices",
+     .type = INLET_OPT_SECTION_LIST,
+     .offset = offsetof(inlet_tenant_conf, devices),
+     .section = device_options,
+     .section_size = sizeof(inlet_device_conf),
+     .description = "Known devices and their groups."},
+    {.name = "tokens",
+     .type = INLET_OPT_SECTION_LIST,
+     .offset = offsetof(inlet_tenant_conf, tokens),
+     .section = token_options,
+     .section_size = sizeof(inlet_token_conf),
+     .description = "Opaque bearer tokens, stored as SHA-256."},
+    {.name = "jwt",
+     .type = INLET_OPT_SECTION_LIST,
+     .offset = offsetof(inlet_tenant_conf, jwt),
+     .section = jwt_key_options,
+     .section_size = sizeof(inlet_jwt_key_conf),
+     .description = "Keys that verify JSON Web Tokens."},
+    {.name = "mtls",
+     .type = INLET_OPT_SECTION,
+     .offset = offsetof(inlet_tenant_conf, mtls),
+     .section = mtls_options,
+     .description = "TLS client certificate authentication."},
+    {.name = "acl",
+     .type = INLET_OPT_SECTION_LIST,
+     .offset = offsetof(inlet_tenant_conf, acl),
+     .section = acl_rule_options,
+     .section_size = sizeof(inlet_acl_rule_conf),
+     .description = "Ordered rules; the first that matches decides, no match denies."},
+    INLET_OPTIONS_END,
+};

@@ -1,0 +1,27 @@
+/*
+ * tenant_runtime.h - one tenant as the runtime set holds it: what tenant.c built from its
+ * tenant file. Private to identity/; immutable once inlet_tenants_build() returns.
+ */
+#ifndef INLET_TENANT_RUNTIME_H
+#define INLET_TENANT_RUNTIME_H
+
+#include <stddef.h>
+
+#include <openssl/x509_vfy.h>
+
+#include "acl.h"
+#include "device_table.h"
+#include "jwt_key.h"
+
+typedef struct inlet_tenant {
+    char *name;
+    char *topic_prefix; /* never NULL */
+    inlet_device_table devices;
+    inlet_jwt_key *keys; /* in configuration order; each key's tenant points back here */
+    size_t n_keys;
+    X509_STORE *ca;     /* NULL = no mTLS for this tenant */
+    int device_id_from; /* inlet_cert_id_from */
+    inlet_acl acl;
+} inlet_tenant;
+
+#endif
