@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "event_id.h"
+#include "formats/arena.h"
 #include "formats/json_arena.h"
 #include "formats/json_write.h"
 #include "rejection.h"
@@ -234,8 +235,16 @@ static inlet_status event_finish(const inlet_normalize_input *in, size_t index,
         return INLET_E_FORBIDDEN;
     }
 
+    /* The validator reads inlet_value; until the parser yields one, the payload is copied into
+     * this thread's arena, which inlet_normalize resets after the request. */
+    inlet_arena *arena = inlet_arena_thread();
+    const inlet_value *payload = arena ? inlet_value_from_json(arena, parts->payload) : NULL;
+    if (!payload) {
+        inlet_rejection_add(b, index, INLET_E_INTERNAL, "", "out of memory");
+        return INLET_E_INTERNAL;
+    }
     inlet_schema_error errs[MAX_SCHEMA_ERRORS];
-    size_t n_err = inlet_schema_validate(schema, parts->payload, base, errs, MAX_SCHEMA_ERRORS);
+    size_t n_err = inlet_schema_validate(schema, payload, base, errs, MAX_SCHEMA_ERRORS);
     if (n_err > 0) {
         for (size_t i = 0; i < n_err && i < MAX_SCHEMA_ERRORS; i++)
             inlet_rejection_add(b, index, INLET_E_INVALID, errs[i].pointer, errs[i].message);
@@ -455,5 +464,8 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
     inlet_json_arena_begin();
     inlet_status st = normalize(in, envs, n_envs, rej);
     inlet_json_arena_end();
+    inlet_arena *arena = inlet_arena_thread();
+    if (arena)
+        inlet_arena_reset(arena);
     return st;
 }
