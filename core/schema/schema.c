@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "schema_internal.h"
 
 #define DEFAULT_KEY_POINTER "/device_id"
@@ -23,6 +24,7 @@ int inlet_schema_compile(const json_t *doc, const char *origin, inlet_schema **o
         snprintf(err, err_len, "%s: out of memory", origin);
         return -1;
     }
+    inlet_arena_init(&s->arena, 0);
     if (schema_node_compile(doc, origin, s, &s->root, err, err_len))
         goto fail;
     if (!s->key_pointer && !(s->key_pointer = strdup(DEFAULT_KEY_POINTER))) {
@@ -47,6 +49,7 @@ void inlet_schema_free(inlet_schema *s)
     free(s->topic);
     free(s->key_pointer);
     json_decref(s->binary);
+    inlet_arena_fini(&s->arena);
     free(s);
 }
 
@@ -68,4 +71,20 @@ const char *inlet_schema_topic(const inlet_schema *s)
 const char *inlet_schema_key_pointer(const inlet_schema *s)
 {
     return s->key_pointer;
+}
+
+unsigned inlet_schema_formats(const inlet_schema *s)
+{
+    /* octet-stream only with a layout that says how the bytes map onto fields. */
+    return s->formats ? s->formats : INLET_FMT_ALL & ~(unsigned)INLET_FMT_OCTETS;
+}
+
+const char *inlet_schema_property_unit(const inlet_schema *s, const char *name, size_t name_len)
+{
+    const schema_node *root = s->root;
+
+    for (size_t i = 0; root && i < root->n_props; i++)
+        if (root->props[i].name_len == name_len && memcmp(root->props[i].name, name, name_len) == 0)
+            return root->props[i].schema->unit;
+    return NULL;
 }

@@ -4,10 +4,15 @@
  *
  * Supported keywords: type, properties, required, additionalProperties, enum, const, minimum,
  * maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, minItems,
- * maxItems, format (date-time, asserted). Annotations accepted and ignored: $schema, $id,
- * $comment, title, description, examples, default, deprecated, readOnly, writeOnly.
- * Inlet keys (top level only): x-inlet-topic (required), x-inlet-key (JSON pointer into the
- * event used as Kafka key; default /device_id), x-inlet-binary (reserved for the binary layout).
+ * maxItems, format (date-time, asserted), contentEncoding ("base64url" only, asserted: a byte
+ * string is valid there as a string, counted in base64url characters; a string must be
+ * base64url; not combined with pattern, format, const or enum). A byte string anywhere else is
+ * an error. Annotations accepted and ignored: $schema, $id, $comment, title, description,
+ * examples, default, deprecated, readOnly, writeOnly.
+ * Inlet keys at the top level: x-inlet-topic (required), x-inlet-key (JSON pointer into the
+ * event used as Kafka key; default /device_id), x-inlet-formats (the payload formats accepted,
+ * by name: json, cbor, senml+json, senml+cbor, octet-stream), x-inlet-binary (reserved for the
+ * binary layout). In the schema of a property: x-inlet-unit (the SenML unit of that field).
  * Any other keyword is a load error.
  */
 #ifndef INLET_SCHEMA_H
@@ -15,6 +20,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "formats/value.h"
 
 typedef struct inlet_schema inlet_schema;
 typedef struct inlet_schemas inlet_schemas;
@@ -32,11 +39,11 @@ int inlet_schema_compile(const json_t *doc, const char *origin, inlet_schema **o
 void inlet_schema_free(inlet_schema *s);
 
 /*
- * Validate instance. Returns the number of errors found (0 = valid), writing at most max_errs
- * of them; base_pointer ("" or e.g. "/payload") prefixes every error pointer. Does not allocate
- * on the valid path.
+ * Validate instance (borrowed; NULL is one error, "no value"). Returns the number of errors
+ * found (0 = valid), writing at most max_errs of them; base_pointer ("" or e.g. "/payload")
+ * prefixes every error pointer. Does not allocate on the valid path (it runs once per event).
  */
-size_t inlet_schema_validate(const inlet_schema *s, const json_t *instance,
+size_t inlet_schema_validate(const inlet_schema *s, const inlet_value *instance,
                              const char *base_pointer, inlet_schema_error *errs, size_t max_errs);
 
 /* The payload formats (INLET_FMT_* bits, formats/formats.h) a schema accepts: its

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "schema_internal.h"
 
 #define DIALECT_2020_12 "https://json-schema.org/draft/2020-12/schema"
@@ -20,7 +21,9 @@ typedef struct cctx {
     inlet_schema *schema; /* receives the top-level x-inlet-* keys */
     char *err;
     size_t err_len;
-    int depth;      /* 0 = the document's top level */
+    int depth;       /* 0 = the document's top level */
+    int in_property; /* the node being compiled is the schema of a property */
+    int next_is_property;
     size_t ptr_len; /* current JSON pointer, for error messages */
     char ptr[1024];
 } cctx;
@@ -31,9 +34,15 @@ typedef int (*keyword_fn)(cctx *c, schema_node *n, const json_t *v, const keywor
 struct keyword {
     const char *name;
     keyword_fn compile;
-    size_t offset; /* field of schema_node that the generic setters fill */
-    unsigned flag; /* SCHEMA_F_* the generic setters raise */
-    int root_only; /* x-inlet-* keys describe the whole schema, not a sub-schema */
+    size_t offset;  /* field of schema_node that the generic setters fill */
+    unsigned flag;  /* SCHEMA_F_* the generic setters raise */
+    unsigned where; /* KW_* */
+};
+
+enum {
+    KW_ANYWHERE = 0,
+    KW_ROOT = 1,     /* describes the whole schema (x-inlet-topic, ...) */
+    KW_PROPERTY = 2, /* describes a named field (x-inlet-unit) */
 };
 
 static int compile_node(cctx *c, const json_t *v, schema_node **out);
@@ -83,11 +92,12 @@ static void ptr_pop(cctx *c, size_t saved)
     c->ptr[saved] = '\0';
 }
 
-static char *render_dup(const json_t *v, int as_list)
+/* Messages quote schema values with the renderer that quotes instances, so both look alike. */
+static char *render_dup(const inlet_value *v, int as_list)
 {
     char buf[SCHEMA_TEXT_MAX];
     if (as_list)
-        schema_render_list(v, buf, sizeof(buf));
+        schema_render_list(v->u.items, v->n, buf, sizeof(buf));
     else
         schema_render_value(v, buf, sizeof(buf));
     return strdup(buf);
@@ -103,12 +113,20 @@ static int oom(cctx *c)
 static int kw_number(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
     schema_bound *b = (schema_bound *)((char *)n + kw->offset);
+    inlet_value num = {0};
 
     if (!json_is_number(v))
         return fail(c, "must be a number");
-    b->value =
-        json_is_integer(v) ? (long double)json_integer_value(v) : (long double)json_real_value(v);
-    schema_render_value(v, b->text, sizeof(b->text));
+    if (json_is_integer(v)) {
+        num.type = INLET_V_INT;
+        num.u.i = json_integer_value(v);
+        b->value = (long double)num.u.i;
+    } else {
+        num.type = INLET_V_REAL;
+        num.u.r = json_real_value(v);
+        b->value = (long double)num.u.r;
+    }
+    schema_render_value(&num, b->text, sizeof(b->text));
     n->flags |= kw->flag;
     return 0;
 }
@@ -238,6 +256,7 @@ static int kw_properties(cctx *c, schema_node *n, const json_t *v, const keyword
         p->name_len = key_len;
         n->n_props++;
         saved = ptr_push(c, key, key_len);
+        c->next_is_property = 1;
         rc = compile_node(c, sub, &p->schema);
         if (rc)
             return rc;
@@ -297,26 +316,37 @@ static int kw_items(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
     return compile_node(c, v, &n->items);
 }
 
+/* const and enum values are kept in the data model instances arrive in, so that validating
+ * compares like with like and never touches jansson. */
 static int kw_enum(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
+    const inlet_value *list;
+
     (void)kw;
     if (!json_is_array(v) || json_array_size(v) == 0)
         return fail(c, "must be a non-empty array");
-    if (!(n->enum_values = json_deep_copy(v)) || !(n->enum_text = render_dup(v, 1)))
+    if (!(list = inlet_value_from_json(&c->schema->arena, v)) ||
+        !(n->enum_text = render_dup(list, 1)))
         return oom(c);
+    n->enum_values = list->u.items;
+    n->n_enum = list->n;
+    n->flags |= SCHEMA_F_ENUM;
     return 0;
 }
 
 static int kw_const(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
     (void)kw;
-    if (!(n->const_value = json_deep_copy(v)) || !(n->const_text = render_dup(v, 0)))
+    if (!(n->const_value = inlet_value_from_json(&c->schema->arena, v)) ||
+        !(n->const_text = render_dup(n->const_value, 0)))
         return oom(c);
+    n->flags |= SCHEMA_F_CONST;
     return 0;
 }
 
 static int kw_pattern(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
+    inlet_value text = {.type = INLET_V_STRING};
     char msg[256];
 
     (void)kw;
@@ -325,8 +355,11 @@ static int kw_pattern(cctx *c, schema_node *n, const json_t *v, const keyword *k
     if (schema_regex_compile(json_string_value(v), json_string_length(v), &n->pattern, msg,
                              sizeof(msg)))
         return fail(c, "%s", msg);
-    if (!(n->pattern_text = render_dup(v, 0)))
+    text.u.s = json_string_value(v);
+    text.n = (uint32_t)json_string_length(v);
+    if (!(n->pattern_text = render_dup(&text, 0)))
         return oom(c);
+    n->flags |= SCHEMA_F_PATTERN;
     return 0;
 }
 
@@ -340,6 +373,19 @@ static int kw_format(cctx *c, schema_node *n, const json_t *v, const keyword *kw
         return fail(c, "unsupported format \"%s\" (only \"date-time\" is supported)",
                     json_string_value(v));
     n->flags |= SCHEMA_F_DATE_TIME;
+    return 0;
+}
+
+static int kw_content_encoding(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)kw;
+    if (!json_is_string(v))
+        return fail(c, "must be a string");
+    /* The one encoding the envelope writer produces for byte strings. */
+    if (strcmp(json_string_value(v), "base64url") != 0)
+        return fail(c, "unsupported contentEncoding \"%s\" (only \"base64url\" is supported)",
+                    json_string_value(v));
+    n->flags |= SCHEMA_F_BASE64URL;
     return 0;
 }
 
@@ -398,6 +444,65 @@ static int kw_key(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
     return 0;
 }
 
+/* SenML unit names (RFC 8428 section 12.1, extended by RFC 8798) are short printable ASCII;
+ * the IANA registry grows, so the name is not checked against a fixed list. */
+static int kw_unit(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    const char *s;
+    size_t len, visible = 0;
+
+    (void)kw;
+    if (!json_is_string(v))
+        return fail(c, "must be a string");
+    s = json_string_value(v);
+    len = json_string_length(v);
+    while (visible < len && (unsigned char)s[visible] > 0x20 && (unsigned char)s[visible] < 0x7f)
+        visible++;
+    if (len == 0 || visible < len)
+        return fail(c, "must be a SenML unit name such as \"Cel\" or \"m/s\" (RFC 8428 section "
+                       "12.1)");
+    if (!(n->unit = inlet_arena_strndup(&c->schema->arena, s, len)))
+        return oom(c);
+    return 0;
+}
+
+static int kw_formats(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    char index[24];
+    size_t i, saved;
+    json_t *name;
+    inlet_format f;
+    unsigned bits = 0;
+    int rc = 0;
+
+    (void)n;
+    (void)kw;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(c, "must be a non-empty array of format names");
+    json_array_foreach(v, i, name)
+    {
+        snprintf(index, sizeof(index), "%zu", i);
+        saved = ptr_push(c, index, strlen(index));
+        if (!json_is_string(name))
+            rc = fail(c, "must be a format name (json, cbor, senml+json, senml+cbor, "
+                         "octet-stream)");
+        else if (strlen(json_string_value(name)) != json_string_length(name) ||
+                 inlet_format_from_name(json_string_value(name), &f) != 0)
+            rc = fail(c,
+                      "unknown format \"%s\" (expected json, cbor, senml+json, senml+cbor or "
+                      "octet-stream)",
+                      json_string_value(name));
+        else if (bits & f)
+            rc = fail(c, "lists \"%s\" twice", json_string_value(name));
+        if (rc)
+            return rc;
+        ptr_pop(c, saved);
+        bits |= f;
+    }
+    c->schema->formats = bits;
+    return 0;
+}
+
 static int kw_binary(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
     (void)n;
@@ -428,6 +533,7 @@ static const keyword keywords[] = {
     {"minItems", kw_count, AT(min_items), SCHEMA_F_MIN_ITEMS, 0},
     {"maxItems", kw_count, AT(max_items), SCHEMA_F_MAX_ITEMS, 0},
     {"format", kw_format, 0, 0, 0},
+    {"contentEncoding", kw_content_encoding, 0, 0, 0},
     {"$schema", kw_dialect, 0, 0, 0},
     {"$id", kw_string_annotation, 0, 0, 0},
     {"$comment", kw_string_annotation, 0, 0, 0},
@@ -438,9 +544,11 @@ static const keyword keywords[] = {
     {"deprecated", kw_bool_annotation, 0, 0, 0},
     {"readOnly", kw_bool_annotation, 0, 0, 0},
     {"writeOnly", kw_bool_annotation, 0, 0, 0},
-    {"x-inlet-topic", kw_topic, 0, 0, 1},
-    {"x-inlet-key", kw_key, 0, 0, 1},
-    {"x-inlet-binary", kw_binary, 0, 0, 1},
+    {"x-inlet-topic", kw_topic, 0, 0, KW_ROOT},
+    {"x-inlet-key", kw_key, 0, 0, KW_ROOT},
+    {"x-inlet-binary", kw_binary, 0, 0, KW_ROOT},
+    {"x-inlet-formats", kw_formats, 0, 0, KW_ROOT},
+    {"x-inlet-unit", kw_unit, 0, 0, KW_PROPERTY},
 };
 
 static const keyword *keyword_find(const char *name, size_t len)
@@ -460,11 +568,31 @@ static int has_property(const schema_node *n, const schema_property *r)
     return 0;
 }
 
+/* A byte string has only a length: keywords about a string's text could never hold for it. */
+static int check_content_encoding(cctx *c, const schema_node *n)
+{
+    size_t saved;
+    int rc = 0;
+
+    if (!(n->flags & SCHEMA_F_BASE64URL))
+        return 0;
+    saved = ptr_push(c, "contentEncoding", 15);
+    if (n->types && !(n->types & SCHEMA_T_STRING))
+        rc = fail(c, "applies to strings, but \"type\" does not allow a string");
+    else if (n->pattern || (n->flags & SCHEMA_F_DATE_TIME) || n->const_value || n->enum_values)
+        rc = fail(c, "cannot be combined with pattern, format, const or enum (a byte string is "
+                     "checked by its length only)");
+    ptr_pop(c, saved);
+    return rc;
+}
+
 /* Mistakes that make a schema refuse every instance, caught at load rather than in production. */
 static int check_node(cctx *c, const schema_node *n)
 {
     size_t saved;
 
+    if (check_content_encoding(c, n))
+        return -1;
     if (!(n->flags & SCHEMA_F_NO_ADDITIONAL))
         return 0;
     for (size_t i = 0; i < n->n_required; i++) {
@@ -481,6 +609,52 @@ static int check_node(cctx *c, const schema_node *n)
     return 0;
 }
 
+/* Gives each required name that is also a property a bit (see schema_node.required_fast). */
+static void link_required(schema_node *n)
+{
+    unsigned next = 0;
+
+    for (size_t i = 0; i < n->n_required; i++) {
+        schema_property *r = &n->required[i];
+        for (size_t k = 0; k < n->n_props && next < 64; k++) {
+            if (n->props[k].name_len == r->name_len &&
+                memcmp(n->props[k].name, r->name, r->name_len) == 0) {
+                r->required_bit = n->props[k].required_bit = (uint64_t)1 << next++;
+                break;
+            }
+        }
+        if (r->required_bit)
+            n->required_fast |= r->required_bit;
+        else
+            n->required_slow = 1;
+    }
+}
+
+/* Fills schema_node.accept from the node's type, false and contentEncoding. */
+static void link_accept(schema_node *n)
+{
+    unsigned t = n->types ? n->types : ~0u;
+
+    if (n->flags & SCHEMA_F_FALSE)
+        return;
+    if (t & SCHEMA_T_NULL)
+        n->accept |= 1u << INLET_V_NULL;
+    if (t & SCHEMA_T_BOOLEAN)
+        n->accept |= 1u << INLET_V_FALSE | 1u << INLET_V_TRUE;
+    if (t & (SCHEMA_T_NUMBER | SCHEMA_T_INTEGER))
+        n->accept |= 1u << INLET_V_INT;
+    if (t & SCHEMA_T_NUMBER)
+        n->accept |= 1u << INLET_V_REAL;
+    if (t & SCHEMA_T_STRING)
+        n->accept |= 1u << INLET_V_STRING;
+    if ((t & SCHEMA_T_STRING) && (n->flags & SCHEMA_F_BASE64URL))
+        n->accept |= 1u << INLET_V_BYTES;
+    if (t & SCHEMA_T_ARRAY)
+        n->accept |= 1u << INLET_V_ARRAY;
+    if (t & SCHEMA_T_OBJECT)
+        n->accept |= 1u << INLET_V_OBJECT;
+}
+
 static int compile_object(cctx *c, const json_t *v, schema_node *n)
 {
     const char *key;
@@ -494,24 +668,33 @@ static int compile_object(cctx *c, const json_t *v, schema_node *n)
         saved = ptr_push(c, key, key_len);
         if (!kw)
             return fail(c, "unsupported keyword");
-        if (kw->root_only && c->depth > 0)
+        if (kw->where == KW_ROOT && c->depth > 0)
             return fail(c, "allowed only at the top level of a schema");
+        if (kw->where == KW_PROPERTY && !c->in_property)
+            return fail(c, "allowed only in the schema of a property (under \"properties\")");
         if (kw->compile(c, n, value, kw))
             return -1;
         ptr_pop(c, saved);
     }
-    return check_node(c, n);
+    if (check_node(c, n))
+        return -1;
+    link_required(n);
+    return 0;
 }
 
 static int compile_node(cctx *c, const json_t *v, schema_node **out)
 {
     schema_node *n;
-    int rc = 0;
+    int rc = 0, outer = c->in_property;
 
     if (!json_is_object(v) && !json_is_boolean(v))
         return fail(c, "must be a schema (an object or a boolean)");
     if (!(n = calloc(1, sizeof(*n))))
         return oom(c);
+    n->minimum.value = n->excl_minimum.value = -HUGE_VALL;
+    n->maximum.value = n->excl_maximum.value = HUGE_VALL;
+    c->in_property = c->next_is_property;
+    c->next_is_property = 0;
     /* Published before it is complete so that a failure frees whatever was built. */
     *out = n;
     if (json_is_false(v))
@@ -521,6 +704,8 @@ static int compile_node(cctx *c, const json_t *v, schema_node **out)
         rc = compile_object(c, v, n);
         c->depth--;
     }
+    link_accept(n);
+    c->in_property = outer;
     return rc;
 }
 
@@ -569,9 +754,7 @@ void schema_node_free(schema_node *n)
     free(n->type_text);
     schema_regex_free(n->pattern);
     free(n->pattern_text);
-    json_decref(n->const_value);
     free(n->const_text);
-    json_decref(n->enum_values);
     free(n->enum_text);
     free_props(n->props, n->n_props);
     free_props(n->required, n->n_required);

@@ -1,10 +1,12 @@
 /*
- * schema_render.c - JSON values rendered for error messages: compact, numbers the way a person
- * writes them (52.52, not 52.520000000000003; 270, not 270.0), long strings and lists cut
- * with "...". Messages have a fixed size, so every function here truncates instead of failing.
+ * schema_render.c - values rendered for error messages: compact JSON, numbers the way a person
+ * writes them (52.52, not 52.520000000000003; 270, not 270.0), byte strings as their base64url
+ * text, long strings and lists cut with "...". Messages have a fixed size, so every function here
+ * truncates instead of failing.
  */
 #include "schema_internal.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,35 +121,58 @@ void schema_render_real(double d, char *buf, size_t buf_len)
     }
 }
 
-static void put_value(out *o, const json_t *v, int depth)
+/* A byte string as the base64url text the envelope carries, cut like a string. */
+static void put_bytes(out *o, const unsigned char *b, size_t n)
+{
+    char text[4];
+    size_t chars = 0, group, len;
+
+    put(o, "\"", 1);
+    for (size_t i = 0; i < n; i += group) {
+        group = n - i < 3 ? n - i : 3;
+        len = schema_base64url_length(group);
+        schema_base64url_encode(b + i, group, text);
+        for (size_t k = 0; k < len; k++, chars++) {
+            if (chars >= STRING_CONTENT_MAX) {
+                put(o, "...", 3);
+                goto done;
+            }
+            put(o, text + k, 1);
+        }
+    }
+done:
+    put(o, "\"", 1);
+}
+
+static void put_value(out *o, const inlet_value *v, int depth)
 {
     char num[40];
-    const char *key;
-    size_t key_len, i;
-    json_t *item;
 
-    switch (json_typeof(v)) {
-    case JSON_NULL:
+    switch ((inlet_vtype)v->type) {
+    case INLET_V_NULL:
         puts_(o, "null");
         break;
-    case JSON_TRUE:
+    case INLET_V_TRUE:
         puts_(o, "true");
         break;
-    case JSON_FALSE:
+    case INLET_V_FALSE:
         puts_(o, "false");
         break;
-    case JSON_INTEGER:
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case INLET_V_INT:
+        snprintf(num, sizeof(num), "%" PRId64, v->u.i);
         puts_(o, num);
         break;
-    case JSON_REAL:
-        schema_render_real(json_real_value(v), num, sizeof(num));
+    case INLET_V_REAL:
+        schema_render_real(v->u.r, num, sizeof(num));
         puts_(o, num);
         break;
-    case JSON_STRING:
-        put_string(o, json_string_value(v), json_string_length(v));
+    case INLET_V_STRING:
+        put_string(o, v->u.s, v->n);
         break;
-    case JSON_ARRAY:
+    case INLET_V_BYTES:
+        put_bytes(o, (const unsigned char *)v->u.s, v->n);
+        break;
+    case INLET_V_ARRAY:
         /* Deeply nested values are not worth quoting in full; the depth bound also keeps the
          * recursion shallow whatever the input. */
         if (depth > 8) {
@@ -155,36 +180,33 @@ static void put_value(out *o, const json_t *v, int depth)
             break;
         }
         put(o, "[", 1);
-        json_array_foreach(v, i, item)
-        {
+        for (uint32_t i = 0; i < v->n; i++) {
             if (i)
                 put(o, ", ", 2);
-            put_value(o, item, depth + 1);
+            put_value(o, &v->u.items[i], depth + 1);
         }
         put(o, "]", 1);
         break;
-    case JSON_OBJECT:
+    case INLET_V_OBJECT:
         if (depth > 8) {
             puts_(o, "{...}");
             break;
         }
         put(o, "{", 1);
-        i = 0;
-        /* jansson iterates without modifying; its API just lacks a const variant. */
-        json_object_keylen_foreach((json_t *)v, key, key_len, item)
-        {
-            if (i++)
+        for (uint32_t i = 0; i < v->n; i++) {
+            const inlet_member *m = &v->u.members[i];
+            if (i)
                 put(o, ", ", 2);
-            put_string(o, key, key_len);
+            put_string(o, m->key, m->key_len);
             put(o, ": ", 2);
-            put_value(o, item, depth + 1);
+            put_value(o, &m->value, depth + 1);
         }
         put(o, "}", 1);
         break;
     }
 }
 
-size_t schema_render_value(const json_t *v, char *buf, size_t buf_len)
+size_t schema_render_value(const inlet_value *v, char *buf, size_t buf_len)
 {
     out o;
     if (out_init(&o, buf, buf_len))
@@ -193,7 +215,7 @@ size_t schema_render_value(const json_t *v, char *buf, size_t buf_len)
     return out_finish(&o);
 }
 
-size_t schema_render_list(const json_t *array, char *buf, size_t buf_len)
+size_t schema_render_list(const inlet_value *items, size_t count, char *buf, size_t buf_len)
 {
     char item[SCHEMA_TEXT_MAX];
     size_t i, n, len = 0;
@@ -204,9 +226,9 @@ size_t schema_render_list(const json_t *array, char *buf, size_t buf_len)
         return 0;
     }
     buf[len++] = '[';
-    for (i = 0; i < json_array_size(array); i++) {
-        int last = i + 1 == json_array_size(array);
-        n = schema_render_value(json_array_get(array, i), item, sizeof(item));
+    for (i = 0; i < count; i++) {
+        int last = i + 1 == count;
+        n = schema_render_value(&items[i], item, sizeof(item));
         /* Unless this is the last item, keep room for ", ...]" so a cut list says so. */
         if (len + 2 + n + (last ? 1 : 6) + 1 > buf_len) {
             memcpy(buf + len, i ? ", ...]" : "...]", i ? 7 : 5);

@@ -4,12 +4,15 @@
 #include <string.h>
 
 #include "check.h"
+#include "formats/arena.h"
+#include "formats/formats.h"
 #include "schema/schema.h"
 
 #define MAX_ERRS 8
 
 static char err[1024];
 static inlet_schema_error errs[MAX_ERRS];
+static inlet_arena arena; /* instances under test; reset after each validation */
 
 static json_t *parse(const char *text)
 {
@@ -52,19 +55,60 @@ static const char *compile_error(const char *text)
     return err;
 }
 
+/* The validator's view of a jansson value, in the test arena. */
+static const inlet_value *value_of(const json_t *j)
+{
+    const inlet_value *v = inlet_value_from_json(&arena, j);
+    if (!v)
+        fprintf(stderr, "cannot convert a test value\n");
+    return v;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Byte strings for the tests: every string written h'<hex>' (CBOR's diagnostic notation)
+ * becomes INLET_V_BYTES, as the CBOR decoder would produce it. */
+static void strings_to_bytes(inlet_value *v)
+{
+    size_t digits;
+    char *b;
+
+    if (v->type == INLET_V_ARRAY)
+        for (uint32_t i = 0; i < v->n; i++)
+            strings_to_bytes(&v->u.items[i]);
+    if (v->type == INLET_V_OBJECT)
+        for (uint32_t i = 0; i < v->n; i++)
+            strings_to_bytes(&v->u.members[i].value);
+    if (v->type != INLET_V_STRING || v->n < 3 || strncmp(v->u.s, "h'", 2) != 0 ||
+        v->u.s[v->n - 1] != '\'')
+        return;
+    digits = v->n - 3;
+    b = (char *)v->u.s; /* the arena copy, ours to rewrite in place */
+    for (size_t i = 0; i + 1 < digits; i += 2)
+        b[i / 2] = (char)(hex_digit(v->u.s[2 + i]) << 4 | hex_digit(v->u.s[3 + i]));
+    v->type = INLET_V_BYTES;
+    v->n = (uint32_t)(digits / 2);
+}
+
 /* Validate instance text; errors land in errs. (size_t)-1 if the text does not parse. */
 static size_t validate(const inlet_schema *s, const char *instance, const char *base)
 {
-    json_t *v = parse(instance);
+    json_t *j = parse(instance);
+    inlet_value *v = j ? inlet_value_from_json(&arena, j) : NULL;
     size_t n;
 
+    json_decref(j);
     if (!s || !v) {
-        json_decref(v);
+        inlet_arena_reset(&arena);
         return (size_t)-1;
     }
+    strings_to_bytes(v);
     memset(errs, 0, sizeof(errs));
     n = inlet_schema_validate(s, v, base, errs, MAX_ERRS);
-    json_decref(v);
+    inlet_arena_reset(&arena);
     return n;
 }
 
@@ -409,12 +453,15 @@ static void test_error_limits(void)
     v = parse("[1, 2, 3, 4, 5]");
     memset(few, 0x5a, sizeof(few));
     /* Every error is counted; only max_errs are written. */
-    CHECK(inlet_schema_validate(s, v, "", few, 1) == 5);
+    CHECK(inlet_schema_validate(s, value_of(v), "", few, 1) == 5);
     CHECK_STR(few[0].pointer, "/0");
     CHECK((unsigned char)few[1].pointer[0] == 0x5a);
-    CHECK(inlet_schema_validate(s, v, "", NULL, 0) == 5);
-    CHECK(inlet_schema_validate(s, v, NULL, few, 2) == 5);
+    CHECK(inlet_schema_validate(s, value_of(v), "", NULL, 0) == 5);
+    CHECK(inlet_schema_validate(s, value_of(v), NULL, few, 2) == 5);
     CHECK_STR(few[1].pointer, "/1");
+    CHECK(inlet_schema_validate(s, NULL, "/payload", few, 1) == 1);
+    CHECK_STR(few[0].pointer, "/payload");
+    CHECK_STR(few[0].message, "no value");
     json_decref(v);
 
     /* A long base pointer is cut, never overflowed. */
@@ -423,7 +470,7 @@ static void test_error_limits(void)
     base[0] = '/';
     base[sizeof(base) - 1] = '\0';
     v = parse("[1]");
-    CHECK(inlet_schema_validate(s, v, base, few, 1) == 1);
+    CHECK(inlet_schema_validate(s, value_of(v), base, few, 1) == 1);
     CHECK(strlen(few[0].pointer) == sizeof(few[0].pointer) - 1);
     json_decref(v);
     inlet_schema_free(s);
@@ -530,6 +577,263 @@ static void test_load_errors(void)
                             "\"additionalProperties\": false}"),
               "test: /required: \"b\" is required but additionalProperties is false and "
               "properties does not list it");
+}
+
+/* Required names are proven present by the walk over the members (a bit each, the first 64)
+ * or looked up; the errors come in the order the schema lists them either way. */
+static void test_required_many(void)
+{
+    char text[8192], instance[4096];
+    size_t len = 0, ilen = 0;
+    inlet_schema *s;
+
+    len += (size_t)snprintf(text + len, sizeof(text) - len, "{\"properties\": {");
+    for (int i = 0; i < 70; i++)
+        len +=
+            (size_t)snprintf(text + len, sizeof(text) - len, "%s\"p%02d\": {}", i ? ", " : "", i);
+    len += (size_t)snprintf(text + len, sizeof(text) - len,
+                            "}, \"additionalProperties\": false, \"required\": [");
+    for (int i = 69; i >= 0; i--)
+        len +=
+            (size_t)snprintf(text + len, sizeof(text) - len, "%s\"p%02d\"", i < 69 ? ", " : "", i);
+    snprintf(text + len, sizeof(text) - len, "]}");
+    s = compile(text);
+
+    ilen += (size_t)snprintf(instance + ilen, sizeof(instance) - ilen, "{");
+    for (int i = 0; i < 70; i++)
+        ilen += (size_t)snprintf(instance + ilen, sizeof(instance) - ilen, "%s\"p%02d\": %d",
+                                 i ? ", " : "", i, i);
+    snprintf(instance + ilen, sizeof(instance) - ilen, "}");
+    VALID(s, instance);
+
+    ilen = (size_t)snprintf(instance, sizeof(instance), "{");
+    for (int i = 0; i < 70; i++)
+        if (i != 3 && i != 66)
+            ilen += (size_t)snprintf(instance + ilen, sizeof(instance) - ilen, "%s\"p%02d\": 0",
+                                     ilen > 1 ? ", " : "", i);
+    snprintf(instance + ilen, sizeof(instance) - ilen, "}");
+    CHECK(validate(s, instance, "/payload") == 2);
+    CHECK_STR(errs[0].message, "missing required property \"p66\"");
+    CHECK_STR(errs[1].message, "missing required property \"p03\"");
+    inlet_schema_free(s);
+
+    /* Some required names are properties, some are not. */
+    s = compile("{\"properties\": {\"a\": {}}, \"required\": [\"a\", \"z\"]}");
+    VALID(s, "{\"z\": 1, \"a\": 2}");
+    INVALID(s, "{\"z\": 1}", "", "missing required property \"a\"");
+    INVALID(s, "{\"a\": 1}", "", "missing required property \"z\"");
+    CHECK(validate(s, "{}", "") == 2);
+    CHECK_STR(errs[0].message, "missing required property \"a\"");
+    CHECK_STR(errs[1].message, "missing required property \"z\"");
+    inlet_schema_free(s);
+}
+
+/* Members in any order, and keys of every length the comparison treats differently. */
+static void test_member_order(void)
+{
+    inlet_schema *s;
+
+    s = compile("{\"properties\": {\"a\": {\"type\": \"string\"}, \"bb\": {\"type\": \"string\"}, "
+                "\"ccc\": {\"type\": \"string\"}, \"dddd\": {\"type\": \"string\"}, "
+                "\"eeeeeeee\": {\"type\": \"string\"}, \"ffffffffffffffff\": {\"type\": "
+                "\"string\"}, \"ggggggggggggggggg\": {\"type\": \"string\"}, \"\": {\"type\": "
+                "\"string\"}}, \"additionalProperties\": false}");
+    VALID(s, "{\"ggggggggggggggggg\": \"x\", \"\": \"x\", \"a\": \"x\", \"ffffffffffffffff\": "
+             "\"x\", \"dddd\": \"x\", \"ccc\": \"x\", \"bb\": \"x\", \"eeeeeeee\": \"x\"}");
+    INVALID(s, "{\"ccc\": \"x\", \"a\": \"y\", \"bb\": 1}", "/bb", "expected string, got number");
+    INVALID(s, "{\"ccc\": \"x\", \"bb\": \"y\", \"a\": \"z\", \"d\": 1}", "/d",
+            "additional property not allowed");
+    /* Same length, one byte apart: at the start, the end, and in between. */
+    INVALID(s, "{\"dddx\": 1}", "/dddx", "additional property not allowed");
+    INVALID(s, "{\"xddd\": 1}", "/xddd", "additional property not allowed");
+    INVALID(s, "{\"ccx\": 1}", "/ccx", "additional property not allowed");
+    INVALID(s, "{\"b\": 1}", "/b", "additional property not allowed");
+    INVALID(s, "{\"eeeeXeee\": 1}", "/eeeeXeee", "additional property not allowed");
+    INVALID(s, "{\"fffffffXffffffff\": 1}", "/fffffffXffffffff", "additional property not allowed");
+    INVALID(s, "{\"ggggggggXgggggggg\": 1}", "/ggggggggXgggggggg",
+            "additional property not allowed");
+    inlet_schema_free(s);
+}
+
+#define BYTES_NO_JSON                                                                              \
+    "a byte string has no JSON form; the schema may declare contentEncoding \"base64url\""
+#define NOT_BASE64URL " is not base64url (RFC 4648 section 5, without padding)"
+
+static void test_content_encoding(void)
+{
+    char text[200];
+    inlet_schema *s;
+
+    s = compile("{\"properties\": {\"raw\": {\"type\": \"string\", \"contentEncoding\": "
+                "\"base64url\", \"maxLength\": 4}}}");
+    VALID(s, "{\"raw\": \"h'00ff10'\"}"); /* "AP8Q" in the envelope */
+    VALID(s, "{\"raw\": \"h''\"}");
+    VALID(s, "{\"raw\": \"AP8Q\"}");
+    /* Lengths count the base64url characters, and messages quote them. */
+    INVALID(s, "{\"raw\": \"h'00ff1020'\"}", "/raw", "\"AP8QIA\" is longer than 4 characters");
+    INVALID(s, "{\"raw\": \"AP8=\"}", "/raw", "\"AP8=\"" NOT_BASE64URL);
+    INVALID(s, "{\"raw\": 5}", "/raw", "expected string, got number");
+    inlet_schema_free(s);
+
+    s = compile("{\"items\": {\"contentEncoding\": \"base64url\"}}");
+    VALID(s,
+          "[\"\", \"AA\", \"AAA\", \"AAAA\", \"-w\", \"__8\", \"AP8QIA\", \"h'fbff'\", 1, null]");
+    INVALID(s, "[\"A\"]", "/0", "\"A\"" NOT_BASE64URL);
+    INVALID(s, "[\"AB\"]", "/0", "\"AB\"" NOT_BASE64URL); /* bits past the byte set */
+    INVALID(s, "[\"AP9\"]", "/0", "\"AP9\"" NOT_BASE64URL);
+    INVALID(s, "[\"AQ==\"]", "/0", "\"AQ==\"" NOT_BASE64URL);
+    INVALID(s, "[\"a+b/\"]", "/0", "\"a+b/\"" NOT_BASE64URL); /* base64, not base64url */
+    INVALID(s, "[\"AQ \"]", "/0", "\"AQ \"" NOT_BASE64URL);
+    inlet_schema_free(s);
+
+    s = compile("{\"type\": [\"string\", \"null\"], \"contentEncoding\": \"base64url\", "
+                "\"minLength\": 4}");
+    VALID(s, "null");
+    VALID(s, "\"h'010203'\"");
+    INVALID(s, "\"h'0102'\"", "", "\"AQI\" is shorter than 4 characters");
+    INVALID(s, "5", "", "expected string or null, got number");
+    inlet_schema_free(s);
+
+    /* A long byte string is cut in messages like a long string. */
+    s = compile("{\"contentEncoding\": \"base64url\", \"maxLength\": 10}");
+    snprintf(text, sizeof(text), "\"h'%0120d'\"", 0); /* 60 zero bytes, 80 characters */
+    CHECK(validate(s, text, "") == 1);
+    CHECK_STR(errs[0].message,
+              "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA...\" is longer "
+              "than 10 characters");
+    inlet_schema_free(s);
+}
+
+/* Without contentEncoding a byte string is an error wherever it is, constrained or not. */
+static void test_bytes_elsewhere(void)
+{
+    inlet_schema *s;
+
+    s = compile("{\"properties\": {\"s\": {\"type\": \"string\"}, \"n\": {\"type\": \"number\"}, "
+                "\"e\": {\"enum\": [\"AQ\"]}, \"gone\": false, \"list\": {\"type\": \"array\"}}}");
+    INVALID(s, "{\"s\": \"h'01'\"}", "/s", BYTES_NO_JSON);
+    INVALID(s, "{\"n\": \"h'01'\"}", "/n", BYTES_NO_JSON);
+    INVALID(s, "{\"e\": \"h'01'\"}", "/e", BYTES_NO_JSON);
+    INVALID(s, "{\"gone\": \"h'01'\"}", "/gone", "no value is allowed here");
+    INVALID(s, "{\"list\": [1, [\"h'01'\"]]}", "/list/1/0", BYTES_NO_JSON);
+    INVALID(s, "{\"other\": {\"deep\": \"h'01'\"}}", "/other/deep", BYTES_NO_JSON);
+    CHECK(validate(s, "{\"s\": \"h'01'\", \"x\": [\"h''\"]}", "/payload") == 2);
+    CHECK_STR(errs[0].pointer, "/payload/s");
+    CHECK_STR(errs[1].pointer, "/payload/x/0");
+    inlet_schema_free(s);
+
+    s = compile("{}");
+    INVALID(s, "\"h'01'\"", "", BYTES_NO_JSON);
+    INVALID(s, "{\"a\": [1, {\"b\": \"h'01'\"}]}", "/a/1/b", BYTES_NO_JSON);
+    inlet_schema_free(s);
+
+    s = compile("{\"additionalProperties\": {\"type\": \"integer\"}}");
+    INVALID(s, "{\"x\": \"h'01'\"}", "/x", BYTES_NO_JSON);
+    inlet_schema_free(s);
+
+    s = compile("{\"additionalProperties\": false}");
+    INVALID(s, "{\"x\": \"h'01'\"}", "/x", "additional property not allowed");
+    inlet_schema_free(s);
+
+    s = compile("{\"items\": {\"type\": \"integer\"}}");
+    INVALID(s, "[1, \"h'01'\"]", "/1", BYTES_NO_JSON);
+    inlet_schema_free(s);
+
+    /* contentEncoding below does not reach up. */
+    s = compile("{\"properties\": {\"raw\": {\"contentEncoding\": \"base64url\"}}}");
+    VALID(s, "{\"raw\": \"h'01'\"}");
+    INVALID(s, "{\"raw2\": \"h'01'\"}", "/raw2", BYTES_NO_JSON);
+    INVALID(s, "\"h'01'\"", "", BYTES_NO_JSON);
+    inlet_schema_free(s);
+}
+
+static void test_units_and_formats(void)
+{
+    inlet_schema *s;
+
+    s = compile("{\"properties\": {\"temp\": {\"type\": \"number\", \"x-inlet-unit\": \"Cel\"}, "
+                "\"rh\": {\"x-inlet-unit\": \"%RH\"}, \"door\": {\"type\": \"boolean\"}, "
+                "\"any\": true, \"pos\": {\"properties\": {\"lat\": {\"x-inlet-unit\": \"lat\"}}, "
+                "\"x-inlet-unit\": \"m\"}}}");
+    if (s) {
+        CHECK_STR(inlet_schema_property_unit(s, "temp", 4), "Cel");
+        CHECK_STR(inlet_schema_property_unit(s, "temperature", 4), "Cel");
+        CHECK_STR(inlet_schema_property_unit(s, "rh", 2), "%RH");
+        CHECK_STR(inlet_schema_property_unit(s, "pos", 3), "m");
+        CHECK(inlet_schema_property_unit(s, "door", 4) == NULL);
+        CHECK(inlet_schema_property_unit(s, "any", 3) == NULL);
+        CHECK(inlet_schema_property_unit(s, "lat", 3) == NULL); /* top-level properties only */
+        CHECK(inlet_schema_property_unit(s, "te", 2) == NULL);
+        CHECK(inlet_schema_formats(s) ==
+              (INLET_FMT_JSON | INLET_FMT_CBOR | INLET_FMT_SENML_JSON | INLET_FMT_SENML_CBOR));
+        VALID(s, "{\"temp\": 4.5, \"pos\": {\"lat\": 1}}");
+    }
+    inlet_schema_free(s);
+
+    s = compile("{\"x-inlet-formats\": [\"cbor\", \"senml+cbor\"]}");
+    CHECK(s && inlet_schema_formats(s) == (INLET_FMT_CBOR | INLET_FMT_SENML_CBOR));
+    inlet_schema_free(s);
+    s = compile("{\"x-inlet-formats\": [\"json\", \"cbor\", \"senml+json\", \"senml+cbor\", "
+                "\"octet-stream\"]}");
+    CHECK(s && inlet_schema_formats(s) == INLET_FMT_ALL);
+    inlet_schema_free(s);
+
+    CHECK_STR(compile_error("{\"x-inlet-unit\": \"m\"}"),
+              "test: /x-inlet-unit: allowed only in the schema of a property (under "
+              "\"properties\")");
+    CHECK_STR(compile_error("{\"items\": {\"x-inlet-unit\": \"m\"}}"),
+              "test: /items/x-inlet-unit: allowed only in the schema of a property (under "
+              "\"properties\")");
+    CHECK_STR(compile_error("{\"properties\": {\"a\": {\"items\": {\"x-inlet-unit\": \"m\"}}}}"),
+              "test: /properties/a/items/x-inlet-unit: allowed only in the schema of a property "
+              "(under \"properties\")");
+    CHECK_STR(compile_error("{\"additionalProperties\": {\"x-inlet-unit\": \"m\"}}"),
+              "test: /additionalProperties/x-inlet-unit: allowed only in the schema of a "
+              "property (under \"properties\")");
+    CHECK_STR(compile_error("{\"properties\": {\"a\": {\"x-inlet-unit\": 1}}}"),
+              "test: /properties/a/x-inlet-unit: must be a string");
+    CHECK_STR(compile_error("{\"properties\": {\"a\": {\"x-inlet-unit\": \"\"}}}"),
+              "test: /properties/a/x-inlet-unit: must be a SenML unit name such as \"Cel\" or "
+              "\"m/s\" (RFC 8428 section 12.1)");
+    CHECK_STR(compile_error("{\"properties\": {\"a\": {\"x-inlet-unit\": \"deg C\"}}}"),
+              "test: /properties/a/x-inlet-unit: must be a SenML unit name such as \"Cel\" or "
+              "\"m/s\" (RFC 8428 section 12.1)");
+
+    CHECK_STR(compile_error("{\"x-inlet-formats\": [\"json\", \"xml\"]}"),
+              "test: /x-inlet-formats/1: unknown format \"xml\" (expected json, cbor, senml+json, "
+              "senml+cbor or octet-stream)");
+    CHECK_STR(compile_error("{\"x-inlet-formats\": [\"JSON\"]}"),
+              "test: /x-inlet-formats/0: unknown format \"JSON\" (expected json, cbor, "
+              "senml+json, senml+cbor or octet-stream)");
+    CHECK_STR(compile_error("{\"x-inlet-formats\": [1]}"),
+              "test: /x-inlet-formats/0: must be a format name (json, cbor, senml+json, "
+              "senml+cbor, octet-stream)");
+    CHECK_STR(compile_error("{\"x-inlet-formats\": [\"cbor\", \"cbor\"]}"),
+              "test: /x-inlet-formats/1: lists \"cbor\" twice");
+    CHECK_STR(compile_error("{\"x-inlet-formats\": []}"),
+              "test: /x-inlet-formats: must be a non-empty array of format names");
+    CHECK_STR(compile_error("{\"x-inlet-formats\": \"json\"}"),
+              "test: /x-inlet-formats: must be a non-empty array of format names");
+    CHECK_STR(compile_error("{\"properties\": {\"a\": {\"x-inlet-formats\": [\"json\"]}}}"),
+              "test: /properties/a/x-inlet-formats: allowed only at the top level of a schema");
+
+    CHECK_STR(compile_error("{\"contentEncoding\": \"base64\"}"),
+              "test: /contentEncoding: unsupported contentEncoding \"base64\" (only \"base64url\" "
+              "is supported)");
+    CHECK_STR(compile_error("{\"contentEncoding\": 7}"),
+              "test: /contentEncoding: must be a string");
+    CHECK_STR(compile_error("{\"type\": \"integer\", \"contentEncoding\": \"base64url\"}"),
+              "test: /contentEncoding: applies to strings, but \"type\" does not allow a string");
+    CHECK_STR(compile_error("{\"properties\": {\"a\": {\"contentEncoding\": \"base64url\", "
+                            "\"pattern\": \"^A\"}}}"),
+              "test: /properties/a/contentEncoding: cannot be combined with pattern, format, "
+              "const or enum (a byte string is checked by its length only)");
+    CHECK_STR(compile_error("{\"enum\": [\"AQ\"], \"contentEncoding\": \"base64url\"}"),
+              "test: /contentEncoding: cannot be combined with pattern, format, const or enum (a "
+              "byte string is checked by its length only)");
+    CHECK_STR(compile_error("{\"type\": [\"null\", \"string\"], \"contentEncoding\": "
+                            "\"base64url\", \"minLength\": 2}"),
+              "(compiled)");
 }
 
 /* --- the registry and the shipped schemas ---------------------------------------------------- */
@@ -718,12 +1022,13 @@ static void test_examples_validate(const inlet_schema *s)
     CHECK(json_array_size(json_object_get(doc, "examples")) > 0);
     json_array_foreach(json_object_get(doc, "examples"), i, example)
     {
-        size_t n = inlet_schema_validate(s, example, "/payload", errs, MAX_ERRS);
+        size_t n = inlet_schema_validate(s, value_of(example), "/payload", errs, MAX_ERRS);
         CHECK(n == 0);
         if (n)
             fprintf(stderr, "%s example %zu: %s: %s\n", path, i, errs[0].pointer, errs[0].message);
     }
     json_decref(doc);
+    inlet_arena_reset(&arena);
 }
 
 static void test_shipped_schemas(void)
@@ -764,6 +1069,7 @@ static void test_shipped_schemas(void)
 
 int main(void)
 {
+    inlet_arena_init(&arena, 0);
     test_type();
     test_properties_required_additional();
     test_enum_const();
@@ -774,7 +1080,13 @@ int main(void)
     test_error_limits();
     test_annotations_and_inlet_keys();
     test_load_errors();
+    test_required_many();
+    test_member_order();
+    test_content_encoding();
+    test_bytes_elsewhere();
+    test_units_and_formats();
     test_registry_fixtures();
     test_shipped_schemas();
+    inlet_arena_fini(&arena);
     return check_done();
 }
