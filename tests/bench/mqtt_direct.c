@@ -6,6 +6,9 @@
  * Prints one JSON line like mqtt_load: msgs_per_s, p50_ms, p99_ms (produce -> delivery report).
  *
  *   mqtt_direct -b 127.0.0.1:29192 -t bench.mqtt.v1 -s 100 -w 4000 -d 10 -D 100
+ *
+ * -n COUNT sends exactly COUNT messages (no warm-up wait) instead of running -d seconds, for
+ * tests/bench/instructions, which counts instructions per message.
  */
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -57,9 +60,9 @@ static int cmp64(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *brokers = "127.0.0.1:9092", *topic = "bench.mqtt.v1", *linger = "5";
-    long window = 4000, devices = 100;
+    long window = 4000, devices = 100, fixed = 0;
     int size = 100, secs = 10, c;
-    while ((c = getopt(argc, argv, "b:t:s:w:d:D:l:")) != -1) {
+    while ((c = getopt(argc, argv, "b:t:s:w:d:D:l:n:")) != -1) {
         switch (c) {
         case 'b':
             brokers = optarg;
@@ -81,6 +84,9 @@ int main(int argc, char **argv)
             break;
         case 'l':
             linger = optarg;
+            break;
+        case 'n':
+            fixed = atol(optarg);
             break;
         default:
             fprintf(stderr, "usage: see the comment at the top of mqtt_direct.c\n");
@@ -122,7 +128,12 @@ int main(int argc, char **argv)
     long seq = 0, counted = 0;
     t_start = now_ns() + 2 * 1000000000LL; /* 2 s warm-up, like mqtt_load */
     t_end = t_start + (int64_t)secs * 1000000000LL;
-    while (now_ns() < t_end) {
+    if (fixed > 0) { /* every message counts */
+        t_start = 0;
+        t_end = INT64_MAX;
+    }
+    int64_t t_run = now_ns();
+    while (fixed > 0 ? seq < fixed : now_ns() < t_end) {
         while (in_flight >= window)
             rd_kafka_poll(rk, 1);
         snprintf(key, sizeof(key), "bench-%04ld", seq % devices);
@@ -162,14 +173,15 @@ int main(int argc, char **argv)
     while (in_flight > 0)
         rd_kafka_poll(rk, 10);
     counted = (long)n_lat;
+    double run_s = fixed > 0 ? (double)(now_ns() - t_run) / 1e9 : (double)secs;
     qsort(lat, n_lat, sizeof(*lat), cmp64);
     struct rusage ru; /* the whole process: main thread and librdkafka's */
     getrusage(RUSAGE_SELF, &ru);
     double cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
                     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-    printf("{\"window\":%ld,\"size\":%d,\"seconds\":%d,\"messages\":%ld,\"msgs_per_s\":%.0f,"
+    printf("{\"window\":%ld,\"size\":%d,\"seconds\":%.3f,\"messages\":%ld,\"msgs_per_s\":%.0f,"
            "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"errors\":%ld,\"cpu_us_per_msg\":%.1f}\n",
-           window, size, secs, counted, (double)counted / secs,
+           window, size, run_s, counted, (double)counted / run_s,
            n_lat ? (double)lat[n_lat / 2] / 1e6 : 0.0,
            n_lat ? (double)lat[(size_t)((double)n_lat * 0.99)] / 1e6 : 0.0, failed,
            cpu_us / (double)(delivered ? delivered : 1));
