@@ -25,6 +25,8 @@ int inlet_schema_compile(const json_t *doc, const char *origin, inlet_schema **o
     }
     if (schema_node_compile(doc, origin, s, &s->root, err, err_len))
         goto fail;
+    if (schema_layout_check(s, origin, err, err_len))
+        goto fail;
     if (!s->key_pointer && !(s->key_pointer = strdup(DEFAULT_KEY_POINTER))) {
         snprintf(err, err_len, "%s: out of memory", origin);
         goto fail;
@@ -46,7 +48,7 @@ void inlet_schema_free(inlet_schema *s)
     free(s->version);
     free(s->topic);
     free(s->key_pointer);
-    json_decref(s->binary);
+    inlet_layout_free(s->layout);
     free(s);
 }
 
@@ -68,4 +70,9 @@ const char *inlet_schema_topic(const inlet_schema *s)
 const char *inlet_schema_key_pointer(const inlet_schema *s)
 {
     return s->key_pointer;
+}
+
+const struct inlet_layout *inlet_schema_layout(const inlet_schema *s)
+{
+    return s->layout;
 }

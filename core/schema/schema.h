@@ -7,7 +7,8 @@
  * maxItems, format (date-time, asserted). Annotations accepted and ignored: $schema, $id,
  * $comment, title, description, examples, default, deprecated, readOnly, writeOnly.
  * Inlet keys (top level only): x-inlet-topic (required), x-inlet-key (JSON pointer into the
- * event used as Kafka key; default /device_id), x-inlet-binary (reserved for the binary layout).
+ * event used as Kafka key; default /device_id), x-inlet-layout (the binary frame layout that
+ * turns application/octet-stream payloads into an object, layout.h).
  * Any other keyword is a load error.
  */
 #ifndef INLET_SCHEMA_H
