@@ -484,7 +484,8 @@ static void test_annotations_and_inlet_keys(void)
                 "\"urn:example:x\", \"$comment\": \"c\", \"title\": \"t\", \"description\": \"d\", "
                 "\"examples\": [1], \"default\": {}, \"deprecated\": false, \"readOnly\": true, "
                 "\"writeOnly\": false, \"x-inlet-topic\": \"demo.v1\", \"x-inlet-key\": "
-                "\"/payload/vin\", \"x-inlet-binary\": {\"fields\": []}, \"properties\": {\"a\": "
+                "\"/payload/vin\", \"x-inlet-layout\": {\"seq\": [{\"id\": \"a\", \"type\": "
+                "\"u1\"}]}, \"properties\": {\"a\": "
                 "{\"title\": \"nested annotations too\", \"default\": 3, \"type\": \"integer\"}}}");
     CHECK(s != NULL);
     if (s) {
