@@ -25,4 +25,13 @@ void inlet_layout_free(inlet_layout *l);
 int inlet_layout_decode(const inlet_layout *l, inlet_arena *a, const void *data, size_t len,
                         inlet_value **out, inlet_format_error *err);
 
+/* Member keys and enum texts of a decoded tree point into l rather than the arena: l must
+ * outlive the tree, as the schema that owns it does while its submission is being handled.
+ * A value error (enum, UTF-8, int64 range, NaN) also sets err->pointer to "/<id>". */
+
+/* The seq fields, for checks against the rest of the schema: how many, and field i's id (NULL
+ * for a padding field), its length in *len. */
+size_t inlet_layout_count(const inlet_layout *l);
+const char *inlet_layout_id(const inlet_layout *l, size_t i, size_t *len);
+
 #endif

@@ -27,6 +27,15 @@ int inlet_schema_compile(const json_t *doc, const char *origin, inlet_schema **o
     inlet_arena_init(&s->arena, 0);
     if (schema_node_compile(doc, origin, s, &s->root, err, err_len))
         goto fail;
+    if (schema_layout_check(s, origin, err, err_len))
+        goto fail;
+    if ((s->formats & INLET_FMT_OCTETS) && !s->layout) {
+        snprintf(err, err_len,
+                 "%s: /x-inlet-formats: octet-stream needs an x-inlet-layout that says how the "
+                 "bytes map onto fields",
+                 origin);
+        goto fail;
+    }
     if (!s->key_pointer && !(s->key_pointer = strdup(DEFAULT_KEY_POINTER))) {
         snprintf(err, err_len, "%s: out of memory", origin);
         goto fail;
@@ -48,7 +57,7 @@ void inlet_schema_free(inlet_schema *s)
     free(s->version);
     free(s->topic);
     free(s->key_pointer);
-    json_decref(s->binary);
+    inlet_layout_free(s->layout);
     inlet_arena_fini(&s->arena);
     free(s);
 }
@@ -76,7 +85,9 @@ const char *inlet_schema_key_pointer(const inlet_schema *s)
 unsigned inlet_schema_formats(const inlet_schema *s)
 {
     /* octet-stream only with a layout that says how the bytes map onto fields. */
-    return s->formats ? s->formats : INLET_FMT_ALL & ~(unsigned)INLET_FMT_OCTETS;
+    if (s->formats)
+        return s->formats;
+    return s->layout ? INLET_FMT_ALL : INLET_FMT_ALL & ~(unsigned)INLET_FMT_OCTETS;
 }
 
 const char *inlet_schema_property_unit(const inlet_schema *s, const char *name, size_t name_len)
@@ -87,4 +98,9 @@ const char *inlet_schema_property_unit(const inlet_schema *s, const char *name, 
         if (root->props[i].name_len == name_len && memcmp(root->props[i].name, name, name_len) == 0)
             return root->props[i].schema->unit;
     return NULL;
+}
+
+const struct inlet_layout *inlet_schema_layout(const inlet_schema *s)
+{
+    return s->layout;
 }

@@ -11,8 +11,8 @@
  * examples, default, deprecated, readOnly, writeOnly.
  * Inlet keys at the top level: x-inlet-topic (required), x-inlet-key (JSON pointer into the
  * event used as Kafka key; default /device_id), x-inlet-formats (the payload formats accepted,
- * by name: json, cbor, senml+json, senml+cbor, octet-stream), x-inlet-binary (reserved for the
- * binary layout). In the schema of a property: x-inlet-unit (the SenML unit of that field).
+ * by name: json, cbor, senml+json, senml+cbor, octet-stream), x-inlet-layout (the binary frame layout that turns
+ * application/octet-stream payloads into an object, layout.h). In the schema of a property: x-inlet-unit (the SenML unit of that field).
  * Any other keyword is a load error.
  */
 #ifndef INLET_SCHEMA_H

@@ -503,14 +503,14 @@ static int kw_formats(cctx *c, schema_node *n, const json_t *v, const keyword *k
     return 0;
 }
 
-static int kw_binary(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+static int kw_layout(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
     (void)n;
     (void)kw;
-    json_decref(c->schema->binary);
-    if (!(c->schema->binary = json_deep_copy(v)))
-        return oom(c);
-    return 0;
+    inlet_layout_free(c->schema->layout);
+    c->schema->layout = NULL;
+    /* Its errors already carry the origin and the /x-inlet-layout/... pointer. */
+    return inlet_layout_compile(v, c->origin, &c->schema->layout, c->err, c->err_len);
 }
 
 #define AT(field) offsetof(schema_node, field)
@@ -546,7 +546,7 @@ static const keyword keywords[] = {
     {"writeOnly", kw_bool_annotation, 0, 0, 0},
     {"x-inlet-topic", kw_topic, 0, 0, KW_ROOT},
     {"x-inlet-key", kw_key, 0, 0, KW_ROOT},
-    {"x-inlet-binary", kw_binary, 0, 0, KW_ROOT},
+    {"x-inlet-layout", kw_layout, 0, 0, KW_ROOT},
     {"x-inlet-formats", kw_formats, 0, 0, KW_ROOT},
     {"x-inlet-unit", kw_unit, 0, 0, KW_PROPERTY},
 };

@@ -13,6 +13,7 @@
 
 #include "formats/arena.h"
 #include "formats/value.h"
+#include "layout.h"
 #include "schema.h"
 
 /* JSON Schema "type" names as bits; INTEGER is a number with zero fraction. */
@@ -115,15 +116,19 @@ struct inlet_schema {
     unsigned long version_num;
     char *topic;       /* x-inlet-topic; NULL when compiled without one */
     char *key_pointer; /* x-inlet-key, default "/device_id" */
-    json_t *binary;    /* x-inlet-binary, reserved for the binary framing; owned */
     unsigned formats;  /* x-inlet-formats as INLET_FMT_* bits; 0 = not given */
     inlet_arena arena; /* const and enum values, units: freed with the schema */
+    /* x-inlet-layout, compiled; NULL without one; owned */
+    inlet_layout *layout;
 };
 
 /* schema_compile.c: compile doc (borrowed) into *out; top-level x-inlet-* keys land in s. */
 int schema_node_compile(const json_t *doc, const char *origin, inlet_schema *s, schema_node **out,
                         char *err, size_t err_len);
 void schema_node_free(schema_node *n);
+
+/* schema_layout.c: the x-inlet-layout against the root node (ids allowed, required produced). */
+int schema_layout_check(const inlet_schema *s, const char *origin, char *err, size_t err_len);
 
 /* schema_regex.c: ECMA-262-flavoured regexes through PCRE2 (UTF mode, unanchored search). */
 int schema_regex_compile(const char *src, size_t len, schema_regex **out, char *err,

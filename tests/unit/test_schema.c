@@ -484,7 +484,8 @@ static void test_annotations_and_inlet_keys(void)
                 "\"urn:example:x\", \"$comment\": \"c\", \"title\": \"t\", \"description\": \"d\", "
                 "\"examples\": [1], \"default\": {}, \"deprecated\": false, \"readOnly\": true, "
                 "\"writeOnly\": false, \"x-inlet-topic\": \"demo.v1\", \"x-inlet-key\": "
-                "\"/payload/vin\", \"x-inlet-binary\": {\"fields\": []}, \"properties\": {\"a\": "
+                "\"/payload/vin\", \"x-inlet-layout\": {\"seq\": [{\"id\": \"a\", \"type\": "
+                "\"u1\"}]}, \"properties\": {\"a\": "
                 "{\"title\": \"nested annotations too\", \"default\": 3, \"type\": \"integer\"}}}");
     CHECK(s != NULL);
     if (s) {
@@ -774,9 +775,16 @@ static void test_units_and_formats(void)
     CHECK(s && inlet_schema_formats(s) == (INLET_FMT_CBOR | INLET_FMT_SENML_CBOR));
     inlet_schema_free(s);
     s = compile("{\"x-inlet-formats\": [\"json\", \"cbor\", \"senml+json\", \"senml+cbor\", "
-                "\"octet-stream\"]}");
+                "\"octet-stream\"], \"x-inlet-layout\": {\"seq\": [{\"id\": \"n\", "
+                "\"type\": \"u1\"}]}}");
     CHECK(s && inlet_schema_formats(s) == INLET_FMT_ALL);
     inlet_schema_free(s);
+    s = compile("{\"x-inlet-layout\": {\"seq\": [{\"id\": \"n\", \"type\": \"u1\"}]}}");
+    CHECK(s && inlet_schema_formats(s) == INLET_FMT_ALL);
+    inlet_schema_free(s);
+    CHECK_STR(compile_error("{\"x-inlet-formats\": [\"octet-stream\"]}"),
+              "test: /x-inlet-formats: octet-stream needs an x-inlet-layout that says how the "
+              "bytes map onto fields");
 
     CHECK_STR(compile_error("{\"x-inlet-unit\": \"m\"}"),
               "test: /x-inlet-unit: allowed only in the schema of a property (under "
