@@ -1,8 +1,10 @@
 /*
  * senml.c - SenML packs (RFC 8428) into events, see formats.h.
  *
- * senml_records.c resolves each record; here records that share a resolved time become one
- * event, since a pack links measurements taken together through their time (§4.5.4). Events
+ * senml_records.c resolves each record; here records that share a resolved time and base name
+ * become one event, since a pack links measurements taken together through their time
+ * (§4.5.4) and a base name names the thing measured (§5.1.6: one pack, two devices, two events
+ * per time). Events
  * come in the order of their first record, fields in record order. Sorting by time and name
  * finds the groups and any repeated name in O(n log n), whatever the pack's size.
  */
@@ -32,6 +34,17 @@ static int key_cmp(const slot *a, const slot *b)
     return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
 }
 
+/* The base name in force for a record: its resolved name without the name as written. */
+static int base_cmp(const slot *a, const slot *b)
+{
+    size_t na = a->rec->name_len - a->rec->n_len, nb = b->rec->name_len - b->rec->n_len;
+    int c = memcmp(a->rec->name, b->rec->name, na < nb ? na : nb);
+
+    if (c)
+        return c;
+    return na < nb ? -1 : na > nb;
+}
+
 static int by_time_key_index(const void *pa, const void *pb)
 {
     const slot *a = *(const slot *const *)pa, *b = *(const slot *const *)pb;
@@ -39,6 +52,9 @@ static int by_time_key_index(const void *pa, const void *pb)
 
     if (a->rec->time_s != b->rec->time_s)
         return a->rec->time_s < b->rec->time_s ? -1 : 1;
+    c = base_cmp(a, b);
+    if (c)
+        return c;
     c = key_cmp(a, b);
     if (c)
         return c;
@@ -74,7 +90,8 @@ static long find_groups(slot **sorted, size_t n, group *groups, inlet_format_err
 
     for (size_t i = 0; i < n; i++) {
         const slot *s = sorted[i];
-        if (i == 0 || s->rec->time_s != sorted[i - 1]->rec->time_s) {
+        if (i == 0 || s->rec->time_s != sorted[i - 1]->rec->time_s ||
+            base_cmp(s, sorted[i - 1]) != 0) {
             groups[n_groups] = (group){.first = s->rec->index};
             n_groups++;
         } else if (key_cmp(s, sorted[i - 1]) == 0 && s->rec->index < dup) {
@@ -96,7 +113,8 @@ static long find_groups(slot **sorted, size_t n, group *groups, inlet_format_err
         snprintf(err->pointer, sizeof(err->pointer), "/%" PRIu32, dup);
         snprintf(err->message, sizeof(err->message),
                  "record %" PRIu32 ": field \"%.*s\" is already set at this time by record "
-                 "%" PRIu32 "; records of one time become one event, so their names must differ",
+                 "%" PRIu32 "; records of one time and base name become one event, so their "
+                 "names must differ",
                  dup, s->key_len > 64 ? 64 : (int)s->key_len, s->key, dup_of);
         return -1;
     }

@@ -439,9 +439,21 @@ static void check_5_1_6(const inlet_value *pack)
         CHECK(near(recs[i].time_s, 1.320078429e+09));
         CHECK(inlet_value_number(&recs[i].value) == values[i]);
     }
-    /* fields are named as written, so the second device's collide with the first's */
-    CHECK(refused(pack, "/2",
-                  "record 2: field \"temperature\" is already set at this time by record 0"));
+    /* Two base names, one time: one event per device, fields named as written. */
+    inlet_senml_event *evs;
+    size_t ne;
+    CHECK(inlet_senml_resolve(&arena, pack, RECEIVED_US, &evs, &ne, &err) == 0);
+    CHECK(ne == 2);
+    if (ne != 2)
+        return;
+    for (int e = 0; e < 2; e++) {
+        const inlet_value *p = evs[e].payload;
+        CHECK(p->type == INLET_V_OBJECT && p->n == 2);
+        CHECK(inlet_value_number(inlet_value_get(p, "temperature")) == values[2 * e]);
+        CHECK(inlet_value_number(inlet_value_get(p, "humidity")) == values[2 * e + 1]);
+        CHECK_STR(evs[e].units[0], "Cel");
+        CHECK_STR(evs[e].units[1], "%RH");
+    }
 }
 
 static void test_5_1_6_collection_of_resources(void)
