@@ -34,17 +34,17 @@ typedef struct inlet_value inlet_value;
 typedef struct inlet_member inlet_member;
 
 struct inlet_value {
-    uint8_t type;         /* inlet_vtype */
-    uint8_t canonical;    /* 1: raw holds exactly the compact text inlet_value_write_json writes */
-    uint32_t n;           /* STRING/BYTES: length in bytes; ARRAY/OBJECT: number of elements */
-    const char *raw;      /* JSON origin only: the value's source text (raw_len bytes), or NULL */
+    uint8_t type;      /* inlet_vtype */
+    uint8_t canonical; /* 1: raw holds exactly the compact text inlet_value_write_json writes */
+    uint32_t n;        /* STRING/BYTES: length in bytes; ARRAY/OBJECT: number of elements */
+    const char *raw;   /* JSON origin only: the value's source text (raw_len bytes), or NULL */
     uint32_t raw_len;
     union {
-        int64_t i;               /* INT */
-        double r;                /* REAL */
-        const char *s;           /* STRING/BYTES: n bytes, NUL-terminated (not counted in n) */
-        inlet_value *items;      /* ARRAY: n values */
-        inlet_member *members;   /* OBJECT: n members, keys unique */
+        int64_t i;             /* INT */
+        double r;              /* REAL */
+        const char *s;         /* STRING/BYTES: n bytes, NUL-terminated (not counted in n) */
+        inlet_value *items;    /* ARRAY: n values */
+        inlet_member *members; /* OBJECT: n members, keys unique */
     } u;
 };
 

@@ -39,7 +39,8 @@ inlet_status inlet_event_fields_parse(const inlet_request *req, size_t index, co
         const inlet_member *m = &ev->u.members[i];
         size_t k;
         for (k = 0; k < N_FIELDS; k++)
-            if (m->key_len == event_fields[k].len && memcmp(m->key, event_fields[k].name, m->key_len) == 0)
+            if (m->key_len == event_fields[k].len &&
+                memcmp(m->key, event_fields[k].name, m->key_len) == 0)
                 break;
         if (k < N_FIELDS) {
             field[k] = &m->value;
@@ -58,7 +59,8 @@ inlet_status inlet_event_fields_parse(const inlet_request *req, size_t index, co
     if (dev && !is_string(dev)) {
         inlet_rejection_add(b, index, INLET_E_INVALID, "/device_id", "expected a string");
         st = INLET_E_INVALID;
-    } else if (dev && (dev->n != strlen(id->device_id) || memcmp(dev->u.s, id->device_id, dev->n) != 0)) {
+    } else if (dev &&
+               (dev->n != strlen(id->device_id) || memcmp(dev->u.s, id->device_id, dev->n) != 0)) {
         snprintf(msg, sizeof(msg),
                  "device \"%.128s\" does not match the authenticated device "
                  "\"%.128s\" of tenant \"%.64s\"",

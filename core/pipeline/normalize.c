@@ -110,10 +110,10 @@ static inlet_status decode(nctx *c, decoded *d, char *msg, size_t msg_len)
             snprintf(msg, msg_len, "SenML: %s", need_schema_msg);
             return INLET_E_INVALID;
         }
-        int rc = d->format == INLET_FMT_SENML_JSON
-                     ? inlet_json_parse(c->arena, body, req->body_len, &v, &ferr)
-                     : inlet_cbor_decode(c->arena, body, req->body_len, INLET_CBOR_INT_KEYS, &v,
-                                         &ferr);
+        int rc =
+            d->format == INLET_FMT_SENML_JSON
+                ? inlet_json_parse(c->arena, body, req->body_len, &v, &ferr)
+                : inlet_cbor_decode(c->arena, body, req->body_len, INLET_CBOR_INT_KEYS, &v, &ferr);
         if (rc != 0) {
             if (d->format == INLET_FMT_SENML_JSON)
                 describe_offset(body, req->body_len, ferr.offset, where, sizeof(where));
@@ -145,8 +145,7 @@ static inlet_status decode(nctx *c, decoded *d, char *msg, size_t msg_len)
             double us = floor(evs[i].time_s * 1e6 + 0.5);
             if (!(us > -6.2e16 && us < 2.5e17) ||
                 inlet_rfc3339_format_us((int64_t)us, p->ts, sizeof(p->ts)) == 0) {
-                snprintf(msg, msg_len, "SenML: record time %.17g is out of range",
-                         evs[i].time_s);
+                snprintf(msg, msg_len, "SenML: record time %.17g is out of range", evs[i].time_s);
                 return INLET_E_INVALID;
             }
         }
@@ -173,8 +172,7 @@ static inlet_status decode(nctx *c, decoded *d, char *msg, size_t msg_len)
             return INLET_E_MEDIA_TYPE;
         }
         if (inlet_layout_decode(l, c->arena, body, req->body_len, &v, &ferr) != 0) {
-            snprintf(msg, msg_len, "binary frame at byte %zu: %.200s", ferr.offset,
-                     ferr.message);
+            snprintf(msg, msg_len, "binary frame at byte %zu: %.200s", ferr.offset, ferr.message);
             return INLET_E_INVALID;
         }
         d->parts = inlet_arena_calloc(c->arena, sizeof(*d->parts));
@@ -249,9 +247,10 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
     const inlet_request *req = c->in->req;
     const inlet_identity *id = req->identity;
     /* Error pointers are relative to the payload when the body is the payload. */
-    const char *base = req->form == INLET_FORM_PAYLOAD || !(format & (INLET_FMT_JSON | INLET_FMT_CBOR))
-                           ? ""
-                           : "/payload";
+    const char *base =
+        req->form == INLET_FORM_PAYLOAD || !(format & (INLET_FMT_JSON | INLET_FMT_CBOR))
+            ? ""
+            : "/payload";
     char msg[512];
 
     const inlet_schema *schema = NULL;
@@ -264,8 +263,7 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
     if (!schema) {
         snprintf(msg, sizeof(msg), "unknown schema %.128s version %.32s", parts->schema_name,
                  parts->schema_version);
-        inlet_rejection_add(&c->b, index, INLET_E_UNKNOWN_SCHEMA, base[0] ? "/use_case" : "",
-                            msg);
+        inlet_rejection_add(&c->b, index, INLET_E_UNKNOWN_SCHEMA, base[0] ? "/use_case" : "", msg);
         return INLET_E_UNKNOWN_SCHEMA;
     }
     if (!(inlet_schema_formats(schema) & format)) {
@@ -451,8 +449,7 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
                      "%zu of %zu events refused; nothing was accepted "
                      "(first: event %zu %s: %s)",
                      refused, n, c.b.errors[0].index,
-                     c.b.errors[0].pointer[0] ? c.b.errors[0].pointer : "/",
-                     c.b.errors[0].message);
+                     c.b.errors[0].pointer[0] ? c.b.errors[0].pointer : "/", c.b.errors[0].message);
         else
             snprintf(msg, sizeof(msg), "%zu of %zu events refused", refused, n);
         inlet_envelopes_free(out, n);

@@ -142,7 +142,8 @@ static rd_kafka_headers_t *envelope_headers(const inlet_request *req, const inle
 {
     const inlet_identity *id = req->identity;
     rd_kafka_headers_t *h = rd_kafka_headers_new(7 + req->n_headers);
-    const char *schema = inlet_schema_name(env->schema), *version = inlet_schema_version(env->schema);
+    const char *schema = inlet_schema_name(env->schema),
+               *version = inlet_schema_version(env->schema);
     const char *source = req->source ? req->source : "unknown";
     rd_kafka_header_add(h, "inlet-tenant", 12, id->tenant, -1);
     rd_kafka_header_add(h, "inlet-schema", 12, schema, -1);
@@ -195,8 +196,8 @@ static size_t produce_all(const inlet_request *req, inlet_envelope *envs, size_t
         inlet_slot *slot = &sub->slots[produced];
         memcpy(slot->event_id, env->event_id, sizeof(slot->event_id));
         rd_kafka_headers_t *h = envelope_headers(req, env);
-        *kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len,
-                                    env->value, env->value_len, h, slot);
+        *kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len, env->value,
+                                    env->value_len, h, slot);
         if (*kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_headers_destroy(h);
             break;

@@ -111,8 +111,9 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
 
     const char *schema = NULL, *version = NULL;
     if (!parse_schema_path(req, strlen(m->cfg->ingest_path), &schema, &version)) {
-        http_send_problem(m, req, 404, "no such endpoint (POST <ingest_path> or "
-                                       "<ingest_path>/<schema>/<version>)");
+        http_send_problem(m, req, 404,
+                          "no such endpoint (POST <ingest_path> or "
+                          "<ingest_path>/<schema>/<version>)");
         return;
     }
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"))) {
@@ -148,9 +149,10 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     /* The core decodes every format it knows and answers 415 for the others. */
     ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (ct < 0) {
-        http_send_problem(m, req, 415, "a Content-Type is required (application/json, "
-                                       "application/cbor, application/senml+json, "
-                                       "application/senml+cbor, application/octet-stream)");
+        http_send_problem(m, req, 415,
+                          "a Content-Type is required (application/json, "
+                          "application/cbor, application/senml+json, "
+                          "application/senml+cbor, application/octet-stream)");
         goto done;
     }
     if (req->entity.len == 0) {
