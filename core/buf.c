@@ -2,11 +2,12 @@
 #include "buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_reserve(inlet_buf *b, size_t extra)
+int inlet_buf_reserve(inlet_buf *b, size_t extra)
 {
     if (b->failed)
         return -1;
@@ -31,7 +32,7 @@ void inlet_buf_init(inlet_buf *b, size_t hint)
     b->len = b->cap = 0;
     b->failed = 0;
     if (hint)
-        buf_reserve(b, hint);
+        inlet_buf_reserve(b, hint);
 }
 
 void inlet_buf_free(inlet_buf *b)
@@ -40,23 +41,13 @@ void inlet_buf_free(inlet_buf *b)
     inlet_buf_init(b, 0);
 }
 
-void inlet_buf_append(inlet_buf *b, const void *data, size_t len)
+void inlet_buf_append_slow(inlet_buf *b, const void *data, size_t len)
 {
-    if (buf_reserve(b, len) != 0)
+    if (inlet_buf_reserve(b, len) != 0)
         return;
     memcpy(b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';
-}
-
-void inlet_buf_puts(inlet_buf *b, const char *s)
-{
-    inlet_buf_append(b, s, strlen(s));
-}
-
-void inlet_buf_putc(inlet_buf *b, char c)
-{
-    inlet_buf_append(b, &c, 1);
 }
 
 void inlet_buf_printf(inlet_buf *b, const char *fmt, ...)
@@ -72,7 +63,7 @@ void inlet_buf_printf(inlet_buf *b, const char *fmt, ...)
         inlet_buf_append(b, small, (size_t)n);
         return;
     }
-    if (buf_reserve(b, (size_t)n) != 0)
+    if (inlet_buf_reserve(b, (size_t)n) != 0)
         return;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -80,43 +71,70 @@ void inlet_buf_printf(inlet_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Eight bytes at a time: a word with no '"', '\\' or control byte is copied as it is (SWAR:
+ * a byte is zero after the XOR, or below 0x20, exactly when its high bit survives the mask). */
+static int word_is_plain(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    uint64_t hits =
+        ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | ((w - ones * 0x20) & ~w);
+    return (hits & highs) == 0;
+}
+
 void inlet_buf_json_string(inlet_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (buf_reserve(b, len + 2) != 0)
+    /* Worst case: every byte becomes \u00XX. */
+    if (inlet_buf_reserve(b, len * 6 + 2) != 0)
         return;
-    inlet_buf_putc(b, '"');
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+    char *o = b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < len) {
+        uint64_t w;
+        if (i + 8 <= len) {
+            memcpy(&w, s + i, 8);
+            if (word_is_plain(w)) {
+                memcpy(o, &w, 8);
+                o += 8;
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)s[i++];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
             continue;
-        inlet_buf_append(b, s + start, i - start);
-        start = i + 1;
+        }
+        *o++ = '\\';
         switch (c) {
         case '"':
-            inlet_buf_append(b, "\\\"", 2);
+            *o++ = '"';
             break;
         case '\\':
-            inlet_buf_append(b, "\\\\", 2);
+            *o++ = '\\';
             break;
         case '\n':
-            inlet_buf_append(b, "\\n", 2);
+            *o++ = 'n';
             break;
         case '\r':
-            inlet_buf_append(b, "\\r", 2);
+            *o++ = 'r';
             break;
         case '\t':
-            inlet_buf_append(b, "\\t", 2);
+            *o++ = 't';
             break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            inlet_buf_append(b, esc, 6);
-        }
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
-    inlet_buf_append(b, s + start, len - start);
-    inlet_buf_putc(b, '"');
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 char *inlet_buf_steal(inlet_buf *b, size_t *len)

@@ -44,22 +44,49 @@ static void put_field(inlet_buf *out, const char *name_colon, const char *s)
     inlet_buf_json_string(out, s, strlen(s));
 }
 
-int inlet_envelope_write(inlet_envelope *env, const inlet_schema *schema,
-                         const inlet_envelope_fields *f)
+static const char *arena_copy(inlet_arena *a, inlet_buf *b, size_t *len)
 {
-    const inlet_identity *id = f->id;
+    const char *s = b->failed ? NULL : inlet_arena_strndup(a, b->data, b->len);
+    *len = b->len;
+    inlet_buf_free(b);
+    return s;
+}
+
+int inlet_envelope_frame_build(inlet_arena *a, inlet_envelope_frame *f, const inlet_identity *id,
+                               const inlet_schema *schema, const char *received, const char *source)
+{
+    inlet_buf b;
+    inlet_buf_init(&b, 256);
+    put_field(&b, "{\"tenant\":", id->tenant);
+    put_field(&b, ",\"device_id\":", id->device_id);
+    inlet_buf_puts(&b, ",\"event_id\":\"");
+    f->head = arena_copy(a, &b, &f->head_len);
+    inlet_buf_init(&b, 256);
+    put_field(&b, "\",\"received_at\":", received);
+    put_field(&b, ",\"schema\":", inlet_schema_name(schema));
+    put_field(&b, ",\"schema_version\":", inlet_schema_version(schema));
+    put_field(&b, ",\"source\":", source);
+    inlet_buf_puts(&b, ",\"payload\":");
+    /* mid starts inside the ts string: the ts value goes before it. */
+    f->mid = arena_copy(a, &b, &f->mid_len);
+    f->schema = schema;
+    return f->head && f->mid ? 0 : -1;
+}
+
+int inlet_envelope_write(inlet_envelope *env, const inlet_envelope_frame *f,
+                         const inlet_identity *id, const char *ts, const inlet_value *payload)
+{
+    const inlet_schema *schema = f->schema;
+    size_t eid_len = strlen(env->event_id), ts_len = strlen(ts);
     inlet_buf out;
-    inlet_buf_init(&out, 384 + (f->payload->raw ? f->payload->raw_len : 128));
-    put_field(&out, "{\"tenant\":", id->tenant);
-    put_field(&out, ",\"device_id\":", id->device_id);
-    put_field(&out, ",\"event_id\":", f->event_id);
-    put_field(&out, ",\"ts\":", f->ts);
-    put_field(&out, ",\"received_at\":", f->received);
-    put_field(&out, ",\"schema\":", inlet_schema_name(schema));
-    put_field(&out, ",\"schema_version\":", inlet_schema_version(schema));
-    put_field(&out, ",\"source\":", f->source);
-    inlet_buf_puts(&out, ",\"payload\":");
-    inlet_value_write_json(&out, f->payload);
+    inlet_buf_init(&out, f->head_len + eid_len + 8 + ts_len + f->mid_len + 64 +
+                             (payload->raw ? payload->raw_len + payload->raw_len / 4 : 256));
+    inlet_buf_append(&out, f->head, f->head_len);
+    inlet_buf_append(&out, env->event_id, eid_len);
+    inlet_buf_append(&out, "\",\"ts\":\"", 8);
+    inlet_buf_append(&out, ts, ts_len);
+    inlet_buf_append(&out, f->mid, f->mid_len);
+    inlet_value_write_json(&out, payload);
     inlet_buf_putc(&out, '}');
     size_t value_len = out.len;
     inlet_buf_putc(&out, '\0');
@@ -68,7 +95,7 @@ int inlet_envelope_write(inlet_envelope *env, const inlet_schema *schema,
     const char *ptr = inlet_schema_key_pointer(schema);
     const inlet_value *kv = NULL;
     if (ptr && strncmp(ptr, "/payload", 8) == 0 && (ptr[8] == '/' || ptr[8] == '\0'))
-        kv = pointer_get(f->payload, ptr + 8);
+        kv = pointer_get(payload, ptr + 8);
     size_t key_at = out.len;
     if (kv && kv->type == INLET_V_STRING)
         inlet_buf_append(&out, kv->u.s, kv->n);

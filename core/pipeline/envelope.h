@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "formats/arena.h"
 #include "formats/value.h"
 #include "inlet/module.h"
 #include "schema/schema.h"
@@ -27,17 +28,27 @@ typedef struct inlet_envelope {
     const inlet_schema *schema; /* borrowed from the registry the caller holds */
 } inlet_envelope;
 
-typedef struct inlet_envelope_fields {
-    const inlet_identity *id;
-    const char *event_id;
-    const char *ts;       /* RFC 3339 */
-    const char *received; /* RFC 3339 */
-    const char *source;
-    const inlet_value *payload;
-} inlet_envelope_fields;
+/*
+ * The parts of an envelope that are the same for every event of a request and schema, written
+ * once (JSON-escaped) into the request's arena:
+ *   head = {"tenant":"…","device_id":"…","event_id":"
+ *   mid  = ","received_at":"…","schema":"…","schema_version":"…","source":"…","payload":
+ * so that an event adds only its event id, its ts and its payload.
+ */
+typedef struct inlet_envelope_frame {
+    const inlet_schema *schema;
+    const char *head, *mid;
+    size_t head_len, mid_len;
+} inlet_envelope_frame;
 
-/* Write env->value and env->key. -1 on ENOMEM. */
-int inlet_envelope_write(inlet_envelope *env, const inlet_schema *schema,
-                         const inlet_envelope_fields *f);
+/* -1 on ENOMEM. */
+int inlet_envelope_frame_build(inlet_arena *a, inlet_envelope_frame *f, const inlet_identity *id,
+                               const inlet_schema *schema, const char *received,
+                               const char *source);
+
+/* Write env->value and env->key. event_id ([A-Za-z0-9._:-]) and ts (RFC 3339 as rfc3339.c
+ * writes it) need no escaping. -1 on ENOMEM. */
+int inlet_envelope_write(inlet_envelope *env, const inlet_envelope_frame *f,
+                         const inlet_identity *id, const char *ts, const inlet_value *payload);
 
 #endif

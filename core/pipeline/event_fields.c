@@ -7,15 +7,37 @@
 #include "formats/rfc3339.h"
 #include "pipeline/event_id.h"
 
-static const struct {
-    const char *name;
-    size_t len;
-} event_fields[] = {
-    {"device_id", 9}, {"ts", 2}, {"use_case", 8}, {"schema", 6}, {"event_id", 8}, {"payload", 7},
-};
-
-#define N_FIELDS (sizeof(event_fields) / sizeof(event_fields[0]))
+#define N_FIELDS 6
 enum { F_DEVICE, F_TS, F_USE_CASE, F_SCHEMA, F_EVENT_ID, F_PAYLOAD };
+
+/* Which event field a key names, by length first: one memcmp per member. */
+static int field_of(const char *k, size_t n)
+{
+    switch (n) {
+    case 2:
+        return memcmp(k, "ts", 2) == 0 ? F_TS : -1;
+    case 6:
+        return memcmp(k, "schema", 6) == 0 ? F_SCHEMA : -1;
+    case 7:
+        return memcmp(k, "payload", 7) == 0 ? F_PAYLOAD : -1;
+    case 8:
+        return memcmp(k, "use_case", 8) == 0   ? F_USE_CASE
+               : memcmp(k, "event_id", 8) == 0 ? F_EVENT_ID
+                                               : -1;
+    case 9:
+        return memcmp(k, "device_id", 9) == 0 ? F_DEVICE : -1;
+    default:
+        return -1;
+    }
+}
+
+/* A ts already written the way inlet_rfc3339_format writes it (UTC "Z", 0 or 3 fractional
+ * digits, no leap second) is kept as it is once it parsed. */
+static int ts_is_canonical(const char *s, size_t n)
+{
+    return (n == 24 || n == 20) && s[10] == 'T' && s[n - 1] == 'Z' && s[17] != '6' &&
+           (n == 20 || s[19] == '.');
+}
 
 static int is_string(const inlet_value *v)
 {
@@ -37,12 +59,8 @@ inlet_status inlet_event_fields_parse(const inlet_request *req, size_t index, co
     /* One pass over the members: known fields are picked up, unknown ones refused. */
     for (uint32_t i = 0; i < ev->n; i++) {
         const inlet_member *m = &ev->u.members[i];
-        size_t k;
-        for (k = 0; k < N_FIELDS; k++)
-            if (m->key_len == event_fields[k].len &&
-                memcmp(m->key, event_fields[k].name, m->key_len) == 0)
-                break;
-        if (k < N_FIELDS) {
+        int k = field_of(m->key, m->key_len);
+        if (k >= 0) {
             field[k] = &m->value;
             continue;
         }
@@ -101,7 +119,9 @@ inlet_status inlet_event_fields_parse(const inlet_request *req, size_t index, co
     if (ts) {
         inlet_time t;
         if (!is_string(ts) || inlet_rfc3339_parse(ts->u.s, ts->n, &t) != 0 ||
-            inlet_rfc3339_format(&t, parts->ts, sizeof(parts->ts)) == 0) {
+            (ts_is_canonical(ts->u.s, ts->n)
+                 ? (memcpy(parts->ts, ts->u.s, ts->n + 1), 0)
+                 : inlet_rfc3339_format(&t, parts->ts, sizeof(parts->ts)) == 0)) {
             inlet_rejection_add(b, index, INLET_E_INVALID, "/ts",
                                 "expected an RFC 3339 date-time such as "
                                 "\"2026-11-21T10:15:30.123Z\"");

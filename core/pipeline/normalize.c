@@ -36,6 +36,7 @@ typedef struct nctx {
      * verdict depends only on the identity and the schema. */
     const char *last_name, *last_version;
     const inlet_schema *last_allowed;
+    inlet_envelope_frame frame; /* for frame.schema */
 } nctx;
 
 static inlet_status worst(inlet_status a, inlet_status b)
@@ -312,15 +313,12 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
         return INLET_E_INTERNAL;
     }
     env->schema = schema;
-    inlet_envelope_fields f = {
-        .id = id,
-        .event_id = env->event_id,
-        .ts = parts->ts[0] ? parts->ts : c->received,
-        .received = c->received,
-        .source = req->source ? req->source : "unknown",
-        .payload = parts->payload,
-    };
-    if (inlet_envelope_write(env, schema, &f) != 0) {
+    if ((c->frame.schema != schema &&
+         inlet_envelope_frame_build(c->arena, &c->frame, id, schema, c->received,
+                                    req->source ? req->source : "unknown") != 0) ||
+        inlet_envelope_write(env, &c->frame, id, parts->ts[0] ? parts->ts : c->received,
+                             parts->payload) != 0) {
+        c->frame.schema = NULL;
         inlet_rejection_add(&c->b, index, INLET_E_INTERNAL, "", "out of memory");
         return INLET_E_INTERNAL;
     }
