@@ -1,6 +1,8 @@
-/* fuzz_ingest.c - libFuzzer target for the path from a request body to envelopes: JSON parse,
- * event fields, schema lookup, ACL, validation and envelope writing (inlet_normalize). The first
- * input byte picks the body form. Every envelope produced must itself be valid JSON. */
+/* fuzz_ingest.c - libFuzzer target for the path from a request body to envelopes: decoding in
+ * every format (JSON, CBOR, SenML JSON/CBOR, the fleet.position binary layout), event fields,
+ * schema lookup, ACL, units, validation and envelope writing (inlet_normalize). The first input
+ * byte picks the body form (low bits) and the content type (high bits). Every envelope produced
+ * must itself be valid JSON, for the identity's device, with an object payload. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,19 +10,21 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "formats/arena.h"
 #include "pipeline/normalize.h"
 #include "pipeline/rejection.h"
 #include "schema/schema.h"
 #include "identity/tenant.h"
 
-static const char tenant_yaml[] = "tenant: demo\n"
-                                  "devices:\n"
-                                  "  - id: truck-0042\n"
-                                  "    groups: [trucks]\n"
-                                  "acl:\n"
-                                  "  - effect: allow\n"
-                                  "    groups: [trucks]\n"
-                                  "    schemas: [\"fleet.position@v1\", \"driver.panic\"]\n";
+static const char tenant_yaml[] =
+    "tenant: demo\n"
+    "devices:\n"
+    "  - id: truck-0042\n"
+    "    groups: [trucks]\n"
+    "acl:\n"
+    "  - effect: allow\n"
+    "    groups: [trucks]\n"
+    "    schemas: [\"fleet.position@v1\", \"driver.panic\", \"coldchain.temp@v1\"]\n";
 
 static inlet_schemas *schemas;
 static inlet_tenants *tenants;
@@ -62,11 +66,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&req, 0, sizeof(req));
     req.size = sizeof(req);
     req.identity = identity;
+    static const char *const content_types[] = {
+        "application/json",       "application/cbor",         "application/senml+json",
+        "application/senml+cbor", "application/octet-stream",
+    };
     req.form = (inlet_body_form)(1 + data[0] % 3);
+    req.content_type = content_types[(data[0] >> 2) % 5];
+    /* SenML and binary frames are bare payloads of a schema the request names. */
+    req.schema = (data[0] >> 2) % 5 >= 2 && (data[0] & 0x80) ? "coldchain.temp" : "fleet.position";
     req.body = data + 1;
     req.body_len = size - 1;
     req.source = "fuzz";
-    req.schema = "fleet.position";
     req.schema_version = "v1";
 
     inlet_normalize_input in = {
@@ -94,5 +104,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     inlet_rejection_free(rej);
+    inlet_arena_reset(inlet_arena_thread());
     return 0;
 }

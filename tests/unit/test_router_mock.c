@@ -66,6 +66,31 @@ static seen wait_completion(int timeout_ms)
     return s;
 }
 
+static const char two_events_body[] =
+    "{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"payload\":"
+    "{\"lat\":1,\"lon\":2,\"speed_kmh\":3,\"status\":\"idle\"}},"
+    "{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"payload\":"
+    "{\"lat\":1,\"lon\":2,\"speed_kmh\":4,\"status\":\"idle\"}}]}";
+
+static const char invalid_body[] =
+    "{\"events\":[{\"use_case\":\"fleet.position\",\"schema\":\"v1\",\"payload\":"
+    "{\"lat\":100,\"lon\":2,\"speed_kmh\":3,\"status\":\"idle\"}}]}";
+
+static inlet_status submit_body(const char *body, void *opaque, inlet_rejection **rej)
+{
+    inlet_request req;
+    memset(&req, 0, sizeof(req));
+    req.size = sizeof(req);
+    req.identity = truck;
+    req.form = INLET_FORM_BATCH;
+    req.body = body;
+    req.body_len = strlen(body);
+    req.source = "test";
+    req.queue = queue;
+    req.opaque = opaque;
+    return inlet_router_submit(NULL, &req, rej);
+}
+
 static inlet_status submit(void *opaque, inlet_rejection **rej)
 {
     inlet_request req;
@@ -178,12 +203,37 @@ int main(void)
     CHECK(inlet_queue_pending(queue) == 0);
     inlet_rejection_free(rej);
 
+    /* 3b. Validation comes first: a payload that can never be valid is INVALID (400), not
+     * "retry later", even while Kafka is down. */
+    rej = NULL;
+    CHECK(submit_body(invalid_body, &tag, &rej) == INLET_E_INVALID);
+    CHECK(rej && rej->n_errors == 1 && strcmp(rej->errors[0].pointer, "/payload/lat") == 0);
+    inlet_rejection_free(rej);
+
     /* 4. Broker back: accepted again. */
     rd_kafka_mock_broker_set_up(mc, 1);
     CHECK(wait_ready(1, 10000));
     CHECK(submit(&tag, NULL) == INLET_OK);
     s = wait_completion(8000);
     CHECK(s.n == 1 && s.status == INLET_OK);
+
+    /* 4b. All or nothing: with room for 3 events in flight (max_queue_messages) and 2 of them
+     * held by a slow broker, a batch of 2 is refused whole, nothing produced; once the first
+     * batch is acknowledged the same batch goes through. */
+    rd_kafka_mock_broker_set_rtt(mc, 1, 1500);
+    int first = 10, second = 11;
+    CHECK(submit_body(two_events_body, &first, NULL) == INLET_OK);
+    rej = NULL;
+    CHECK(submit_body(two_events_body, &second, &rej) == INLET_E_UNAVAILABLE);
+    CHECK(rej && strstr(rej->message, "nothing was stored") && strstr(rej->message, "Queue full"));
+    inlet_rejection_free(rej);
+    CHECK(inlet_queue_pending(queue) == 1);
+    rd_kafka_mock_broker_set_rtt(mc, 1, 0);
+    s = wait_completion(8000);
+    CHECK(s.n == 1 && s.status == INLET_OK && s.opaque == &first);
+    CHECK(submit_body(two_events_body, &second, NULL) == INLET_OK);
+    s = wait_completion(8000);
+    CHECK(s.n == 1 && s.status == INLET_OK && s.opaque == &second);
 
     /* 5. Shutting down: refused with SHUTTING_DOWN. */
     inlet_router_shutdown();
