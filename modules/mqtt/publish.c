@@ -258,7 +258,7 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
          * 0x99 (a JSON payload must be UTF-8 anyway, the core checks the rest). */
         if (mqtt_props_has(props, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR) &&
             props->payload_format_indicator == 1 &&
-            !mqtt_utf8_valid(p->payload.p, p->payload.len, 0)) {
+            !inlet_support_utf8_valid(p->payload.p, p->payload.len, 0)) {
             *reason = MQTT_RC_PAYLOAD_FORMAT_INVALID;
             snprintf(why, why_len, "the payload is not UTF-8 (Payload Format Indicator 1)");
             return INLET_E_INVALID;

@@ -19,6 +19,8 @@
 #include <openssl/ssl.h>
 
 #include "inlet/module.h"
+#include "topic.h"
+#include "utf8.h"
 
 /* ---- netaddr.c ---- */
 
