@@ -114,8 +114,10 @@ typedef struct http_pending {
     h2o_linklist_t link; /* in loop->waiting while req != NULL */
     h2o_req_t *req;
     unsigned refs;
-    struct http_pending *next_free;
 } http_pending;
+
+/* Idle pending objects kept per loop. */
+#define HTTP_PENDING_CACHE 1024
 
 enum http_loop_command { HTTP_CMD_STOP_ACCEPTING = 1u, HTTP_CMD_STOP = 2u };
 
@@ -141,8 +143,7 @@ struct http_loop {
 
     h2o_linklist_t conns;   /* http_conn */
     h2o_linklist_t waiting; /* http_pending with req != NULL */
-    http_pending *free_pending;
-    size_t n_free_pending;
+    inlet_support_pending_cache pending; /* of http_pending */
 };
 
 enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_slot() */
@@ -238,7 +239,6 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
 void http_ingest_on_completion(void *ctx, const inlet_completion *c);
 /* At stop(): answer 503 to every request still waiting on this loop. */
 void http_ingest_abandon_waiting(http_loop *loop);
-void http_pending_cache_free(http_loop *loop);
 
 /* auth.c */
 typedef struct http_auth_result {

@@ -146,7 +146,7 @@ static void loop_teardown(http_loop *loop, bool h2o_clean)
             loop->evloop = NULL;
         }
     }
-    http_pending_cache_free(loop);
+    inlet_support_pending_free(&loop->pending);
     if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0) {
         m->host->queue_free(loop->queue);
         loop->queue = NULL;
@@ -253,6 +253,7 @@ int http_loops_start(http_module *m, char *err, size_t err_len)
         loop->control_fd = -1;
         h2o_linklist_init_anchor(&loop->conns);
         h2o_linklist_init_anchor(&loop->waiting);
+        inlet_support_pending_init(&loop->pending, sizeof(http_pending), HTTP_PENDING_CACHE);
         loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
         if (loop->listeners == NULL) {
             snprintf(err, err_len, "out of memory");

@@ -396,7 +396,7 @@ static void loop_teardown(mqtt_loop *loop)
     free_closed(loop);
 
     mqtt_sessions_free_all(loop);
-    mqtt_pending_cache_free(loop);
+    inlet_support_pending_free(&loop->pending);
     mqtt_out_cache_free(loop);
     if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0) {
         if (loop->epfd >= 0)
@@ -471,6 +471,7 @@ int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len)
         mqtt_list_init(&loop->stalled);
         mqtt_list_init(&loop->flush);
         mqtt_list_init(&loop->closed);
+        inlet_support_pending_init(&loop->pending, sizeof(mqtt_pending), MQTT_PENDING_CACHE);
         loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
         if (loop->listeners == NULL) {
             snprintf(err, err_len, "out of memory");

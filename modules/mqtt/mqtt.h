@@ -381,7 +381,6 @@ typedef struct mqtt_pending {
     uint64_t conn_gen;     /* the connection that submitted it */
     uint16_t packet_id;
     uint8_t qos;
-    struct mqtt_pending *next_free;
 } mqtt_pending;
 
 enum mqtt_loop_command { MQTT_CMD_STOP_ACCEPTING = 1u, MQTT_CMD_STOP = 2u, MQTT_CMD_INBOX = 4u };
@@ -428,8 +427,7 @@ struct mqtt_loop {
     size_t inflight;   /* submissions awaiting completion (all connections) */
     uint8_t *free_out; /* recycled MQTT_OUT_SMALL output buffers, linked through their start */
     size_t n_free_out;
-    mqtt_pending *free_pending;
-    size_t n_free_pending;
+    inlet_support_pending_cache pending; /* of mqtt_pending */
 
     uint8_t *rbuf; /* shared read buffer, MQTT_READ_CHUNK bytes */
     char *scratch; /* per-publish strings: content type, header names, route parts */
@@ -485,7 +483,7 @@ struct mqtt_module {
 #define MQTT_MAX_TOKEN           8192u /* longest password passed to the core as a token */
 #define MQTT_MAX_USER_PROPERTIES 64u   /* per PUBLISH; each becomes a Kafka header */
 #define MQTT_LINGER_S            2u    /* after our last packet, wait this long for EOF */
-#define MQTT_PENDING_CACHE       4096u /* recycled mqtt_pending per loop */
+#define MQTT_PENDING_CACHE       4096u /* idle mqtt_pending kept per loop */
 #define MQTT_OUT_SMALL           256u  /* output buffer that holds a burst of acks */
 #define MQTT_OUT_CACHE           1024u /* recycled small output buffers per loop */
 
@@ -576,7 +574,6 @@ bool mqtt_publish_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
 bool mqtt_pubrel_handle(mqtt_conn *c, const mqtt_ack *a);
 /* Completion callback for host->queue_drain(); ctx is the loop. */
 void mqtt_publish_on_completion(void *ctx, const inlet_completion *c);
-void mqtt_pending_cache_free(mqtt_loop *loop);
 /* MQTT 5 reason code for a refused or failed publish. */
 uint8_t mqtt_publish_reason(inlet_status st);
 

@@ -1,5 +1,6 @@
 /*
- * support.h - helpers shared by the protocol modules (listening sockets, TLS server contexts).
+ * support.h - helpers shared by the protocol modules (listening sockets, TLS server contexts,
+ * loop threads, pending-submission records; topic patterns and UTF-8 in topic.h and utf8.h).
  *
  * Linked statically into each module; like a module, it sees the public header and nothing
  * else of the core.
@@ -118,5 +119,28 @@ void inlet_support_loop_signal(atomic_uint *commands, int control_fd, unsigned c
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t inlet_support_monotonic_ms(void);
+
+/* ---- pending.c ---- */
+
+/*
+ * The records a loop keeps for its submissions awaiting their Kafka completion (what it passes
+ * as inlet_request.opaque: the request to answer, the packet id to acknowledge...), recycled.
+ * One per loop, touched only by its thread.
+ */
+typedef struct inlet_support_pending_cache {
+    void *free;      /* recycled records, linked through their first bytes */
+    size_t n_free;   /* ... how many */
+    size_t max_free; /* more are freed, not kept */
+    size_t size;     /* bytes of one record */
+} inlet_support_pending_cache;
+
+/* size: sizeof the module's record; max_free: how many idle ones to keep at most. */
+void inlet_support_pending_init(inlet_support_pending_cache *c, size_t size, size_t max_free);
+/* A zeroed record, or NULL when out of memory. */
+void *inlet_support_pending_get(inlet_support_pending_cache *c);
+/* Hand a record back (its contents are overwritten). */
+void inlet_support_pending_put(inlet_support_pending_cache *c, void *p);
+/* Free the idle records: at loop teardown. */
+void inlet_support_pending_free(inlet_support_pending_cache *c);
 
 #endif
