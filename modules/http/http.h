@@ -24,19 +24,9 @@
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
 
-enum http_client_auth {
-    HTTP_CLIENT_AUTH_NONE,
-    HTTP_CLIENT_AUTH_OPTIONAL,
-    HTTP_CLIENT_AUTH_REQUIRE
-};
-enum http_tls_version { HTTP_TLS_1_2, HTTP_TLS_1_3 };
-
 typedef struct http_tls_config {
-    char *cert;      /* PEM chain, leaf first; NULL: the listener is plaintext */
-    char *key;       /* PEM private key */
-    int client_auth; /* enum http_client_auth */
-    int min_version; /* enum http_tls_version */
-    bool http2;      /* offer "h2" by ALPN */
+    inlet_support_tls_config base; /* cert (NULL: plaintext), key, client_auth, min_version */
+    bool http2;                    /* offer "h2" by ALPN */
 } http_tls_config;
 
 typedef struct http_listener_config {
@@ -69,22 +59,19 @@ typedef struct http_config {
 typedef struct http_module http_module;
 typedef struct http_loop http_loop;
 
-/* One configured listener, resolved at create(); shared read-only by every loop. */
-typedef struct http_listener {
-    const http_listener_config *cfg;
-    size_t index;
-    char name[80]; /* the address as written, for logs */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    SSL_CTX *ssl_ctx; /* NULL for plaintext; owned */
-} http_listener;
+/* One configured listener (support.h); its cfg is an http_listener_config. */
+typedef inlet_support_listener http_listener;
 
-/* A listener's socket on one loop. */
+static inline const http_listener_config *http_listener_cfg(const http_listener *l)
+{
+    return l->cfg;
+}
+
+/* A listener's socket on one loop (its descriptor comes from loop->base.listen_fds). */
 typedef struct http_loop_listener {
     http_loop *loop;
     const http_listener *listener;
-    int fd; /* bound and listening; owned until sock takes it */
-    h2o_socket_t *sock;
+    h2o_socket_t *sock; /* owns the descriptor once made */
     h2o_accept_ctx_t accept_ctx;
 } http_loop_listener;
 
@@ -119,30 +106,21 @@ typedef struct http_pending {
 /* Idle pending objects kept per loop. */
 #define HTTP_PENDING_CACHE 1024
 
-enum http_loop_command { HTTP_CMD_STOP_ACCEPTING = 1u, HTTP_CMD_STOP = 2u };
-
 struct http_loop {
+    inlet_support_loop base; /* first: index, thread, listening sockets, queue, commands */
     http_module *m;
-    size_t index;
-    pthread_t thread;
-    bool thread_started;
 
     h2o_evloop_t *evloop;
     h2o_context_t ctx;
     bool ctx_ready;
 
     http_loop_listener *listeners; /* m->n_listeners entries */
-    bool listeners_closed;
 
-    inlet_queue *queue;       /* owned; freed by the loop thread once nothing is pending */
-    h2o_socket_t *queue_sock; /* watches a dup() of the queue's eventfd */
-    int control_fd;           /* eventfd: "look at commands" (any thread writes) */
-    h2o_socket_t *control_sock;
-    atomic_uint commands; /* enum http_loop_command bits (any thread) */
-    bool stopping;
+    h2o_socket_t *queue_sock;   /* watches a dup() of the queue's eventfd */
+    h2o_socket_t *control_sock; /* owns base.control_fd once made */
 
-    h2o_linklist_t conns;   /* http_conn */
-    h2o_linklist_t waiting; /* http_pending with req != NULL */
+    h2o_linklist_t conns;                /* http_conn */
+    h2o_linklist_t waiting;              /* http_pending with req != NULL */
     inlet_support_pending_cache pending; /* of http_pending */
 };
 
@@ -182,26 +160,17 @@ struct http_module {
     http_metrics metrics;
     atomic_int draining; /* stop_accepting() was called: readiness turns false */
 
-    inlet_support_loopsync sync; /* start/stop handshakes between the core and the loops */
+    inlet_support_loopset loopset; /* start and stop of the loops */
 };
 
 /* module.c */
 #define HTTP_LOG(m, level, ...) (m)->host->log((m)->mod, (level), __VA_ARGS__)
 
 /* tls.c */
-/* Build the SSL_CTX of a TLS listener; err gets "what: why". */
-SSL_CTX *http_tls_context_new(const http_tls_config *cfg, size_t listener_index, char *err,
-                              size_t err_len);
+/* How listeners' server contexts are made (ALPN as tls.http2 says). */
+extern const inlet_support_tls_setup http_tls_setup;
 /* Decide once per connection whether a client certificate authenticates it. */
 void http_tls_check_client_cert(http_module *m, http_conn *conn);
-
-/* listener.c */
-int http_listener_resolve(http_listener *l, const char *address, char *err, size_t err_len);
-/* A listening socket for l; first: the first loop's (checks the address is free, fixes an
- * ephemeral port for the others). err gets "listeners[i] address: why". */
-int http_listener_bind(http_listener *l, bool first, char *err, size_t err_len);
-/* "address:port" as bound (an ephemeral port shows its number once bound). */
-void http_listener_describe(const http_listener *l, char *buf, size_t len);
 
 /* loop.c */
 int http_loops_start(http_module *m, char *err, size_t err_len);

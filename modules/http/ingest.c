@@ -114,7 +114,7 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     r.source = "http";
     r.received_at_us = host->now_us();
     r.max_events = (size_t)m->cfg->max_events;
-    r.queue = loop->queue;
+    r.queue = loop->base.queue;
     r.opaque = p;
 
     inlet_status st = host->submit(m->mod, &r, &rej);

@@ -34,24 +34,11 @@
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
 
-enum mqtt_client_auth {
-    MQTT_CLIENT_AUTH_NONE,
-    MQTT_CLIENT_AUTH_OPTIONAL,
-    MQTT_CLIENT_AUTH_REQUIRE
-};
-enum mqtt_tls_version { MQTT_TLS_1_2, MQTT_TLS_1_3 };
 enum mqtt_form { MQTT_FORM_PAYLOAD, MQTT_FORM_EVENTS };
 
-typedef struct mqtt_tls_config {
-    char *cert;      /* PEM chain, leaf first; NULL: the listener is plaintext */
-    char *key;       /* PEM private key */
-    int client_auth; /* enum mqtt_client_auth */
-    int min_version; /* enum mqtt_tls_version */
-} mqtt_tls_config;
-
 typedef struct mqtt_listener_config {
-    char *address; /* "host:port", "[v6]:port", ":port" */
-    mqtt_tls_config tls;
+    char *address;                /* "host:port", "[v6]:port", ":port" */
+    inlet_support_tls_config tls; /* cert NULL: the listener is plaintext */
 } mqtt_listener_config;
 
 typedef struct mqtt_mapping_config {
@@ -182,15 +169,8 @@ inlet_status mqtt_mapping_route(const mqtt_mappings *m, const inlet_identity *id
 
 /* ---- runtime objects ---- */
 
-/* One configured listener, resolved at create(); shared read-only by every loop. */
-typedef struct mqtt_listener {
-    const mqtt_listener_config *cfg;
-    size_t index;
-    char name[80]; /* the address as written, for logs */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    SSL_CTX *ssl_ctx; /* NULL for plaintext; owned */
-} mqtt_listener;
+/* One configured listener (support.h); its cfg is an mqtt_listener_config. */
+typedef inlet_support_listener mqtt_listener;
 
 /* What epoll's data.ptr points at: the first member of every watched object. */
 enum mqtt_poll_kind { MQTT_POLL_CONN = 1, MQTT_POLL_LISTENER, MQTT_POLL_CONTROL, MQTT_POLL_QUEUE };
@@ -198,12 +178,11 @@ typedef struct mqtt_poll {
     uint8_t kind;
 } mqtt_poll;
 
-/* A listener's socket on one loop. */
+/* A listener's socket on one loop: loop->base.listen_fds[listener->index]. */
 typedef struct mqtt_loop_listener {
     mqtt_poll poll;
     mqtt_loop *loop;
     const mqtt_listener *listener;
-    int fd;
 } mqtt_loop_listener;
 
 /* ---- sessions (session.c) ---- */
@@ -383,27 +362,21 @@ typedef struct mqtt_pending {
     uint8_t qos;
 } mqtt_pending;
 
-enum mqtt_loop_command { MQTT_CMD_STOP_ACCEPTING = 1u, MQTT_CMD_STOP = 2u, MQTT_CMD_INBOX = 4u };
+/* Besides the support library's STOP_ACCEPTING and STOP: connections wait in the inbox. */
+enum mqtt_loop_command { MQTT_CMD_INBOX = INLET_SUPPORT_LOOP_CMD_USER };
 
 struct mqtt_loop {
+    inlet_support_loop base; /* first: index, thread, listening sockets, queue, commands */
     mqtt_module *m;
-    size_t index;
-    pthread_t thread;
-    bool thread_started;
     int epfd;
 
     mqtt_loop_listener *listeners; /* m->n_listeners entries */
-    bool listeners_closed;
-    bool accept_paused; /* out of descriptors: listeners are off until accept_resume_s */
+    bool accept_paused;            /* out of descriptors: listeners are off until accept_resume_s */
     uint32_t accept_resume_s;
 
-    inlet_queue *queue; /* owned; freed by the loop thread once nothing is pending */
     mqtt_poll queue_poll;
-    int control_fd; /* eventfd: "look at commands" (any thread writes) */
     mqtt_poll control_poll;
-    atomic_uint commands; /* enum mqtt_loop_command bits (any thread) */
-    bool draining;        /* stop_accepting() seen */
-    bool stopping;
+    bool draining; /* stop_accepting() seen */
 
     pthread_mutex_t inbox_mu; /* any thread: connections handed over by other loops */
     mqtt_list inbox;
@@ -473,7 +446,7 @@ struct mqtt_module {
     mqtt_metrics metrics;
     atomic_int draining; /* stop_accepting() was called */
 
-    inlet_support_loopsync sync; /* start/stop handshakes between the core and the loops */
+    inlet_support_loopset loopset; /* start and stop of the loops */
 };
 
 /* Limits that are not worth a configuration key. */
@@ -493,7 +466,6 @@ void mqtt_count_connack(mqtt_module *m, uint8_t reason);
 void mqtt_count_ack(mqtt_module *m, uint8_t reason);
 
 /* listener.c */
-int mqtt_listener_resolve(mqtt_listener *l, const char *address, char *err, size_t err_len);
 int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len);
 void mqtt_loops_stop_accepting(mqtt_module *m);
 void mqtt_loops_stop(mqtt_module *m);
@@ -505,8 +477,8 @@ bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c);
 bool mqtt_loop_saturated(const mqtt_loop *loop);
 
 /* tls.c */
-SSL_CTX *mqtt_tls_context_new(const mqtt_tls_config *cfg, size_t listener_index, char *err,
-                              size_t err_len);
+/* How listeners' server contexts are made. */
+extern const inlet_support_tls_setup mqtt_tls_setup;
 /* Drive the handshake: 1 done, 0 in progress (wait for I/O), -1 failed. */
 int mqtt_tls_handshake(mqtt_conn *c);
 /* Authenticate by the client certificate. INLET_OK with *out, INLET_E_UNAUTHENTICATED if a

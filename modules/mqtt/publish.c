@@ -273,7 +273,7 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
     }
     r.source = "mqtt";
     r.received_at_us = host->now_us();
-    r.queue = loop->queue;
+    r.queue = loop->base.queue;
 
     mqtt_pending *pend = inlet_support_pending_get(&loop->pending);
     if (pend == NULL) {
