@@ -67,11 +67,10 @@ static inline const http_listener_config *http_listener_cfg(const http_listener 
     return l->cfg;
 }
 
-/* A listener's socket on one loop (its descriptor comes from loop->base.listen_fds). */
+/* A listener's socket on one loop. */
 typedef struct http_loop_listener {
-    http_loop *loop;
-    const http_listener *listener;
-    h2o_socket_t *sock; /* owns the descriptor once made */
+    inlet_support_loop_listener base; /* first: loop, listener, fd (until sock takes it) */
+    h2o_socket_t *sock;
     h2o_accept_ctx_t accept_ctx;
 } http_loop_listener;
 
@@ -114,14 +113,11 @@ struct http_loop {
     h2o_context_t ctx;
     bool ctx_ready;
 
-    http_loop_listener *listeners; /* m->n_listeners entries */
-
     h2o_socket_t *queue_sock;   /* watches a dup() of the queue's eventfd */
     h2o_socket_t *control_sock; /* owns base.control_fd once made */
 
-    h2o_linklist_t conns;                /* http_conn */
-    h2o_linklist_t waiting;              /* http_pending with req != NULL */
-    inlet_support_pending_cache pending; /* of http_pending */
+    h2o_linklist_t conns;   /* http_conn */
+    h2o_linklist_t waiting; /* http_pending with req != NULL */
 };
 
 enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_slot() */
@@ -144,6 +140,7 @@ typedef struct http_logger {
 } http_logger;
 
 struct http_module {
+    inlet_support_loopset loopset; /* first (the descriptor's stop functions find it): loops */
     const inlet_host *host;
     inlet_module_ctx *mod;
     const http_config *cfg;
@@ -152,15 +149,7 @@ struct http_module {
     bool globalconf_ready;
     h2o_hostconf_t *hostconf;
 
-    http_listener *listeners;
-    size_t n_listeners;
-    http_loop *loops;
-    size_t n_loops;
-
-    http_metrics metrics;
-    atomic_int draining; /* stop_accepting() was called: readiness turns false */
-
-    inlet_support_loopset loopset; /* start and stop of the loops */
+    http_metrics metrics; /* readiness turns false with loopset.draining */
 };
 
 /* module.c */
@@ -173,10 +162,13 @@ extern const inlet_support_tls_setup http_tls_setup;
 void http_tls_check_client_cert(http_module *m, http_conn *conn);
 
 /* loop.c */
-int http_loops_start(http_module *m, char *err, size_t err_len);
-void http_loops_stop_accepting(http_module *m);
-void http_loops_stop(http_module *m);
-void http_loops_free(http_module *m);
+/* How the support library makes and runs the loops (start() gives it the module). */
+extern const inlet_support_loop_spec http_loop_spec;
+
+static inline http_loop_listener *http_loop_listener_at(http_loop *loop, size_t i)
+{
+    return inlet_support_loop_listener_at(&loop->base, i);
+}
 
 /* conn.c */
 /* Read callback of a listening socket (sock->data is its http_loop_listener). */

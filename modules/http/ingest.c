@@ -15,7 +15,7 @@
 static void pending_release(http_loop *loop, http_pending *p)
 {
     if (--p->refs == 0)
-        inlet_support_pending_put(&loop->pending, p);
+        inlet_support_pending_put(&loop->base.pending, p);
 }
 
 /* The guard lives in the request's pool: one pointer back to the pending object. */
@@ -99,7 +99,7 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
         goto done;
     }
 
-    if ((p = inlet_support_pending_get(&loop->pending)) == NULL) {
+    if ((p = inlet_support_pending_get(&loop->base.pending)) == NULL) {
         http_send_problem(m, req, 503, "out of memory");
         goto done;
     }
@@ -119,7 +119,7 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
 
     inlet_status st = host->submit(m->mod, &r, &rej);
     if (st != INLET_OK) {
-        inlet_support_pending_put(&loop->pending, p);
+        inlet_support_pending_put(&loop->base.pending, p);
         http_send_rejection(m, req, st, rej, auth.token_given);
         if (rej != NULL)
             host->rejection_free(rej);

@@ -15,7 +15,8 @@
 
 #include "http.h"
 
-_Static_assert(offsetof(http_loop, base) == 0, "the support library finds its part first");
+_Static_assert(offsetof(http_loop, base) == 0 && offsetof(http_loop_listener, base) == 0,
+               "the support library finds its part first");
 
 /* Completions handled per wake-up of the queue; the core re-signals the rest. */
 #define HTTP_DRAIN_BATCH 512
@@ -24,8 +25,8 @@ static void close_listeners(http_loop *loop)
 {
     if (loop->base.listeners_closed)
         return;
-    for (size_t i = 0; i < loop->m->n_listeners; i++) {
-        http_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
+        http_loop_listener *ll = http_loop_listener_at(loop, i);
         if (ll->sock != NULL) {
             h2o_socket_read_stop(ll->sock);
             h2o_socket_close(ll->sock); /* closes the descriptor */
@@ -138,7 +139,6 @@ static void loop_teardown(http_loop *loop, bool h2o_clean)
             loop->evloop = NULL;
         }
     }
-    inlet_support_pending_free(&loop->pending);
     inlet_support_loop_release_queue(&loop->base);
     http_h2o_release_thread_caches();
 }
@@ -165,15 +165,14 @@ static int loop_init(http_loop *loop, char *err, size_t err_len)
     loop->control_sock->data = loop;
     h2o_socket_read_start(loop->control_sock, on_control);
 
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        http_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < m->loopset.n_listeners; i++) {
+        http_loop_listener *ll = http_loop_listener_at(loop, i);
         ll->accept_ctx.ctx = &loop->ctx;
         ll->accept_ctx.hosts = m->globalconf.hosts;
-        ll->accept_ctx.ssl_ctx = ll->listener->ssl_ctx;
-        ll->accept_ctx.expect_proxy_line = http_listener_cfg(ll->listener)->proxy_protocol;
-        ll->sock = h2o_evloop_socket_create(loop->evloop, loop->base.listen_fds[i],
-                                            H2O_SOCKET_FLAG_DONT_READ);
-        loop->base.listen_fds[i] = -1; /* h2o's now */
+        ll->accept_ctx.ssl_ctx = ll->base.listener->ssl_ctx;
+        ll->accept_ctx.expect_proxy_line = http_listener_cfg(ll->base.listener)->proxy_protocol;
+        ll->sock = h2o_evloop_socket_create(loop->evloop, ll->base.fd, H2O_SOCKET_FLAG_DONT_READ);
+        ll->base.fd = -1; /* h2o's now */
         ll->sock->data = ll;
         h2o_socket_read_start(ll->sock, http_conn_on_accept);
     }
@@ -206,59 +205,28 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* ---- lifecycle, on the core's thread ---- */
+/* ---- set-up, on the core's thread ---- */
 
-static const inlet_support_loop_spec loop_spec = {
+static int loop_setup(void *arg, void *module, char *err, size_t err_len)
+{
+    http_loop *loop = arg;
+    (void)err;
+    (void)err_len;
+    loop->m = module;
+    h2o_linklist_init_anchor(&loop->conns);
+    h2o_linklist_init_anchor(&loop->waiting);
+    return 0;
+}
+
+const inlet_support_loop_spec http_loop_spec = {
     .thread_name = "inlet-http",
+    .scheme = "http",
+    .tls_scheme = "https",
     .backlog = H2O_SOMAXCONN,
+    .loop_size = sizeof(http_loop),
+    .listener_size = sizeof(http_loop_listener),
+    .pending_size = sizeof(http_pending),
+    .pending_cache = HTTP_PENDING_CACHE,
+    .init = loop_setup,
     .main = loop_main,
 };
-
-int http_loops_start(http_module *m, char *err, size_t err_len)
-{
-    m->n_loops = (size_t)m->cfg->threads;
-    m->loops = calloc(m->n_loops, sizeof(*m->loops));
-    if (m->loops == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < m->n_loops; i++) {
-        http_loop *loop = &m->loops[i];
-        loop->m = m;
-        h2o_linklist_init_anchor(&loop->conns);
-        h2o_linklist_init_anchor(&loop->waiting);
-        inlet_support_pending_init(&loop->pending, sizeof(http_pending), HTTP_PENDING_CACHE);
-        loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
-        if (loop->listeners == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
-        }
-        for (size_t j = 0; j < m->n_listeners; j++) {
-            loop->listeners[j].loop = loop;
-            loop->listeners[j].listener = &m->listeners[j];
-        }
-    }
-    return inlet_support_loopset_start(&m->loopset, m->loops, m->n_loops, sizeof(*m->loops),
-                                       m->listeners, m->n_listeners, &loop_spec, err, err_len);
-}
-
-void http_loops_stop_accepting(http_module *m)
-{
-    inlet_support_loopset_stop_accepting(&m->loopset);
-}
-
-void http_loops_stop(http_module *m)
-{
-    inlet_support_loopset_stop(&m->loopset);
-}
-
-/* After stop(): what the threads did not close, and the loops themselves. */
-void http_loops_free(http_module *m)
-{
-    inlet_support_loopset_free(&m->loopset);
-    for (size_t i = 0; m->loops != NULL && i < m->n_loops; i++)
-        free(m->loops[i].listeners);
-    free(m->loops);
-    m->loops = NULL;
-    m->n_loops = 0;
-}

@@ -14,6 +14,8 @@
 
 #define HTTP_MODULE_VERSION "0.1.0"
 
+_Static_assert(offsetof(http_module, loopset) == 0, "inlet_support_module_stop() finds it");
+
 #define OPT(name, type, field, def, min, max, desc)                                                \
     {                                                                                              \
         name, type, offsetof(http_config, field), def, min, max, NULL, NULL, 0, 0, desc            \
@@ -140,27 +142,16 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     http_module *m = NULL;
 
     *state = NULL;
-    /* everything used here is ABI 1.0; now_us is its last member */
-    if (host->abi_major != INLET_ABI_MAJOR || !INLET_HOST_HAS(host, now_us)) {
-        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks functions of ABI 1.0",
-                 host->abi_major, host->abi_minor, host->size);
-        return -1;
-    }
     if (check_config(cfg, err, err_len) != 0)
         return -1;
-
-    m = calloc(1, sizeof(*m));
-    if (m == NULL) {
-        snprintf(err, err_len, "out of memory");
+    if ((m = inlet_support_module_new(host, mod, sizeof(*m), err, err_len)) == NULL)
         return -1;
-    }
     m->host = host;
     m->mod = mod;
     m->cfg = cfg;
-    inlet_support_loopset_init(&m->loopset, host, mod);
 
     if (inlet_support_listeners_new(
-            &m->listeners, &m->n_listeners, &cfg->listeners,
+            &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
             INLET_SUPPORT_LISTENER_LAYOUT(http_listener_config, address, tls.base), &http_tls_setup,
             err, err_len) != 0)
         goto fail;
@@ -199,24 +190,8 @@ fail:
 static int http_start(void *state, char *err, size_t err_len)
 {
     http_module *m = state;
-    if (http_loops_start(m, err, err_len) != 0)
-        return -1;
-    inlet_support_listeners_log(m->host, m->mod, m->listeners, m->n_listeners, "http", "https");
-    return 0;
-}
-
-static void http_stop_accepting(void *state)
-{
-    http_module *m = state;
-    atomic_store(&m->draining, 1);
-    http_loops_stop_accepting(m);
-}
-
-static void http_stop(void *state)
-{
-    http_module *m = state;
-    atomic_store(&m->draining, 1);
-    http_loops_stop(m);
+    return inlet_support_loopset_start(&m->loopset, (size_t)m->cfg->threads, &http_loop_spec, m,
+                                       err, err_len);
 }
 
 static void http_destroy(void *state)
@@ -224,11 +199,9 @@ static void http_destroy(void *state)
     http_module *m = state;
     if (m == NULL)
         return;
-    http_loops_stop(m); /* no-op after stop(); joins the loops if the core skipped it */
-    http_loops_free(m);
+    inlet_support_loopset_free(&m->loopset); /* joins the loops if the core skipped stop() */
     if (m->globalconf_ready)
         h2o_config_dispose(&m->globalconf);
-    inlet_support_listeners_free(m->listeners, m->n_listeners);
 
     free(m);
 }
@@ -244,8 +217,8 @@ static const inlet_module_desc http_module_desc = {
     .config_size = sizeof(http_config),
     .create = http_create,
     .start = http_start,
-    .stop_accepting = http_stop_accepting,
-    .stop = http_stop,
+    .stop_accepting = inlet_support_module_stop_accepting,
+    .stop = inlet_support_module_stop,
     .destroy = http_destroy,
 };
 

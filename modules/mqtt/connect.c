@@ -168,7 +168,7 @@ bool mqtt_connect_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
                "the client identifier must not contain '+' or '#'");
         return false;
     }
-    if (atomic_load(&m->draining)) {
+    if (atomic_load(&m->loopset.draining)) {
         refuse(c, &req, MQTT_RC_SERVER_UNAVAILABLE, "the server is shutting down");
         return false;
     }

@@ -22,7 +22,8 @@
 
 #include "mqtt.h"
 
-_Static_assert(offsetof(mqtt_loop, base) == 0, "the support library finds its part first");
+_Static_assert(offsetof(mqtt_loop, base) == 0 && offsetof(mqtt_loop_listener, base) == 0,
+               "the support library finds its part first");
 
 #define MQTT_EPOLL_EVENTS 256
 /* Connections taken per wake-up of a listening socket, so that a connection storm does not
@@ -52,28 +53,27 @@ bool mqtt_loop_saturated(const mqtt_loop *loop)
 
 static void set_listeners_events(mqtt_loop *loop, uint32_t events)
 {
-    for (size_t i = 0; i < loop->m->n_listeners; i++) {
-        int fd = loop->base.listen_fds[i];
+    for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
+        mqtt_loop_listener *ll = mqtt_loop_listener_at(loop, i);
         struct epoll_event ev;
-        if (fd < 0)
+        if (ll->base.fd < 0)
             continue;
         memset(&ev, 0, sizeof(ev));
         ev.events = events;
-        ev.data.ptr = &loop->listeners[i].poll;
-        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev);
+        ev.data.ptr = &ll->poll;
+        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, ll->base.fd, &ev);
     }
 }
 
 static void on_accept(mqtt_loop_listener *ll)
 {
-    mqtt_loop *loop = ll->loop;
+    mqtt_loop *loop = (mqtt_loop *)ll->base.loop;
     mqtt_module *m = loop->m;
-    const int *lfd = &loop->base.listen_fds[ll->listener->index]; /* -1 once closed */
 
-    for (int i = 0; i < MQTT_ACCEPT_BATCH && *lfd >= 0; i++) {
-        int fd = accept4(*lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    for (int i = 0; i < MQTT_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
+        int fd = accept4(ll->base.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            mqtt_conn_accept(loop, ll->listener, fd);
+            mqtt_conn_accept(loop, ll->base.listener, fd);
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)
@@ -264,11 +264,10 @@ static int loop_init(mqtt_loop *loop, char *err, size_t err_len)
     if (getrandom(&loop->rng, sizeof(loop->rng), 0) != (ssize_t)sizeof(loop->rng) || loop->rng == 0)
         loop->rng = inlet_support_monotonic_ms() * 0x9e3779b97f4a7c15u + loop->base.index + 1;
 
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        mqtt_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < m->loopset.n_listeners; i++) {
+        mqtt_loop_listener *ll = mqtt_loop_listener_at(loop, i);
         ll->poll.kind = MQTT_POLL_LISTENER;
-        if (inlet_support_epoll_add(loop->epfd, loop->base.listen_fds[i], EPOLLIN, &ll->poll) !=
-            0) {
+        if (inlet_support_epoll_add(loop->epfd, ll->base.fd, EPOLLIN, &ll->poll) != 0) {
             snprintf(err, err_len, "epoll_ctl: %s", strerror(errno));
             return -1;
         }
@@ -336,7 +335,6 @@ static void loop_teardown(mqtt_loop *loop)
     free_closed(loop);
 
     mqtt_sessions_free_all(loop);
-    inlet_support_pending_free(&loop->pending);
     mqtt_out_cache_free(loop);
     if (loop->base.queue != NULL && loop->epfd >= 0)
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, m->host->queue_fd(loop->base.queue), NULL);
@@ -378,73 +376,47 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* ---- lifecycle, on the core's thread ---- */
+/* ---- set-up, on the core's thread ---- */
 
-static const inlet_support_loop_spec loop_spec = {
+static int loop_setup(void *arg, void *module, char *err, size_t err_len)
+{
+    mqtt_loop *loop = arg;
+    (void)err;
+    (void)err_len;
+    loop->m = module;
+    loop->epfd = -1;
+    pthread_mutex_init(&loop->inbox_mu, NULL);
+    mqtt_list_init(&loop->inbox);
+    mqtt_list_init(&loop->conns);
+    mqtt_list_init(&loop->ready);
+    mqtt_list_init(&loop->stalled);
+    mqtt_list_init(&loop->flush);
+    mqtt_list_init(&loop->closed);
+    return 0;
+}
+
+/* What a thread that never ran (or failed early) left. */
+static void loop_fini(void *arg)
+{
+    mqtt_loop *loop = arg;
+    if (loop->epfd >= 0)
+        close(loop->epfd);
+    free(loop->rbuf);
+    free(loop->scratch);
+    free(loop->headers);
+    pthread_mutex_destroy(&loop->inbox_mu);
+}
+
+const inlet_support_loop_spec mqtt_loop_spec = {
     .thread_name = "inlet-mqtt",
+    .scheme = "mqtt",
+    .tls_scheme = "mqtts",
     .backlog = MQTT_LISTEN_BACKLOG,
+    .loop_size = sizeof(mqtt_loop),
+    .listener_size = sizeof(mqtt_loop_listener),
+    .pending_size = sizeof(mqtt_pending),
+    .pending_cache = MQTT_PENDING_CACHE,
+    .init = loop_setup,
+    .fini = loop_fini,
     .main = loop_main,
 };
-
-int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len)
-{
-    m->n_loops = (size_t)m->cfg->threads;
-    m->loops = calloc(m->n_loops, sizeof(*m->loops));
-    if (m->loops == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < m->n_loops; i++) {
-        mqtt_loop *loop = &m->loops[i];
-        loop->m = m;
-        loop->epfd = -1;
-        pthread_mutex_init(&loop->inbox_mu, NULL);
-        mqtt_list_init(&loop->inbox);
-        mqtt_list_init(&loop->conns);
-        mqtt_list_init(&loop->ready);
-        mqtt_list_init(&loop->stalled);
-        mqtt_list_init(&loop->flush);
-        mqtt_list_init(&loop->closed);
-        inlet_support_pending_init(&loop->pending, sizeof(mqtt_pending), MQTT_PENDING_CACHE);
-        loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
-        if (loop->listeners == NULL) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
-        }
-        for (size_t j = 0; j < m->n_listeners; j++) {
-            loop->listeners[j].loop = loop;
-            loop->listeners[j].listener = &m->listeners[j];
-        }
-    }
-    return inlet_support_loopset_start(&m->loopset, m->loops, m->n_loops, sizeof(*m->loops),
-                                       m->listeners, m->n_listeners, &loop_spec, err, err_len);
-}
-
-void mqtt_loops_stop_accepting(mqtt_module *m)
-{
-    inlet_support_loopset_stop_accepting(&m->loopset);
-}
-
-void mqtt_loops_stop(mqtt_module *m)
-{
-    inlet_support_loopset_stop(&m->loopset);
-}
-
-/* After stop(): what the threads did not close, and the loops themselves. */
-void mqtt_loops_free(mqtt_module *m)
-{
-    inlet_support_loopset_free(&m->loopset);
-    for (size_t i = 0; m->loops != NULL && i < m->n_loops; i++) {
-        mqtt_loop *loop = &m->loops[i];
-        if (loop->epfd >= 0)
-            close(loop->epfd);
-        free(loop->rbuf);
-        free(loop->scratch);
-        free(loop->headers);
-        free(loop->listeners);
-        pthread_mutex_destroy(&loop->inbox_mu);
-    }
-    free(m->loops);
-    m->loops = NULL;
-    m->n_loops = 0;
-}

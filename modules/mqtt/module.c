@@ -18,6 +18,8 @@
 
 #define MQTT_MODULE_VERSION "0.1.0"
 
+_Static_assert(offsetof(mqtt_module, loopset) == 0, "inlet_support_module_stop() finds it");
+
 static const char *const form_values[] = {"payload", "events", NULL};
 
 #define OPT(name, type, field, def, min, max, desc)                                                \
@@ -202,22 +204,11 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
     mqtt_module *m = NULL;
 
     *state = NULL;
-    if (host->abi_major != INLET_ABI_MAJOR ||
-        host->size < offsetof(inlet_host, now_us) + sizeof(host->now_us)) {
-        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks what this module needs (%d.%d)",
-                 host->abi_major, host->abi_minor, host->size, INLET_ABI_MAJOR, INLET_ABI_MINOR);
+    if ((m = inlet_support_module_new(host, mod, sizeof(*m), err, err_len)) == NULL)
         return -1;
-    }
-
-    m = calloc(1, sizeof(*m));
-    if (m == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
     m->host = host;
     m->mod = mod;
     m->cfg = cfg;
-    inlet_support_loopset_init(&m->loopset, host, mod);
     m->max_keep_alive_s = (uint32_t)(cfg->max_keep_alive_ms / 1000);
     m->max_session_expiry_s = (uint32_t)(cfg->max_session_expiry_ms / 1000);
     m->connect_timeout_s = (uint32_t)((cfg->connect_timeout_ms + 999) / 1000);
@@ -228,7 +219,7 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
         goto fail;
 
     if (inlet_support_listeners_new(
-            &m->listeners, &m->n_listeners, &cfg->listeners,
+            &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
             INLET_SUPPORT_LISTENER_LAYOUT(mqtt_listener_config, address, tls), &mqtt_tls_setup, err,
             err_len) != 0)
         goto fail;
@@ -264,24 +255,8 @@ static int mqtt_start(void *state, char *err, size_t err_len)
 {
     mqtt_module *m = state;
     raise_fd_limit(m);
-    if (mqtt_loops_start(m, err, err_len) != 0)
-        return -1;
-    inlet_support_listeners_log(m->host, m->mod, m->listeners, m->n_listeners, "mqtt", "mqtts");
-    return 0;
-}
-
-static void mqtt_stop_accepting(void *state)
-{
-    mqtt_module *m = state;
-    atomic_store(&m->draining, 1);
-    mqtt_loops_stop_accepting(m);
-}
-
-static void mqtt_stop(void *state)
-{
-    mqtt_module *m = state;
-    atomic_store(&m->draining, 1);
-    mqtt_loops_stop(m);
+    return inlet_support_loopset_start(&m->loopset, (size_t)m->cfg->threads, &mqtt_loop_spec, m,
+                                       err, err_len);
 }
 
 static void mqtt_destroy(void *state)
@@ -289,8 +264,7 @@ static void mqtt_destroy(void *state)
     mqtt_module *m = state;
     if (m == NULL)
         return;
-    mqtt_loops_free(m);
-    inlet_support_listeners_free(m->listeners, m->n_listeners);
+    inlet_support_loopset_free(&m->loopset); /* joins the loops if the core skipped stop() */
     mqtt_mappings_free(&m->mappings);
     free(m);
 }
@@ -307,8 +281,8 @@ static const inlet_module_desc mqtt_module_desc = {
     .config_size = sizeof(mqtt_config),
     .create = mqtt_create,
     .start = mqtt_start,
-    .stop_accepting = mqtt_stop_accepting,
-    .stop = mqtt_stop,
+    .stop_accepting = inlet_support_module_stop_accepting,
+    .stop = inlet_support_module_stop,
     .destroy = mqtt_destroy,
 };
 

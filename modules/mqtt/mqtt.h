@@ -178,11 +178,10 @@ typedef struct mqtt_poll {
     uint8_t kind;
 } mqtt_poll;
 
-/* A listener's socket on one loop: loop->base.listen_fds[listener->index]. */
+/* A listener's socket on one loop. */
 typedef struct mqtt_loop_listener {
+    inlet_support_loop_listener base; /* first: loop, listener, fd */
     mqtt_poll poll;
-    mqtt_loop *loop;
-    const mqtt_listener *listener;
 } mqtt_loop_listener;
 
 /* ---- sessions (session.c) ---- */
@@ -370,8 +369,7 @@ struct mqtt_loop {
     mqtt_module *m;
     int epfd;
 
-    mqtt_loop_listener *listeners; /* m->n_listeners entries */
-    bool accept_paused;            /* out of descriptors: listeners are off until accept_resume_s */
+    bool accept_paused; /* out of descriptors: listeners are off until accept_resume_s */
     uint32_t accept_resume_s;
 
     mqtt_poll queue_poll;
@@ -400,7 +398,6 @@ struct mqtt_loop {
     size_t inflight;   /* submissions awaiting completion (all connections) */
     uint8_t *free_out; /* recycled MQTT_OUT_SMALL output buffers, linked through their start */
     size_t n_free_out;
-    inlet_support_pending_cache pending; /* of mqtt_pending */
 
     uint8_t *rbuf; /* shared read buffer, MQTT_READ_CHUNK bytes */
     char *scratch; /* per-publish strings: content type, header names, route parts */
@@ -428,14 +425,11 @@ typedef struct mqtt_metrics {
 } mqtt_metrics;
 
 struct mqtt_module {
+    inlet_support_loopset loopset; /* first (the descriptor's stop functions find it): loops */
     const inlet_host *host;
     inlet_module_ctx *mod;
     const mqtt_config *cfg;
 
-    mqtt_listener *listeners;
-    size_t n_listeners;
-    mqtt_loop *loops;
-    size_t n_loops;
     mqtt_mappings mappings;
     uint64_t hash_seed;
 
@@ -444,9 +438,6 @@ struct mqtt_module {
     uint32_t connect_timeout_s;
 
     mqtt_metrics metrics;
-    atomic_int draining; /* stop_accepting() was called */
-
-    inlet_support_loopset loopset; /* start and stop of the loops */
 };
 
 /* Limits that are not worth a configuration key. */
@@ -466,10 +457,16 @@ void mqtt_count_connack(mqtt_module *m, uint8_t reason);
 void mqtt_count_ack(mqtt_module *m, uint8_t reason);
 
 /* listener.c */
-int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len);
-void mqtt_loops_stop_accepting(mqtt_module *m);
-void mqtt_loops_stop(mqtt_module *m);
-void mqtt_loops_free(mqtt_module *m);
+/* How the support library makes and runs the loops (start() gives it the module). */
+extern const inlet_support_loop_spec mqtt_loop_spec;
+static inline mqtt_loop *mqtt_loop_at(const mqtt_module *m, size_t i)
+{
+    return inlet_support_loop_at(&m->loopset, i);
+}
+static inline mqtt_loop_listener *mqtt_loop_listener_at(mqtt_loop *loop, size_t i)
+{
+    return inlet_support_loop_listener_at(&loop->base, i);
+}
 /* Hand an authenticated connection to another loop (it must be out of this loop's lists).
  * false: that loop has stopped; the caller still owns the connection. */
 bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c);
@@ -532,7 +529,7 @@ void mqtt_connect_attach(mqtt_loop *loop, mqtt_conn *c);
 /* Owner loop of a session key hash. */
 static inline size_t mqtt_owner_loop(const mqtt_module *m, uint64_t hash)
 {
-    return (size_t)(hash % m->n_loops);
+    return (size_t)(hash % m->loopset.n);
 }
 
 /* packet.c */

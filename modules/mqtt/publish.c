@@ -50,7 +50,7 @@ static void pending_put(mqtt_loop *loop, mqtt_pending *p)
 {
     if (p->session != NULL)
         mqtt_session_unref(loop, p->session);
-    inlet_support_pending_put(&loop->pending, p);
+    inlet_support_pending_put(&loop->base.pending, p);
 }
 
 /* ---- answers ---- */
@@ -275,7 +275,7 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
     r.received_at_us = host->now_us();
     r.queue = loop->base.queue;
 
-    mqtt_pending *pend = inlet_support_pending_get(&loop->pending);
+    mqtt_pending *pend = inlet_support_pending_get(&loop->base.pending);
     if (pend == NULL) {
         *reason = MQTT_RC_UNSPECIFIED_ERROR;
         snprintf(why, why_len, "out of memory");

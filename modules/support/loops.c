@@ -121,11 +121,6 @@ uint64_t inlet_support_monotonic_ms(void)
 
 /* ---- the loop set, on the core's thread ---- */
 
-static inlet_support_loop *loop_at(const inlet_support_loopset *s, size_t i)
-{
-    return (inlet_support_loop *)(void *)(s->loops + i * s->stride);
-}
-
 void inlet_support_loopset_init(inlet_support_loopset *s, const inlet_host *host,
                                 inlet_module_ctx *mod)
 {
@@ -136,55 +131,70 @@ void inlet_support_loopset_init(inlet_support_loopset *s, const inlet_host *host
 }
 
 /* Bind every listener of one loop; port 0 picks one port on loop 0 and reuses it. */
-static int loop_bind(inlet_support_loopset *s, inlet_support_loop *l, int backlog, char *err,
-                     size_t err_len)
+static int loop_bind(inlet_support_loopset *s, inlet_support_loop *l, char *err, size_t err_len)
 {
     for (size_t i = 0; i < s->n_listeners; i++) {
         inlet_support_listener *ls = &s->listeners[i];
+        inlet_support_loop_listener *ll = inlet_support_loop_listener_at(l, i);
         char why[160];
-        int fd =
-            inlet_support_listen(&ls->addr, ls->addrlen, backlog, l->index == 0, why, sizeof(why));
-        if (fd < 0) {
+        ll->fd = inlet_support_listen(&ls->addr, ls->addrlen, s->spec->backlog, l->index == 0, why,
+                                      sizeof(why));
+        if (ll->fd < 0) {
             snprintf(err, err_len, "listeners[%zu] %s: %s", i, ls->name, why);
             return -1;
         }
-        l->listen_fds[i] = fd;
     }
     return 0;
 }
 
-int inlet_support_loopset_start(inlet_support_loopset *s, void *loops, size_t n, size_t stride,
-                                inlet_support_listener *ls, size_t n_listeners,
-                                const inlet_support_loop_spec *spec, char *err, size_t err_len)
+/* The support part of loop i and its listeners, before anything can fail. */
+static int loop_make(inlet_support_loopset *s, size_t i)
 {
-    s->loops = loops;
+    inlet_support_loop *l = inlet_support_loop_at(s, i);
+    l->set = s;
+    l->index = i;
+    l->control_fd = -1;
+    inlet_support_pending_init(&l->pending, s->spec->pending_size, s->spec->pending_cache);
+    l->listeners = calloc(s->n_listeners ? s->n_listeners : 1, s->spec->listener_size);
+    if (l->listeners == NULL)
+        return -1;
+    for (size_t j = 0; j < s->n_listeners; j++) {
+        inlet_support_loop_listener *ll = inlet_support_loop_listener_at(l, j);
+        ll->loop = l;
+        ll->listener = &s->listeners[j];
+        ll->fd = -1;
+    }
+    return 0;
+}
+
+int inlet_support_loopset_start(inlet_support_loopset *s, size_t n,
+                                const inlet_support_loop_spec *spec, void *module, char *err,
+                                size_t err_len)
+{
+    s->spec = spec;
+    s->loops = calloc(n, spec->loop_size);
+    if (s->loops == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
     s->n = n;
-    s->stride = stride;
-    s->listeners = ls;
-    s->n_listeners = n_listeners;
     /* every loop first, so that a failure part way leaves nothing for free() to misread */
     for (size_t i = 0; i < n; i++) {
-        inlet_support_loop *l = loop_at(s, i);
-        l->set = s;
-        l->index = i;
-        l->control_fd = -1;
+        if (loop_make(s, i) != 0) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
     }
     for (size_t i = 0; i < n; i++) {
-        inlet_support_loop *l = loop_at(s, i);
-        l->listen_fds = malloc((n_listeners ? n_listeners : 1) * sizeof(*l->listen_fds));
-        if (l->listen_fds == NULL) {
-            snprintf(err, err_len, "out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < n_listeners; j++)
-            l->listen_fds[j] = -1;
-        if (loop_bind(s, l, spec->backlog, err, err_len) != 0 ||
+        inlet_support_loop *l = inlet_support_loop_at(s, i);
+        l->set_up = true;
+        if (spec->init(l, module, err, err_len) != 0 || loop_bind(s, l, err, err_len) != 0 ||
             loop_open(s->host, s->mod, &l->control_fd, &l->queue, err, err_len) != 0)
-            goto fail;
+            return -1;
     }
 
     for (size_t i = 0; i < n; i++) {
-        inlet_support_loop *l = loop_at(s, i);
+        inlet_support_loop *l = inlet_support_loop_at(s, i);
         char name[16];
         /* threads <= 256: the name fits the kernel's 16 bytes */
         snprintf(name, sizeof(name), "%s/%u", spec->thread_name, (unsigned)(i & 0xff));
@@ -195,6 +205,8 @@ int inlet_support_loopset_start(inlet_support_loopset *s, void *loops, size_t n,
 
     if (loopsync_wait_ready(&s->sync, n, err, err_len) != 0)
         goto fail;
+    inlet_support_listeners_log(s->host, s->mod, s->listeners, s->n_listeners, spec->scheme,
+                                spec->tls_scheme);
     return 0;
 
 fail:
@@ -214,9 +226,11 @@ void inlet_support_loopset_stop_accepting(inlet_support_loopset *s)
 {
     size_t running = 0;
 
+    atomic_store(&s->draining, 1);
     for (size_t i = 0; i < s->n; i++) {
-        if (loop_at(s, i)->thread_started) {
-            inlet_support_loop_signal(loop_at(s, i), INLET_SUPPORT_LOOP_STOP_ACCEPTING);
+        inlet_support_loop *l = inlet_support_loop_at(s, i);
+        if (l->thread_started) {
+            inlet_support_loop_signal(l, INLET_SUPPORT_LOOP_STOP_ACCEPTING);
             running++;
         }
     }
@@ -226,11 +240,14 @@ void inlet_support_loopset_stop_accepting(inlet_support_loopset *s)
 
 void inlet_support_loopset_stop(inlet_support_loopset *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (loop_at(s, i)->thread_started)
-            inlet_support_loop_signal(loop_at(s, i), INLET_SUPPORT_LOOP_STOP);
+    atomic_store(&s->draining, 1);
     for (size_t i = 0; i < s->n; i++) {
-        inlet_support_loop *l = loop_at(s, i);
+        inlet_support_loop *l = inlet_support_loop_at(s, i);
+        if (l->thread_started)
+            inlet_support_loop_signal(l, INLET_SUPPORT_LOOP_STOP);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        inlet_support_loop *l = inlet_support_loop_at(s, i);
         if (l->thread_started) {
             pthread_join(l->thread, NULL);
             l->thread_started = false;
@@ -240,24 +257,60 @@ void inlet_support_loopset_stop(inlet_support_loopset *s)
 
 void inlet_support_loopset_free(inlet_support_loopset *s)
 {
+    inlet_support_loopset_stop(s); /* a no-op after the core's stop() */
     for (size_t i = 0; s->loops != NULL && i < s->n; i++) {
-        inlet_support_loop *l = loop_at(s, i);
+        inlet_support_loop *l = inlet_support_loop_at(s, i);
         /* a thread that ran has already closed and freed what it owned */
-        for (size_t j = 0; l->listen_fds != NULL && j < s->n_listeners; j++)
-            if (l->listen_fds[j] >= 0)
-                close(l->listen_fds[j]);
-        free(l->listen_fds);
-        l->listen_fds = NULL;
+        for (size_t j = 0; l->listeners != NULL && j < s->n_listeners; j++) {
+            inlet_support_loop_listener *ll = inlet_support_loop_listener_at(l, j);
+            if (ll->fd >= 0)
+                close(ll->fd);
+        }
         if (l->control_fd >= 0)
             close(l->control_fd);
-        l->control_fd = -1;
         if (l->queue != NULL && s->host->queue_pending(l->queue) == 0)
             s->host->queue_free(l->queue);
-        l->queue = NULL;
+        if (l->set_up && s->spec->fini != NULL)
+            s->spec->fini(l);
+        inlet_support_pending_free(&l->pending);
+        free(l->listeners);
     }
+    free(s->loops);
     s->loops = NULL;
     s->n = 0;
+    inlet_support_listeners_free(s->listeners, s->n_listeners);
+    s->listeners = NULL;
+    s->n_listeners = 0;
     loopsync_destroy(&s->sync);
+}
+
+void *inlet_support_module_new(const inlet_host *host, inlet_module_ctx *mod, size_t size,
+                               char *err, size_t err_len)
+{
+    /* everything the support library and the modules use is ABI 1.0; now_us is its last member */
+    if (host->abi_major != INLET_ABI_MAJOR || !INLET_HOST_HAS(host, now_us)) {
+        snprintf(err, err_len,
+                 "host ABI %u.%u (size %u) lacks functions of ABI 1.0 (module built for %d.%d)",
+                 host->abi_major, host->abi_minor, host->size, INLET_ABI_MAJOR, INLET_ABI_MINOR);
+        return NULL;
+    }
+    inlet_support_loopset *s = calloc(1, size);
+    if (s == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    inlet_support_loopset_init(s, host, mod);
+    return s;
+}
+
+void inlet_support_module_stop_accepting(void *state)
+{
+    inlet_support_loopset_stop_accepting(state);
+}
+
+void inlet_support_module_stop(void *state)
+{
+    inlet_support_loopset_stop(state);
 }
 
 /* ---- on the loop thread ---- */
@@ -290,9 +343,10 @@ void inlet_support_loop_close_listeners(inlet_support_loop *l)
         return;
     l->listeners_closed = true;
     for (size_t i = 0; i < l->set->n_listeners; i++) {
-        if (l->listen_fds[i] >= 0) {
-            close(l->listen_fds[i]); /* also leaves an epoll set */
-            l->listen_fds[i] = -1;
+        inlet_support_loop_listener *ll = inlet_support_loop_listener_at(l, i);
+        if (ll->fd >= 0) {
+            close(ll->fd); /* also leaves an epoll set */
+            ll->fd = -1;
         }
     }
     loopsync_unlistened(&l->set->sync);

@@ -1,6 +1,18 @@
 /*
- * support.h - helpers shared by the protocol modules (listening sockets, TLS server contexts,
- * loop threads, pending-submission records; topic patterns and UTF-8 in topic.h and utf8.h).
+ * support.h - what the protocol modules share, so that a new one (CoAP, binary TCP, Teltonika)
+ * writes only its protocol. A listener module:
+ *   - declares its listener section with INLET_SUPPORT_LISTENER_OPTIONS() and
+ *     INLET_SUPPORT_TLS_OPTIONS(), and its "listeners" key with INLET_SUPPORT_LISTENERS_OPTION()
+ *     (listeners.c);
+ *   - starts its state struct with an inlet_support_loopset; create() makes the state with
+ *     inlet_support_module_new() and the listeners with inlet_support_listeners_new();
+ *   - start() runs inlet_support_loopset_start() with an inlet_support_loop_spec (its loop
+ *     struct, per-loop listener struct, pending record, thread function); the descriptor's
+ *     stop_accepting and stop are inlet_support_module_stop_accepting / _stop; destroy() calls
+ *     inlet_support_loopset_free() (loops.c);
+ *   - on a loop thread: inlet_support_loop_commands(), _close_listeners(), _release_queue(), the
+ *     epoll helpers, and base.pending for what it passes as inlet_request.opaque (pending.c);
+ *   - routes messages by topic with topic.h and checks text with utf8.h (both pure).
  *
  * Linked statically into each module; like a module, it sees the public header and nothing
  * else of the core.
@@ -183,121 +195,6 @@ void inlet_support_listeners_log(const inlet_host *host, inlet_module_ctx *mod,
                                  const inlet_support_listener *ls, size_t n, const char *scheme,
                                  const char *tls_scheme);
 
-/* ---- loops.c ---- */
-
-/*
- * A module's event loops: `threads` of them, each on its own thread with its own listening
- * sockets (one per listener, SO_REUSEPORT), completion queue and wake-up eventfd, driven by
- * whatever event library the module uses (h2o, epoll...). This file owns their start and stop
- * from the core's thread; the module writes the loop thread itself.
- *
- * A module's loop struct starts with an inlet_support_loop; start() binds every socket on the
- * core's thread (so "address in use" reaches the operator before anything runs), opens the
- * eventfd and the queue, starts the threads and waits until each said it is ready. The core's
- * thread then talks to a loop only through its command word and eventfd.
- */
-
-/* Command bits; a module's own start at INLET_SUPPORT_LOOP_CMD_USER. */
-enum {
-    INLET_SUPPORT_LOOP_STOP_ACCEPTING = 1u, /* close the listening sockets, keep serving */
-    INLET_SUPPORT_LOOP_STOP = 2u,           /* finish: drain, close, end the thread */
-    INLET_SUPPORT_LOOP_CMD_USER = 1u << 8,
-};
-
-/* The start/stop handshakes between the core's thread and the loop threads. */
-typedef struct inlet_support_loopsync {
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    size_t n_ready;      /* loops that finished initialising (well or not) */
-    size_t n_failed;     /* ... of which failed; first error in start_err */
-    size_t n_unlistened; /* loops that closed their listeners */
-    char start_err[256];
-} inlet_support_loopsync;
-
-typedef struct inlet_support_loopset inlet_support_loopset;
-
-/* What every loop has: the FIRST member of a module's loop struct. Loop thread only, except the
- * fields marked "any thread". */
-typedef struct inlet_support_loop {
-    inlet_support_loopset *set;
-    size_t index;
-    pthread_t thread;
-    bool thread_started;
-    int *listen_fds;       /* set->n_listeners listening sockets; -1 once closed, or once the
-                            * module's event library owns one (set it so) */
-    bool listeners_closed; /* inlet_support_loop_close_listeners() ran */
-    inlet_queue *queue;    /* owned; freed by inlet_support_loop_release_queue() */
-    int control_fd;        /* eventfd: "look at commands" (any thread writes); -1 once closed */
-    atomic_uint commands;  /* INLET_SUPPORT_LOOP_* bits (any thread) */
-    bool stopping;         /* STOP seen */
-} inlet_support_loop;
-
-/* How a module's loops are started. */
-typedef struct inlet_support_loop_spec {
-    const char *thread_name;   /* "inlet-http": threads "inlet-http/0", "inlet-http/1"... */
-    int backlog;               /* of every listening socket */
-    void *(*main)(void *loop); /* the loop thread; loop is the module's loop struct */
-} inlet_support_loop_spec;
-
-struct inlet_support_loopset {
-    const inlet_host *host;
-    inlet_module_ctx *mod;
-    inlet_support_listener *listeners; /* the first bind writes an ephemeral port back */
-    size_t n_listeners;
-    char *loops; /* n loop structs of stride bytes, the module's */
-    size_t n, stride;
-    inlet_support_loopsync sync;
-};
-
-/* At create(), before anything can fail. */
-void inlet_support_loopset_init(inlet_support_loopset *s, const inlet_host *host,
-                                inlet_module_ctx *mod);
-/*
- * start(): loops points at n structs of stride bytes, zeroed and set up by the module, each
- * starting with an inlet_support_loop. Binds, opens, starts spec->main on each and waits until
- * all are ready; -1 with err ("listeners[i] address: why", "loop i: why"...) after stopping what
- * started. The loops stay the module's memory; inlet_support_loopset_free() closes what is left.
- */
-int inlet_support_loopset_start(inlet_support_loopset *s, void *loops, size_t n, size_t stride,
-                                inlet_support_listener *ls, size_t n_listeners,
-                                const inlet_support_loop_spec *spec, char *err, size_t err_len);
-/* stop_accepting(): every running loop closes its listeners; returns once they did (bounded). */
-void inlet_support_loopset_stop_accepting(inlet_support_loopset *s);
-/* stop(): tell every loop to stop and join the threads; again is a no-op. */
-void inlet_support_loopset_stop(inlet_support_loopset *s);
-/* destroy(), after stop(): close the sockets and eventfds no thread took, free the queues that
- * nothing is pending on, and the handshake state. */
-void inlet_support_loopset_free(inlet_support_loopset *s);
-
-/* Any thread: set cmd in a loop's command word and wake it. */
-void inlet_support_loop_signal(inlet_support_loop *l, unsigned cmd);
-
-/* ---- on the loop thread ---- */
-
-/* Once initialised; rc != 0: the loop failed with err (start() then fails with it). */
-void inlet_support_loop_ready(inlet_support_loop *l, int rc, const char *err);
-/* The control eventfd is readable: empty it and return the commands (clear: also reset them);
- * STOP sets l->stopping. */
-unsigned inlet_support_loop_commands(inlet_support_loop *l, bool clear);
-/* Has stop() been called? (For a loop that failed and waits to be stopped.) */
-bool inlet_support_loop_stop_requested(const inlet_support_loop *l);
-/* Close the listening sockets still in listen_fds (once) and tell stop_accepting(). A module
- * whose event library owns them closes those first. */
-void inlet_support_loop_close_listeners(inlet_support_loop *l);
-/* At teardown: free the queue if nothing is pending on it, else keep it (the core may still
- * complete into it) and say so. */
-void inlet_support_loop_release_queue(inlet_support_loop *l);
-
-/* An epoll loop: a new epoll instance (*epfd) watching the queue (data.ptr queue_tag) and the
- * control eventfd (control_tag) for input. err gets "epoll_create1: why" or "epoll_ctl: why". */
-int inlet_support_loop_epoll_open(inlet_support_loop *l, int *epfd, void *queue_tag,
-                                  void *control_tag, char *err, size_t err_len);
-/* epoll_ctl(ADD) with events and data.ptr. */
-int inlet_support_epoll_add(int epfd, int fd, uint32_t events, void *ptr);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-uint64_t inlet_support_monotonic_ms(void);
-
 /* ---- pending.c ---- */
 
 /*
@@ -320,5 +217,171 @@ void *inlet_support_pending_get(inlet_support_pending_cache *c);
 void inlet_support_pending_put(inlet_support_pending_cache *c, void *p);
 /* Free the idle records: at loop teardown. */
 void inlet_support_pending_free(inlet_support_pending_cache *c);
+
+/* ---- loops.c ---- */
+
+/*
+ * A module's event loops: `threads` of them, each on its own thread with its own listening
+ * sockets (one per listener, SO_REUSEPORT), completion queue and wake-up eventfd, driven by
+ * whatever event library the module uses (h2o, epoll...). This file owns their start and stop
+ * from the core's thread; the module writes the loop thread itself.
+ *
+ * start() makes the loops (the module's struct, which starts with an inlet_support_loop, and
+ * per listener the module's struct starting with an inlet_support_loop_listener), lets the
+ * module set its part up, binds every socket on the core's thread (so "address in use" reaches
+ * the operator before anything runs), opens the eventfd and the queue, starts the threads and
+ * waits until each said it is ready. The core's thread then talks to a loop only through its
+ * command word and eventfd. A module whose state struct starts with its inlet_support_loopset
+ * takes inlet_support_module_stop_accepting() and _stop() as its descriptor's functions.
+ */
+
+/* Command bits; a module's own start at INLET_SUPPORT_LOOP_CMD_USER. */
+enum {
+    INLET_SUPPORT_LOOP_STOP_ACCEPTING = 1u, /* close the listening sockets, keep serving */
+    INLET_SUPPORT_LOOP_STOP = 2u,           /* finish: drain, close, end the thread */
+    INLET_SUPPORT_LOOP_CMD_USER = 1u << 8,
+};
+
+/* The start/stop handshakes between the core's thread and the loop threads. */
+typedef struct inlet_support_loopsync {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t n_ready;      /* loops that finished initialising (well or not) */
+    size_t n_failed;     /* ... of which failed; first error in start_err */
+    size_t n_unlistened; /* loops that closed their listeners */
+    char start_err[256];
+} inlet_support_loopsync;
+
+typedef struct inlet_support_loopset inlet_support_loopset;
+typedef struct inlet_support_loop inlet_support_loop;
+
+/* A listener's socket on one loop: the FIRST member of the module's per-loop listener struct. */
+typedef struct inlet_support_loop_listener {
+    inlet_support_loop *loop;
+    const inlet_support_listener *listener;
+    int fd; /* bound and listening; -1 once closed, or once the module's event library owns it
+             * (set it so) */
+} inlet_support_loop_listener;
+
+/* What every loop has: the FIRST member of a module's loop struct. Loop thread only, except the
+ * fields marked "any thread". */
+struct inlet_support_loop {
+    inlet_support_loopset *set;
+    size_t index;
+    pthread_t thread;
+    bool thread_started;
+    bool set_up;           /* the module's init() ran, so its fini() will */
+    void *listeners;       /* set->n_listeners structs of spec->listener_size bytes */
+    bool listeners_closed; /* inlet_support_loop_close_listeners() ran */
+    inlet_queue *queue;    /* owned; freed by inlet_support_loop_release_queue() */
+    int control_fd;        /* eventfd: "look at commands" (any thread writes); -1 once closed */
+    inlet_support_pending_cache pending; /* records of spec->pending_size bytes */
+    atomic_uint commands;                /* INLET_SUPPORT_LOOP_* bits (any thread) */
+    bool stopping;                       /* STOP seen */
+};
+
+/* How a module's loops are made, started and freed. */
+typedef struct inlet_support_loop_spec {
+    const char *thread_name; /* "inlet-http": threads "inlet-http/0", "inlet-http/1"... */
+    const char *scheme;      /* for "listening on ... (http)": plaintext... */
+    const char *tls_scheme;  /* ... and TLS listeners ("https") */
+    int backlog;             /* of every listening socket */
+    size_t loop_size;        /* sizeof the module's loop struct */
+    size_t listener_size;    /* sizeof its per-loop listener struct */
+    size_t pending_size;     /* sizeof its record of a submission awaiting Kafka (opaque) */
+    size_t pending_cache;    /* idle records each loop keeps for reuse */
+    /* On the core's thread, before binding: set up the module's part of a zeroed loop (module:
+     * what start() was given). -1 with err fails start(). */
+    int (*init)(void *loop, void *module, char *err, size_t err_len);
+    /* In inlet_support_loopset_free(): free what init() (also one that failed) and the thread
+     * left; may be NULL. */
+    void (*fini)(void *loop);
+    void *(*main)(void *loop); /* the loop thread */
+} inlet_support_loop_spec;
+
+struct inlet_support_loopset {
+    const inlet_host *host;
+    inlet_module_ctx *mod;
+    const inlet_support_loop_spec *spec;
+    inlet_support_listener *listeners; /* from inlet_support_listeners_new(); owned */
+    size_t n_listeners;
+    void *loops; /* n loop structs of spec->loop_size bytes */
+    size_t n;
+    atomic_int draining; /* stop_accepting() or stop() was called (any thread) */
+    inlet_support_loopsync sync;
+};
+
+/* Loop i of s, and listener i of loop l (the module's structs). */
+static inline void *inlet_support_loop_at(const inlet_support_loopset *s, size_t i)
+{
+    return (char *)s->loops + i * s->spec->loop_size;
+}
+static inline void *inlet_support_loop_listener_at(const inlet_support_loop *l, size_t i)
+{
+    return (char *)l->listeners + i * l->set->spec->listener_size;
+}
+
+/* At create(), before anything can fail. */
+void inlet_support_loopset_init(inlet_support_loopset *s, const inlet_host *host,
+                                inlet_module_ctx *mod);
+/*
+ * start(): n loops as spec says, on s->listeners (which create() made with
+ * inlet_support_listeners_new(&s->listeners, &s->n_listeners, ...)); spec->init gets module.
+ * Logs the listeners once all loops are ready; -1 with err ("listeners[i] address: why",
+ * "loop i: why"...) after stopping what started. inlet_support_loopset_free() frees the loops
+ * either way.
+ */
+int inlet_support_loopset_start(inlet_support_loopset *s, size_t n,
+                                const inlet_support_loop_spec *spec, void *module, char *err,
+                                size_t err_len);
+/* stop_accepting(): every running loop closes its listeners; returns once they did (bounded). */
+void inlet_support_loopset_stop_accepting(inlet_support_loopset *s);
+/* stop(): tell every loop to stop and join the threads; again is a no-op. */
+void inlet_support_loopset_stop(inlet_support_loopset *s);
+/* destroy(): stop() if the core did not, close the sockets and eventfds no thread took, free
+ * the queues that nothing is pending on, spec->fini() each loop, free the loops, their idle
+ * pending records and the listeners. */
+void inlet_support_loopset_free(inlet_support_loopset *s);
+
+/*
+ * The start of a module's create(): check that the host has the functions of ABI 1.0, then a
+ * zeroed state of size bytes that starts with its inlet_support_loopset, initialised. NULL with
+ * err on failure; free it with inlet_support_loopset_free() and free().
+ */
+void *inlet_support_module_new(const inlet_host *host, inlet_module_ctx *mod, size_t size,
+                               char *err, size_t err_len);
+
+/* Descriptor functions for a module whose state struct starts with its inlet_support_loopset. */
+void inlet_support_module_stop_accepting(void *state);
+void inlet_support_module_stop(void *state);
+
+/* Any thread: set cmd in a loop's command word and wake it. */
+void inlet_support_loop_signal(inlet_support_loop *l, unsigned cmd);
+
+/* ---- on the loop thread ---- */
+
+/* Once initialised; rc != 0: the loop failed with err (start() then fails with it). */
+void inlet_support_loop_ready(inlet_support_loop *l, int rc, const char *err);
+/* The control eventfd is readable: empty it and return the commands (clear: also reset them);
+ * STOP sets l->stopping. */
+unsigned inlet_support_loop_commands(inlet_support_loop *l, bool clear);
+/* Has stop() been called? (For a loop that failed and waits to be stopped.) */
+bool inlet_support_loop_stop_requested(const inlet_support_loop *l);
+/* Close the listening sockets still open (once) and tell stop_accepting(). A module whose event
+ * library owns some closes those first. */
+void inlet_support_loop_close_listeners(inlet_support_loop *l);
+/* At teardown: free the queue if nothing is pending on it, else keep it (the core may still
+ * complete into it) and say so. */
+void inlet_support_loop_release_queue(inlet_support_loop *l);
+
+/* An epoll loop: a new epoll instance (*epfd) watching the queue (data.ptr queue_tag) and the
+ * control eventfd (control_tag) for input. err gets "epoll_create1: why" or "epoll_ctl: why". */
+int inlet_support_loop_epoll_open(inlet_support_loop *l, int *epfd, void *queue_tag,
+                                  void *control_tag, char *err, size_t err_len);
+/* epoll_ctl(ADD) with events and data.ptr. */
+int inlet_support_epoll_add(int epfd, int fd, uint32_t events, void *ptr);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t inlet_support_monotonic_ms(void);
 
 #endif

@@ -192,7 +192,7 @@ static void test_registry(void)
     host.metric_add = fake_metric_add;
     m.host = &host;
     m.hash_seed = 42;
-    m.n_loops = 3;
+    m.loopset.n = 3;
     loop.m = &m;
     mqtt_wheel_init(&loop.wheel, 100);
     loop.now_s = 100;
