@@ -36,7 +36,7 @@ http_conn *http_conn_of(h2o_req_t *req)
 void http_conn_on_accept(h2o_socket_t *listen_sock, const char *err)
 {
     http_loop_listener *ll = listen_sock->data;
-    http_loop *loop = ll->loop;
+    http_loop *loop = (http_loop *)ll->base.loop;
     http_module *m = loop->m;
 
     if (err != NULL)
@@ -51,7 +51,7 @@ void http_conn_on_accept(h2o_socket_t *listen_sock, const char *err)
             continue;
         }
         conn->loop = loop;
-        conn->listener = ll->listener;
+        conn->listener = ll->base.listener;
         conn->sock = sock;
         h2o_linklist_insert(&loop->conns, &conn->link);
         sock->on_close.cb = on_conn_close;

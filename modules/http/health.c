@@ -31,7 +31,7 @@ void http_health_readyz(http_module *m, h2o_req_t *req)
         http_send_method_not_allowed(m, req, "GET, HEAD");
         return;
     }
-    if (atomic_load(&m->draining)) {
+    if (atomic_load(&m->loopset.draining)) {
         http_add_retry_after(m, req);
         http_send(req, 503, TEXT_PLAIN, h2o_iovec_init(H2O_STRLIT("shutting down\n")));
     } else if (!m->host->kafka_ready()) {

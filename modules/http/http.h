@@ -24,19 +24,9 @@
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
 
-enum http_client_auth {
-    HTTP_CLIENT_AUTH_NONE,
-    HTTP_CLIENT_AUTH_OPTIONAL,
-    HTTP_CLIENT_AUTH_REQUIRE
-};
-enum http_tls_version { HTTP_TLS_1_2, HTTP_TLS_1_3 };
-
 typedef struct http_tls_config {
-    char *cert;      /* PEM chain, leaf first; NULL: the listener is plaintext */
-    char *key;       /* PEM private key */
-    int client_auth; /* enum http_client_auth */
-    int min_version; /* enum http_tls_version */
-    bool http2;      /* offer "h2" by ALPN */
+    inlet_support_tls_config base; /* cert (NULL: plaintext), key, client_auth, min_version */
+    bool http2;                    /* offer "h2" by ALPN */
 } http_tls_config;
 
 typedef struct http_listener_config {
@@ -69,21 +59,17 @@ typedef struct http_config {
 typedef struct http_module http_module;
 typedef struct http_loop http_loop;
 
-/* One configured listener, resolved at create(); shared read-only by every loop. */
-typedef struct http_listener {
-    const http_listener_config *cfg;
-    size_t index;
-    char name[80]; /* the address as written, for logs */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    SSL_CTX *ssl_ctx; /* NULL for plaintext; owned */
-} http_listener;
+/* One configured listener (support.h); its cfg is an http_listener_config. */
+typedef inlet_support_listener http_listener;
+
+static inline const http_listener_config *http_listener_cfg(const http_listener *l)
+{
+    return l->cfg;
+}
 
 /* A listener's socket on one loop. */
 typedef struct http_loop_listener {
-    http_loop *loop;
-    const http_listener *listener;
-    int fd; /* bound and listening; owned until sock takes it */
+    inlet_support_loop_listener base; /* first: loop, listener, fd (until sock takes it) */
     h2o_socket_t *sock;
     h2o_accept_ctx_t accept_ctx;
 } http_loop_listener;
@@ -114,35 +100,24 @@ typedef struct http_pending {
     h2o_linklist_t link; /* in loop->waiting while req != NULL */
     h2o_req_t *req;
     unsigned refs;
-    struct http_pending *next_free;
 } http_pending;
 
-enum http_loop_command { HTTP_CMD_STOP_ACCEPTING = 1u, HTTP_CMD_STOP = 2u };
+/* Idle pending objects kept per loop. */
+#define HTTP_PENDING_CACHE 1024
 
 struct http_loop {
+    inlet_support_loop base; /* first: index, thread, listening sockets, queue, commands */
     http_module *m;
-    size_t index;
-    pthread_t thread;
-    bool thread_started;
 
     h2o_evloop_t *evloop;
     h2o_context_t ctx;
     bool ctx_ready;
 
-    http_loop_listener *listeners; /* m->n_listeners entries */
-    bool listeners_closed;
-
-    inlet_queue *queue;       /* owned; freed by the loop thread once nothing is pending */
-    h2o_socket_t *queue_sock; /* watches a dup() of the queue's eventfd */
-    int control_fd;           /* eventfd: "look at commands" (any thread writes) */
-    h2o_socket_t *control_sock;
-    atomic_uint commands; /* enum http_loop_command bits (any thread) */
-    bool stopping;
+    h2o_socket_t *queue_sock;   /* watches a dup() of the queue's eventfd */
+    h2o_socket_t *control_sock; /* owns base.control_fd once made */
 
     h2o_linklist_t conns;   /* http_conn */
     h2o_linklist_t waiting; /* http_pending with req != NULL */
-    http_pending *free_pending;
-    size_t n_free_pending;
 };
 
 enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_slot() */
@@ -165,6 +140,7 @@ typedef struct http_logger {
 } http_logger;
 
 struct http_module {
+    inlet_support_loopset loopset; /* first (the descriptor's stop functions find it): loops */
     const inlet_host *host;
     inlet_module_ctx *mod;
     const http_config *cfg;
@@ -173,40 +149,26 @@ struct http_module {
     bool globalconf_ready;
     h2o_hostconf_t *hostconf;
 
-    http_listener *listeners;
-    size_t n_listeners;
-    http_loop *loops;
-    size_t n_loops;
-
-    http_metrics metrics;
-    atomic_int draining; /* stop_accepting() was called: readiness turns false */
-
-    inlet_support_loopsync sync; /* start/stop handshakes between the core and the loops */
+    http_metrics metrics; /* readiness turns false with loopset.draining */
 };
 
 /* module.c */
 #define HTTP_LOG(m, level, ...) (m)->host->log((m)->mod, (level), __VA_ARGS__)
 
 /* tls.c */
-/* Build the SSL_CTX of a TLS listener; err gets "what: why". */
-SSL_CTX *http_tls_context_new(const http_tls_config *cfg, size_t listener_index, char *err,
-                              size_t err_len);
+/* How listeners' server contexts are made (ALPN as tls.http2 says). */
+extern const inlet_support_tls_setup http_tls_setup;
 /* Decide once per connection whether a client certificate authenticates it. */
 void http_tls_check_client_cert(http_module *m, http_conn *conn);
 
-/* listener.c */
-int http_listener_resolve(http_listener *l, const char *address, char *err, size_t err_len);
-/* A listening socket for l; first: the first loop's (checks the address is free, fixes an
- * ephemeral port for the others). err gets "listeners[i] address: why". */
-int http_listener_bind(http_listener *l, bool first, char *err, size_t err_len);
-/* "address:port" as bound (an ephemeral port shows its number once bound). */
-void http_listener_describe(const http_listener *l, char *buf, size_t len);
-
 /* loop.c */
-int http_loops_start(http_module *m, char *err, size_t err_len);
-void http_loops_stop_accepting(http_module *m);
-void http_loops_stop(http_module *m);
-void http_loops_free(http_module *m);
+/* How the support library makes and runs the loops (start() gives it the module). */
+extern const inlet_support_loop_spec http_loop_spec;
+
+static inline http_loop_listener *http_loop_listener_at(http_loop *loop, size_t i)
+{
+    return inlet_support_loop_listener_at(&loop->base, i);
+}
 
 /* conn.c */
 /* Read callback of a listening socket (sock->data is its http_loop_listener). */
@@ -238,7 +200,6 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
 void http_ingest_on_completion(void *ctx, const inlet_completion *c);
 /* At stop(): answer 503 to every request still waiting on this loop. */
 void http_ingest_abandon_waiting(http_loop *loop);
-void http_pending_cache_free(http_loop *loop);
 
 /* auth.c */
 typedef struct http_auth_result {

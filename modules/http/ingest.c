@@ -5,54 +5,17 @@
  * The answer is deferred, and the client may vanish before it is ready (h2o then disposes the
  * request). So the request owns a small guard in its memory pool whose dispose hook detaches
  * the pending object; the pending object itself lives until both the request and the core are
- * done with it. Pending objects are recycled per loop to keep malloc off the hot path.
+ * done with it. Pending objects are recycled per loop (support.h) to keep malloc off the hot path.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
 
-/* Recycled pending objects kept per loop. */
-#define HTTP_PENDING_CACHE 1024
-
-static http_pending *pending_get(http_loop *loop)
-{
-    http_pending *p = loop->free_pending;
-    if (p != NULL) {
-        loop->free_pending = p->next_free;
-        loop->n_free_pending--;
-    } else if ((p = malloc(sizeof(*p))) == NULL) {
-        return NULL;
-    }
-    memset(p, 0, sizeof(*p));
-    return p;
-}
-
-static void pending_put(http_loop *loop, http_pending *p)
-{
-    if (loop->n_free_pending >= HTTP_PENDING_CACHE) {
-        free(p);
-        return;
-    }
-    p->next_free = loop->free_pending;
-    loop->free_pending = p;
-    loop->n_free_pending++;
-}
-
 static void pending_release(http_loop *loop, http_pending *p)
 {
     if (--p->refs == 0)
-        pending_put(loop, p);
-}
-
-void http_pending_cache_free(http_loop *loop)
-{
-    while (loop->free_pending != NULL) {
-        http_pending *p = loop->free_pending;
-        loop->free_pending = p->next_free;
-        free(p);
-    }
-    loop->n_free_pending = 0;
+        inlet_support_pending_put(&loop->base.pending, p);
 }
 
 /* The guard lives in the request's pool: one pointer back to the pending object. */
@@ -160,7 +123,7 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
         goto done;
     }
 
-    if ((p = pending_get(loop)) == NULL) {
+    if ((p = inlet_support_pending_get(&loop->base.pending)) == NULL) {
         http_send_problem(m, req, 503, "out of memory");
         goto done;
     }
@@ -179,12 +142,12 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     r.source = "http";
     r.received_at_us = host->now_us();
     r.max_events = (size_t)m->cfg->max_events;
-    r.queue = loop->queue;
+    r.queue = loop->base.queue;
     r.opaque = p;
 
     inlet_status st = host->submit(m->mod, &r, &rej);
     if (st != INLET_OK) {
-        pending_put(loop, p);
+        inlet_support_pending_put(&loop->base.pending, p);
         http_send_rejection(m, req, st, rej, auth.token_given);
         if (rej != NULL)
             host->rejection_free(rej);

@@ -1,6 +1,7 @@
 /*
  * loop.c - the event loops: one thread each, with its own h2o context, listening sockets,
- * completion queue and connections; and their start and stop from the core's thread.
+ * completion queue and connections. Binding, threads, start and stop are the support
+ * library's (../support/loops.c); this file is what runs on a loop thread.
  *
  * Each loop thread builds its h2o objects itself, because h2o keeps per-thread buffer caches
  * that must belong to the thread using them. The core's thread talks to a loop only through
@@ -14,54 +15,48 @@
 
 #include "http.h"
 
+_Static_assert(offsetof(http_loop, base) == 0 && offsetof(http_loop_listener, base) == 0,
+               "the support library finds its part first");
+
 /* Completions handled per wake-up of the queue; the core re-signals the rest. */
 #define HTTP_DRAIN_BATCH 512
 
 static void close_listeners(http_loop *loop)
 {
-    if (loop->listeners_closed)
+    if (loop->base.listeners_closed)
         return;
-    loop->listeners_closed = true;
-    for (size_t i = 0; i < loop->m->n_listeners; i++) {
-        http_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
+        http_loop_listener *ll = http_loop_listener_at(loop, i);
         if (ll->sock != NULL) {
             h2o_socket_read_stop(ll->sock);
-            h2o_socket_close(ll->sock); /* closes ll->fd */
+            h2o_socket_close(ll->sock); /* closes the descriptor */
             ll->sock = NULL;
-            ll->fd = -1;
-        } else if (ll->fd >= 0) {
-            close(ll->fd);
-            ll->fd = -1;
         }
     }
-    inlet_support_loopsync_unlistened(&loop->m->sync);
+    inlet_support_loop_close_listeners(&loop->base); /* those h2o never took */
 }
 
 static void on_control(h2o_socket_t *sock, const char *err)
 {
     http_loop *loop = sock->data;
-    uint64_t v;
-    ssize_t rc = read(loop->control_fd, &v, sizeof(v));
-    (void)rc; /* EAGAIN: a spurious wake-up; the command word is what counts */
     (void)err;
 
-    unsigned cmd = atomic_load(&loop->commands);
-    if (cmd & (HTTP_CMD_STOP_ACCEPTING | HTTP_CMD_STOP)) {
-        if (!loop->listeners_closed) {
+    /* not cleared: the failure path of loop_main() looks for STOP in the word itself */
+    unsigned cmd = inlet_support_loop_commands(&loop->base, false);
+    if (cmd & (INLET_SUPPORT_LOOP_STOP_ACCEPTING | INLET_SUPPORT_LOOP_STOP)) {
+        if (!loop->base.listeners_closed) {
             close_listeners(loop);
             /* HTTP/2: GOAWAY; HTTP/1.1: the next responses carry Connection: close. */
             h2o_context_request_shutdown(&loop->ctx);
         }
     }
-    if (cmd & HTTP_CMD_STOP)
-        loop->stopping = true;
 }
 
 static void on_queue(h2o_socket_t *sock, const char *err)
 {
     http_loop *loop = sock->data;
     (void)err;
-    loop->m->host->queue_drain(loop->queue, http_ingest_on_completion, loop, HTTP_DRAIN_BATCH);
+    loop->m->host->queue_drain(loop->base.queue, http_ingest_on_completion, loop, HTTP_DRAIN_BATCH);
 }
 
 /* Run the loop until done(loop) or the deadline; returns done(loop). */
@@ -79,7 +74,7 @@ static bool run_until(http_loop *loop, bool (*done)(http_loop *), uint64_t deadl
 
 static bool nothing_pending(http_loop *loop)
 {
-    return loop->m->host->queue_pending(loop->queue) == 0;
+    return loop->m->host->queue_pending(loop->base.queue) == 0;
 }
 
 static bool no_connections(http_loop *loop)
@@ -105,7 +100,7 @@ static bool drain_and_close(http_loop *loop)
 
     if (!run_until(loop, nothing_pending, deadline))
         HTTP_LOG(m, INLET_LOG_WARN, "loop %zu: %zu submissions still unacknowledged at stop",
-                 loop->index, m->host->queue_pending(loop->queue));
+                 loop->base.index, m->host->queue_pending(loop->base.queue));
     http_ingest_abandon_waiting(loop);
 
     h2o_evloop_run(loop->evloop, 0); /* HTTP/2 starts its writes from the loop */
@@ -113,7 +108,7 @@ static bool drain_and_close(http_loop *loop)
     http_conns_shutdown(loop);
     if (!run_until(loop, no_connections, inlet_support_monotonic_ms() + 1000)) {
         HTTP_LOG(m, INLET_LOG_ERROR, "loop %zu: connections would not close; leaking them",
-                 loop->index);
+                 loop->base.index);
         return false;
     }
     return true;
@@ -121,8 +116,6 @@ static bool drain_and_close(http_loop *loop)
 
 static void loop_teardown(http_loop *loop, bool h2o_clean)
 {
-    http_module *m = loop->m;
-
     close_listeners(loop);
     if (loop->queue_sock != NULL) {
         h2o_socket_read_stop(loop->queue_sock);
@@ -131,9 +124,9 @@ static void loop_teardown(http_loop *loop, bool h2o_clean)
     }
     if (loop->control_sock != NULL) {
         h2o_socket_read_stop(loop->control_sock);
-        h2o_socket_close(loop->control_sock); /* closes control_fd */
+        h2o_socket_close(loop->control_sock); /* closes base.control_fd */
         loop->control_sock = NULL;
-        loop->control_fd = -1;
+        loop->base.control_fd = -1;
     }
     if (h2o_clean) {
         if (loop->ctx_ready) {
@@ -146,15 +139,7 @@ static void loop_teardown(http_loop *loop, bool h2o_clean)
             loop->evloop = NULL;
         }
     }
-    http_pending_cache_free(loop);
-    if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0) {
-        m->host->queue_free(loop->queue);
-        loop->queue = NULL;
-    } else if (loop->queue != NULL) {
-        /* The core may still complete into it; freeing it would be worse than leaking it. */
-        HTTP_LOG(m, INLET_LOG_ERROR, "loop %zu: completion queue kept, %zu submissions pending",
-                 loop->index, m->host->queue_pending(loop->queue));
-    }
+    inlet_support_loop_release_queue(&loop->base);
     http_h2o_release_thread_caches();
 }
 
@@ -166,7 +151,7 @@ static int loop_init(http_loop *loop, char *err, size_t err_len)
     h2o_context_init(&loop->ctx, loop->evloop, &m->globalconf);
     loop->ctx_ready = true;
 
-    int qfd = dup(m->host->queue_fd(loop->queue)); /* h2o closes what it watches */
+    int qfd = dup(m->host->queue_fd(loop->base.queue)); /* h2o closes what it watches */
     if (qfd < 0) {
         snprintf(err, err_len, "dup: %s", strerror(errno));
         return -1;
@@ -176,17 +161,18 @@ static int loop_init(http_loop *loop, char *err, size_t err_len)
     h2o_socket_read_start(loop->queue_sock, on_queue);
 
     loop->control_sock =
-        h2o_evloop_socket_create(loop->evloop, loop->control_fd, H2O_SOCKET_FLAG_DONT_READ);
+        h2o_evloop_socket_create(loop->evloop, loop->base.control_fd, H2O_SOCKET_FLAG_DONT_READ);
     loop->control_sock->data = loop;
     h2o_socket_read_start(loop->control_sock, on_control);
 
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        http_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < m->loopset.n_listeners; i++) {
+        http_loop_listener *ll = http_loop_listener_at(loop, i);
         ll->accept_ctx.ctx = &loop->ctx;
         ll->accept_ctx.hosts = m->globalconf.hosts;
-        ll->accept_ctx.ssl_ctx = ll->listener->ssl_ctx;
-        ll->accept_ctx.expect_proxy_line = ll->listener->cfg->proxy_protocol;
-        ll->sock = h2o_evloop_socket_create(loop->evloop, ll->fd, H2O_SOCKET_FLAG_DONT_READ);
+        ll->accept_ctx.ssl_ctx = ll->base.listener->ssl_ctx;
+        ll->accept_ctx.expect_proxy_line = http_listener_cfg(ll->base.listener)->proxy_protocol;
+        ll->sock = h2o_evloop_socket_create(loop->evloop, ll->base.fd, H2O_SOCKET_FLAG_DONT_READ);
+        ll->base.fd = -1; /* h2o's now */
         ll->sock->data = ll;
         h2o_socket_read_start(ll->sock, http_conn_on_accept);
     }
@@ -200,17 +186,17 @@ static void *loop_main(void *arg)
     char err[200] = "";
     int rc = loop_init(loop, err, sizeof(err));
 
-    inlet_support_loopsync_ready(&m->sync, loop->index, rc, err);
+    inlet_support_loop_ready(&loop->base, rc, err);
 
-    while (rc == 0 && !loop->stopping) {
+    while (rc == 0 && !loop->base.stopping) {
         if (h2o_evloop_run(loop->evloop, INT32_MAX) != 0 && errno != EINTR) {
-            HTTP_LOG(m, INLET_LOG_ERROR, "loop %zu: event loop failed: %s", loop->index,
+            HTTP_LOG(m, INLET_LOG_ERROR, "loop %zu: event loop failed: %s", loop->base.index,
                      strerror(errno));
             break;
         }
     }
     /* Wait for stop() even after a failure, so that teardown has one path. */
-    while (!(atomic_load(&loop->commands) & HTTP_CMD_STOP))
+    while (!inlet_support_loop_stop_requested(&loop->base))
         if (h2o_evloop_run(loop->evloop, 100) != 0)
             usleep(100 * 1000);
 
@@ -219,118 +205,28 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* ---- lifecycle, on the core's thread ---- */
+/* ---- set-up, on the core's thread ---- */
 
-static void loop_signal(http_loop *loop, unsigned cmd)
+static int loop_setup(void *arg, void *module, char *err, size_t err_len)
 {
-    inlet_support_loop_signal(&loop->commands, loop->control_fd, cmd);
-}
-
-/* Bind every listener of one loop. */
-static int loop_bind(http_module *m, http_loop *loop, char *err, size_t err_len)
-{
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        int fd = http_listener_bind(&m->listeners[i], loop->index == 0, err, err_len);
-        if (fd < 0)
-            return -1;
-        loop->listeners[i].fd = fd;
-    }
+    http_loop *loop = arg;
+    (void)err;
+    (void)err_len;
+    loop->m = module;
+    h2o_linklist_init_anchor(&loop->conns);
+    h2o_linklist_init_anchor(&loop->waiting);
     return 0;
 }
 
-int http_loops_start(http_module *m, char *err, size_t err_len)
-{
-    m->n_loops = (size_t)m->cfg->threads;
-    m->loops = calloc(m->n_loops, sizeof(*m->loops));
-    if (m->loops == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < m->n_loops; i++) {
-        http_loop *loop = &m->loops[i];
-        loop->m = m;
-        loop->index = i;
-        loop->control_fd = -1;
-        h2o_linklist_init_anchor(&loop->conns);
-        h2o_linklist_init_anchor(&loop->waiting);
-        loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
-        if (loop->listeners == NULL) {
-            snprintf(err, err_len, "out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < m->n_listeners; j++) {
-            loop->listeners[j].loop = loop;
-            loop->listeners[j].listener = &m->listeners[j];
-            loop->listeners[j].fd = -1;
-        }
-        if (loop_bind(m, loop, err, err_len) != 0)
-            goto fail;
-        if (inlet_support_loop_open(m->host, m->mod, &loop->control_fd, &loop->queue, err,
-                                    err_len) != 0)
-            goto fail;
-    }
-
-    for (size_t i = 0; i < m->n_loops; i++) {
-        http_loop *loop = &m->loops[i];
-        char name[16];
-        snprintf(name, sizeof(name), "inlet-http/%u", (unsigned)(i & 0xff)); /* threads <= 256 */
-        if (inlet_support_thread_start(&loop->thread, loop_main, loop, name, err, err_len) != 0)
-            goto fail;
-        loop->thread_started = true;
-    }
-
-    if (inlet_support_loopsync_wait_ready(&m->sync, m->n_loops, err, err_len) != 0)
-        goto fail;
-    return 0;
-
-fail:
-    http_loops_stop(m);
-    return -1;
-}
-
-void http_loops_stop_accepting(http_module *m)
-{
-    size_t running = 0;
-
-    for (size_t i = 0; i < m->n_loops; i++) {
-        if (m->loops[i].thread_started) {
-            loop_signal(&m->loops[i], HTTP_CMD_STOP_ACCEPTING);
-            running++;
-        }
-    }
-    /* Return once the ports are closed, so the caller can rely on it; bounded. */
-    inlet_support_loopsync_wait_unlistened(&m->sync, running, 2000);
-}
-
-void http_loops_stop(http_module *m)
-{
-    for (size_t i = 0; i < m->n_loops; i++)
-        if (m->loops[i].thread_started)
-            loop_signal(&m->loops[i], HTTP_CMD_STOP);
-    for (size_t i = 0; i < m->n_loops; i++) {
-        http_loop *loop = &m->loops[i];
-        if (loop->thread_started) {
-            pthread_join(loop->thread, NULL);
-            loop->thread_started = false;
-        }
-    }
-}
-
-void http_loops_free(http_module *m)
-{
-    for (size_t i = 0; m->loops != NULL && i < m->n_loops; i++) {
-        http_loop *loop = &m->loops[i];
-        /* a thread that ran has already closed and freed what it owned */
-        for (size_t j = 0; loop->listeners != NULL && j < m->n_listeners; j++)
-            if (loop->listeners[j].fd >= 0 && loop->listeners[j].sock == NULL)
-                close(loop->listeners[j].fd);
-        if (loop->control_fd >= 0 && loop->control_sock == NULL)
-            close(loop->control_fd);
-        if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0)
-            m->host->queue_free(loop->queue);
-        free(loop->listeners);
-    }
-    free(m->loops);
-    m->loops = NULL;
-    m->n_loops = 0;
-}
+const inlet_support_loop_spec http_loop_spec = {
+    .thread_name = "inlet-http",
+    .scheme = "http",
+    .tls_scheme = "https",
+    .backlog = H2O_SOMAXCONN,
+    .loop_size = sizeof(http_loop),
+    .listener_size = sizeof(http_loop_listener),
+    .pending_size = sizeof(http_pending),
+    .pending_cache = HTTP_PENDING_CACHE,
+    .init = loop_setup,
+    .main = loop_main,
+};

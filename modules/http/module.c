@@ -6,7 +6,6 @@
  * listener.c, TLS in tls.c, request handling in route.c / ingest.c / health.c.
  */
 #include <dlfcn.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,7 @@
 
 #define HTTP_MODULE_VERSION "0.1.0"
 
-static const char *const client_auth_values[] = {"none", "optional", "require", NULL};
-static const char *const tls_version_values[] = {"tls1.2", "tls1.3", NULL};
+_Static_assert(offsetof(http_module, loopset) == 0, "inlet_support_module_stop() finds it");
 
 #define OPT(name, type, field, def, min, max, desc)                                                \
     {                                                                                              \
@@ -24,27 +22,15 @@ static const char *const tls_version_values[] = {"tls1.2", "tls1.3", NULL};
     }
 
 static const inlet_option tls_options[] = {
-    {"cert", INLET_OPT_PATH, offsetof(http_tls_config, cert), NULL, 0, 0, NULL, NULL, 0, 0,
-     "PEM certificate chain of the server, leaf first."},
-    {"key", INLET_OPT_PATH, offsetof(http_tls_config, key), NULL, 0, 0, NULL, NULL, 0,
-     INLET_OPT_SECRET, "PEM private key matching cert."},
-    {"client_auth", INLET_OPT_ENUM, offsetof(http_tls_config, client_auth), "none", 0, 0,
-     client_auth_values, NULL, 0, 0,
-     "Ask devices for a client certificate (mTLS): none, optional or require. The tenant whose "
-     "CA verifies the chain authenticates the device."},
-    {"min_version", INLET_OPT_ENUM, offsetof(http_tls_config, min_version), "tls1.2", 0, 0,
-     tls_version_values, NULL, 0, 0, "Oldest TLS version accepted."},
+    INLET_SUPPORT_TLS_OPTIONS(offsetof(http_tls_config, base), "."),
     {"http2", INLET_OPT_BOOL, offsetof(http_tls_config, http2), "true", 0, 0, NULL, NULL, 0, 0,
      "Offer HTTP/2 by ALPN (h2) besides http/1.1."},
     INLET_OPTIONS_END,
 };
 
 static const inlet_option listener_options[] = {
-    {"address", INLET_OPT_STRING, offsetof(http_listener_config, address), NULL, 0, 0, NULL, NULL,
-     0, INLET_OPT_REQUIRED,
-     "host:port to listen on (\"[::]:8080\" for IPv6, \":8080\" for every IPv4 address)."},
-    {"tls", INLET_OPT_SECTION, offsetof(http_listener_config, tls), NULL, 0, 0, NULL, tls_options,
-     sizeof(http_tls_config), 0, "Serve HTTPS on this listener (absent: plaintext HTTP/1.1)."},
+    INLET_SUPPORT_LISTENER_OPTIONS(http_listener_config, address, tls, "8080", tls_options,
+                                   "Serve HTTPS on this listener (absent: plaintext HTTP/1.1)."),
     {"proxy_protocol", INLET_OPT_BOOL, offsetof(http_listener_config, proxy_protocol), "false", 0,
      0, NULL, NULL, 0, 0,
      "Expect a PROXY protocol v1 header from a load balancer before each connection."},
@@ -83,9 +69,7 @@ static const inlet_option http_options[] = {
         "Readiness endpoint (200 when Kafka is reachable); \"\" disables it."),
     OPT("metrics_path", INLET_OPT_STRING, metrics_path, "/metrics", 0, 0,
         "Prometheus metrics endpoint; \"\" disables it."),
-    {"listeners", INLET_OPT_SECTION_LIST, offsetof(http_config, listeners), NULL, 0, 0, NULL,
-     listener_options, sizeof(http_listener_config), INLET_OPT_REQUIRED,
-     "Addresses to listen on, each plaintext or TLS."},
+    INLET_SUPPORT_LISTENERS_OPTION(http_config, listeners, listener_options, http_listener_config),
     INLET_OPTIONS_END,
 };
 
@@ -112,17 +96,6 @@ static int check_config(const http_config *cfg, char *err, size_t err_len)
         check_path("readyz_path", cfg->readyz_path, true, err, err_len) != 0 ||
         check_path("metrics_path", cfg->metrics_path, true, err, err_len) != 0)
         return -1;
-    if (cfg->listeners.count == 0) {
-        snprintf(err, err_len, "listeners: at least one listener is needed");
-        return -1;
-    }
-    const http_listener_config *lc = cfg->listeners.items;
-    for (size_t i = 0; i < cfg->listeners.count; i++) {
-        const http_tls_config *tls = &lc[i].tls;
-        if (inlet_support_tls_config_check(i, tls->cert, tls->key, tls->client_auth, err,
-                                           err_len) != 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -169,57 +142,19 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     http_module *m = NULL;
 
     *state = NULL;
-    /* everything used here is ABI 1.0; now_us is its last member */
-    if (host->abi_major != INLET_ABI_MAJOR || !INLET_HOST_HAS(host, now_us)) {
-        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks functions of ABI 1.0",
-                 host->abi_major, host->abi_minor, host->size);
-        return -1;
-    }
     if (check_config(cfg, err, err_len) != 0)
         return -1;
-
-    m = calloc(1, sizeof(*m));
-    if (m == NULL) {
-        snprintf(err, err_len, "out of memory");
+    if ((m = inlet_support_module_new(host, mod, sizeof(*m), err, err_len)) == NULL)
         return -1;
-    }
     m->host = host;
     m->mod = mod;
     m->cfg = cfg;
-    inlet_support_loopsync_init(&m->sync);
 
-    m->n_listeners = cfg->listeners.count;
-    m->listeners = calloc(m->n_listeners, sizeof(*m->listeners));
-    if (m->listeners == NULL) {
-        snprintf(err, err_len, "out of memory");
+    if (inlet_support_listeners_new(
+            &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
+            INLET_SUPPORT_LISTENER_LAYOUT(http_listener_config, address, tls.base), &http_tls_setup,
+            err, err_len) != 0)
         goto fail;
-    }
-    const http_listener_config *lc = cfg->listeners.items;
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        http_listener *l = &m->listeners[i];
-        char why[200];
-        l->cfg = &lc[i];
-        l->index = i;
-        if (http_listener_resolve(l, lc[i].address, why, sizeof(why)) != 0) {
-            snprintf(err, err_len, "listeners[%zu].address: %s", i, why);
-            goto fail;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (m->listeners[j].addrlen == l->addrlen &&
-                memcmp(&m->listeners[j].addr, &l->addr, l->addrlen) == 0) {
-                snprintf(err, err_len, "listeners[%zu].address: %s is already listeners[%zu]", i,
-                         l->name, j);
-                goto fail;
-            }
-        }
-        if (lc[i].tls.cert != NULL) {
-            l->ssl_ctx = http_tls_context_new(&lc[i].tls, i, why, sizeof(why));
-            if (l->ssl_ctx == NULL) {
-                snprintf(err, err_len, "listeners[%zu].tls.%s", i, why);
-                goto fail;
-            }
-        }
-    }
 
     pin_h2o();
     h2o_config_init(&m->globalconf);
@@ -254,33 +189,9 @@ fail:
 
 static int http_start(void *state, char *err, size_t err_len)
 {
-    static const char *const auth_note[] = {"", ", mTLS optional", ", mTLS"};
     http_module *m = state;
-    if (http_loops_start(m, err, err_len) != 0)
-        return -1;
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        const http_listener *l = &m->listeners[i];
-        char where[NI_MAXHOST + 16];
-        http_listener_describe(l, where, sizeof(where));
-        HTTP_LOG(m, INLET_LOG_INFO, "listening on %s (%s%s)", where,
-                 l->ssl_ctx != NULL ? "https" : "http",
-                 l->ssl_ctx != NULL ? auth_note[l->cfg->tls.client_auth] : "");
-    }
-    return 0;
-}
-
-static void http_stop_accepting(void *state)
-{
-    http_module *m = state;
-    atomic_store(&m->draining, 1);
-    http_loops_stop_accepting(m);
-}
-
-static void http_stop(void *state)
-{
-    http_module *m = state;
-    atomic_store(&m->draining, 1);
-    http_loops_stop(m);
+    return inlet_support_loopset_start(&m->loopset, (size_t)m->cfg->threads, &http_loop_spec, m,
+                                       err, err_len);
 }
 
 static void http_destroy(void *state)
@@ -288,14 +199,10 @@ static void http_destroy(void *state)
     http_module *m = state;
     if (m == NULL)
         return;
-    http_loops_stop(m); /* no-op after stop(); joins the loops if the core skipped it */
-    http_loops_free(m);
+    inlet_support_loopset_free(&m->loopset); /* joins the loops if the core skipped stop() */
     if (m->globalconf_ready)
         h2o_config_dispose(&m->globalconf);
-    for (size_t i = 0; m->listeners != NULL && i < m->n_listeners; i++)
-        SSL_CTX_free(m->listeners[i].ssl_ctx);
-    free(m->listeners);
-    inlet_support_loopsync_destroy(&m->sync);
+
     free(m);
 }
 
@@ -310,8 +217,8 @@ static const inlet_module_desc http_module_desc = {
     .config_size = sizeof(http_config),
     .create = http_create,
     .start = http_start,
-    .stop_accepting = http_stop_accepting,
-    .stop = http_stop,
+    .stop_accepting = inlet_support_module_stop_accepting,
+    .stop = inlet_support_module_stop,
     .destroy = http_destroy,
 };
 

@@ -14,27 +14,16 @@
 /* ALPN list for listeners with HTTP/2 switched off. */
 static const h2o_iovec_t alpn_http1_only[] = {{H2O_STRLIT("http/1.1")}, {NULL, 0}};
 
-_Static_assert((int)HTTP_CLIENT_AUTH_NONE == (int)INLET_SUPPORT_CLIENT_AUTH_NONE &&
-                   (int)HTTP_CLIENT_AUTH_OPTIONAL == (int)INLET_SUPPORT_CLIENT_AUTH_OPTIONAL &&
-                   (int)HTTP_CLIENT_AUTH_REQUIRE == (int)INLET_SUPPORT_CLIENT_AUTH_REQUIRE,
-               "client_auth values are passed through");
-
-SSL_CTX *http_tls_context_new(const http_tls_config *cfg, size_t listener_index, char *err,
-                              size_t err_len)
+static void register_alpn(SSL_CTX *ctx, const inlet_support_listener *l)
 {
-    const inlet_support_tls_params p = {
-        .cert = cfg->cert,
-        .key = cfg->key,
-        .client_auth = cfg->client_auth,
-        .min_tls13 = cfg->min_version == HTTP_TLS_1_3,
-        .session_prefix = "inlet-http",
-        .listener_index = listener_index,
-    };
-    SSL_CTX *ctx = inlet_support_tls_server_new(&p, err, err_len);
-    if (ctx != NULL)
-        h2o_ssl_register_alpn_protocols(ctx, cfg->http2 ? h2o_alpn_protocols : alpn_http1_only);
-    return ctx;
+    const http_listener_config *lc = l->cfg;
+    h2o_ssl_register_alpn_protocols(ctx, lc->tls.http2 ? h2o_alpn_protocols : alpn_http1_only);
 }
+
+const inlet_support_tls_setup http_tls_setup = {
+    .session_prefix = "inlet-http",
+    .ready = register_alpn,
+};
 
 void http_tls_check_client_cert(http_module *m, http_conn *conn)
 {
@@ -45,7 +34,7 @@ void http_tls_check_client_cert(http_module *m, http_conn *conn)
 
     conn->cert_state = HTTP_CERT_NONE;
     if (conn->listener->ssl_ctx == NULL ||
-        conn->listener->cfg->tls.client_auth == HTTP_CLIENT_AUTH_NONE)
+        conn->listener->tls->client_auth == INLET_SUPPORT_CLIENT_AUTH_NONE)
         return;
 
     SSL *ssl = http_h2o_socket_ssl(conn->sock, conn->listener->ssl_ctx);

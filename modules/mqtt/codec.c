@@ -106,8 +106,8 @@ static int read_string(const uint8_t **p, const uint8_t *end, mqtt_bytes *out, u
 {
     if (!mqtt_read_bytes(p, end, out))
         return MALFORMED(what);
-    int rc = mqtt_utf8_check(out->p, out->len, flags);
-    if (rc == MQTT_UTF8_ILL_FORMED)
+    int rc = inlet_support_utf8_check(out->p, out->len, flags);
+    if (rc == INLET_SUPPORT_UTF8_ILL_FORMED)
         return MALFORMED("string is not valid UTF-8");
     if (rc != 0)
         return mqtt_fail(err, reason, what);
@@ -116,9 +116,17 @@ static int read_string(const uint8_t **p, const uint8_t *end, mqtt_bytes *out, u
 
 static int read_topic_name(const uint8_t **p, const uint8_t *end, mqtt_bytes *out, mqtt_error *err)
 {
-    return read_string(p, end, out, MQTT_UTF8_STRICT | MQTT_UTF8_NO_WILDCARD,
+    return read_string(p, end, out, INLET_SUPPORT_UTF8_STRICT | INLET_SUPPORT_UTF8_NO_WILDCARD,
                        MQTT_RC_TOPIC_NAME_INVALID,
                        "topic name with wildcards or control characters", err);
+}
+
+bool mqtt_topic_name_valid(const uint8_t *s, size_t len)
+{
+    if (!s || len == 0 || len > UINT16_MAX)
+        return false;
+    return inlet_support_utf8_check(
+               s, len, INLET_SUPPORT_UTF8_STRICT | INLET_SUPPORT_UTF8_NO_WILDCARD) == 0;
 }
 
 int mqtt_decode_connect(const mqtt_fixed_header *hdr, const uint8_t *body, mqtt_connect *out,
@@ -170,7 +178,8 @@ int mqtt_decode_connect(const mqtt_fixed_header *hdr, const uint8_t *body, mqtt_
 
     /* Payload order: client id, will properties, will topic, will payload, user name,
      * password (3.1.1 §3.1.3, 5.0 §3.1.3). */
-    if (read_string(&p, end, &out->client_id, MQTT_UTF8_STRICT, MQTT_RC_CLIENT_IDENTIFIER_NOT_VALID,
+    if (read_string(&p, end, &out->client_id, INLET_SUPPORT_UTF8_STRICT,
+                    MQTT_RC_CLIENT_IDENTIFIER_NOT_VALID,
                     "client identifier missing or with control characters", err) != MQTT_OK)
         return MQTT_ERROR;
     if (!v5 && out->client_id.len == 0 && !out->clean_start) /* [MQTT-3.1.3-8] */
@@ -186,9 +195,9 @@ int mqtt_decode_connect(const mqtt_fixed_header *hdr, const uint8_t *body, mqtt_
         if (!mqtt_read_bytes(&p, end, &out->will_payload))
             return MALFORMED("CONNECT truncated in the will payload");
     }
-    if (has_username &&
-        read_string(&p, end, &out->username, MQTT_UTF8_STRICT, MQTT_RC_BAD_USERNAME_OR_PASSWORD,
-                    "user name missing or with control characters", err) != MQTT_OK)
+    if (has_username && read_string(&p, end, &out->username, INLET_SUPPORT_UTF8_STRICT,
+                                    MQTT_RC_BAD_USERNAME_OR_PASSWORD,
+                                    "user name missing or with control characters", err) != MQTT_OK)
         return MQTT_ERROR;
     if (has_password && !mqtt_read_bytes(&p, end, &out->password))
         return MALFORMED("CONNECT truncated in the password");
@@ -226,11 +235,11 @@ int mqtt_decode_publish(const mqtt_fixed_header *hdr, const uint8_t *body, uint8
             return PROTOCOL("subscription identifier in a PUBLISH from a client");
     }
 
-    int rc =
-        mqtt_utf8_check(out->topic.p, out->topic.len, MQTT_UTF8_STRICT | MQTT_UTF8_NO_WILDCARD);
-    if (rc == MQTT_UTF8_ILL_FORMED)
+    int rc = inlet_support_utf8_check(out->topic.p, out->topic.len,
+                                      INLET_SUPPORT_UTF8_STRICT | INLET_SUPPORT_UTF8_NO_WILDCARD);
+    if (rc == INLET_SUPPORT_UTF8_ILL_FORMED)
         return MALFORMED("topic name is not valid UTF-8");
-    if (rc == (int)MQTT_UTF8_NO_WILDCARD) /* 3.1.1 §3.3.2.1 [MQTT-3.3.2-2], 5.0 §3.3.2.1 */
+    if (rc == (int)INLET_SUPPORT_UTF8_NO_WILDCARD) /* 3.1.1 §3.3.2.1 [MQTT-3.3.2-2], 5.0 §3.3.2.1 */
         return mqtt_fail(err, MQTT_RC_TOPIC_NAME_INVALID, "wildcard in topic name");
     if (rc != 0)
         return mqtt_fail(err, MQTT_RC_TOPIC_NAME_INVALID, "control character in topic name");

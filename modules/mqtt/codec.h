@@ -5,12 +5,13 @@
  * POINT INTO the caller's input buffer (nothing is copied): keep the packet bytes alive and
  * unmodified for as long as the decoded struct is used. Encoders write into a caller buffer.
  *
- * Sources (all in modules/mqtt/, all include only this header and codec_internal.h):
+ * Sources (in modules/mqtt/ unless named otherwise; they include only this header,
+ * codec_internal.h and ../support/utf8.h):
  *   codec.c         framing, type/flag checks, decoders of every packet
  *   codec_props.c   MQTT 5 properties: which packet allows which, duplicates, decode, encode
  *   codec_encode.c  encoders: CONNACK, PUBACK/PUBREC/PUBREL/PUBCOMP, SUBACK, UNSUBACK,
  *                   PINGRESP, DISCONNECT
- *   utf8.c          UTF-8 validation (MQTT 3.1.1 §1.5.3, MQTT 5.0 §1.5.4)
+ *   ../support/utf8.c  UTF-8 validation (MQTT 3.1.1 §1.5.3, MQTT 5.0 §1.5.4), shared
  *
  * References: "3.1.1 §x" is the OASIS MQTT Version 3.1.1 standard (2014), "5.0 §x" is the
  * OASIS MQTT Version 5.0 standard (2019).
@@ -30,7 +31,7 @@
  * control characters (U+0001..U+001F, U+007F..U+009F) and non-characters; like Mosquitto, we
  * reject them in the strings that name things (topic names, will topic, response topic, topic
  * filters, client identifier, user name) and accept them in free text (user properties, content
- * type, reason string, authentication method). See mqtt_utf8_valid().
+ * type, reason string, authentication method). See inlet_support_utf8_valid().
  */
 #ifndef INLET_MQTT_CODEC_H
 #define INLET_MQTT_CODEC_H
@@ -38,6 +39,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../support/utf8.h"
 
 /* ---- constants ---- */
 
@@ -254,26 +257,11 @@ void mqtt_user_props_begin(const mqtt_props *props, mqtt_prop_iter *it);
  * the end. */
 bool mqtt_user_props_next(mqtt_prop_iter *it, mqtt_bytes *key, mqtt_bytes *value);
 
-/* ---- UTF-8 (3.1.1 §1.5.3, 5.0 §1.5.4) ---- */
+/* ---- UTF-8 (3.1.1 §1.5.3, 5.0 §1.5.4): inlet_support_utf8_valid() in ../support/utf8.h ---- */
 
-enum mqtt_utf8_flags {
-    /* Also reject U+0001..U+001F and U+007F..U+009F (spec: SHOULD NOT). */
-    MQTT_UTF8_NO_CONTROL = 1u << 0,
-    /* Also reject non-characters U+FDD0..U+FDEF and U+xFFFE/U+xFFFF (spec: SHOULD NOT). */
-    MQTT_UTF8_NO_NONCHAR = 1u << 1,
-    /* What we apply to names: topics, filters, client identifiers, user names. */
-    MQTT_UTF8_STRICT = MQTT_UTF8_NO_CONTROL | MQTT_UTF8_NO_NONCHAR,
-};
-
-/* True if s[0..len) is well-formed UTF-8 (shortest form, no surrogates U+D800..U+DFFF, nothing
- * above U+10FFFF) without U+0000, and passes the extra checks in `flags`. len may be 0. The
- * listener uses it with MQTT_UTF8_STRICT for identities and for a Payload Format Indicator 1
- * payload (with flags 0; a failure there is PUBACK 0x99, 5.0 §3.3.2.3.2). */
-bool mqtt_utf8_valid(const uint8_t *s, size_t len, unsigned flags);
-
-/* True if s[0..len) is a usable topic name: 1..65535 bytes, UTF-8 valid under MQTT_UTF8_STRICT,
- * no '+' or '#' (3.1.1 §4.7.1, 5.0 §4.7.1, §3.3.2.1). Also what identities are checked with
- * before they are used as topic levels (the CVE-2017-7650 class). */
+/* True if s[0..len) is a usable topic name: 1..65535 bytes, UTF-8 valid under
+ * INLET_SUPPORT_UTF8_STRICT, no '+' or '#' (3.1.1 §4.7.1, 5.0 §4.7.1, §3.3.2.1). Also what
+ * identities are checked with before they are used as topic levels (the CVE-2017-7650 class). */
 bool mqtt_topic_name_valid(const uint8_t *s, size_t len);
 
 /* ---- framing (3.1.1 §2.2, 5.0 §2.1) ---- */
@@ -372,7 +360,7 @@ typedef struct mqtt_publish {
  * PUBLISH does not allow; 0x90 a topic with '+' / '#' (§3.3.2.1) or control characters;
  * 0x94 Topic Alias 0 (§3.3.2.3.4). The caller checks the Topic Alias against its Topic Alias
  * Maximum (0x94), resolves aliases, and checks a Payload Format Indicator 1 payload with
- * mqtt_utf8_valid() (PUBACK/PUBREC 0x99) if it wants to. */
+ * inlet_support_utf8_valid() (PUBACK/PUBREC 0x99) if it wants to. */
 int mqtt_decode_publish(const mqtt_fixed_header *hdr, const uint8_t *body, uint8_t version,
                         mqtt_publish *out, mqtt_error *err);
 

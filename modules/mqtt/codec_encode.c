@@ -221,7 +221,7 @@ size_t mqtt_encode_suback(uint8_t *buf, size_t cap, uint8_t version, uint16_t pa
 /* A topic filter per 5.0 §4.7.1: '#' alone in the last level, '+' alone in its level. */
 static bool topic_filter_valid(const mqtt_bytes *f)
 {
-    if (f->len == 0 || mqtt_utf8_check(f->p, f->len, MQTT_UTF8_STRICT) != 0)
+    if (f->len == 0 || inlet_support_utf8_check(f->p, f->len, INLET_SUPPORT_UTF8_STRICT) != 0)
         return false;
     for (size_t i = 0; i < f->len; i++) {
         uint8_t c = f->p[i];

@@ -1,6 +1,6 @@
 /*
  * codec_internal.h - helpers shared by the MQTT codec's source files (codec.c, codec_props.c,
- * codec_encode.c, utf8.c). Not for the rest of the module: use codec.h.
+ * codec_encode.c). Not for the rest of the module: use codec.h.
  *
  * A reader walks a body that the caller fully has in memory; every read checks the end first,
  * so a short body is always "malformed" (0x81), never an overread.
@@ -13,16 +13,6 @@
 #include <stdint.h>
 
 #include "codec.h"
-
-/* Internal mqtt_utf8_check() flag: also reject '+' and '#' (topic names, 5.0 §4.7.1). */
-#define MQTT_UTF8_NO_WILDCARD (1u << 8)
-
-/* Result of mqtt_utf8_check() for a violation of the spec's MUSTs. */
-#define MQTT_UTF8_ILL_FORMED (-1)
-
-/* 0 if valid; MQTT_UTF8_ILL_FORMED; or the one flag (MQTT_UTF8_NO_CONTROL,
- * MQTT_UTF8_NO_NONCHAR, MQTT_UTF8_NO_WILDCARD) whose rule the string breaks. */
-int mqtt_utf8_check(const uint8_t *s, size_t len, unsigned flags);
 
 /* Property decode context: a packet type, or the will properties of CONNECT. */
 #define MQTT_PROP_CTX_WILL 16

@@ -34,7 +34,7 @@ static const prop_def prop_defs[MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE + 1] = {
     DEF(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, K_U32, 0, message_expiry_interval,
         CTX(MQTT_PUBLISH) | CTX_WILL),
     DEF(MQTT_PROP_CONTENT_TYPE, K_UTF8, 0, content_type, CTX(MQTT_PUBLISH) | CTX_WILL),
-    DEF(MQTT_PROP_RESPONSE_TOPIC, K_UTF8, MQTT_UTF8_STRICT, response_topic,
+    DEF(MQTT_PROP_RESPONSE_TOPIC, K_UTF8, INLET_SUPPORT_UTF8_STRICT, response_topic,
         CTX(MQTT_PUBLISH) | CTX_WILL),
     DEF(MQTT_PROP_CORRELATION_DATA, K_BINARY, 0, correlation_data, CTX(MQTT_PUBLISH) | CTX_WILL),
     DEF(MQTT_PROP_SUBSCRIPTION_IDENTIFIER, K_VARINT, 0, subscription_identifier,
@@ -86,8 +86,8 @@ static bool utf8_read(const uint8_t **p, const uint8_t *end, mqtt_bytes *v, unsi
         mqtt_fail(err, MQTT_RC_MALFORMED_PACKET, "property value runs past the properties");
         return false;
     }
-    int rc = mqtt_utf8_check(v->p, v->len, flags);
-    if (rc == MQTT_UTF8_ILL_FORMED) {
+    int rc = inlet_support_utf8_check(v->p, v->len, flags);
+    if (rc == INLET_SUPPORT_UTF8_ILL_FORMED) {
         /* 5.0 §1.5.4 [MQTT-1.5.4-1] */
         mqtt_fail(err, MQTT_RC_MALFORMED_PACKET, "property string is not valid UTF-8");
         return false;

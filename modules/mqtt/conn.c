@@ -328,7 +328,7 @@ static void migrate(mqtt_conn *c)
 {
     mqtt_loop *from = c->loop;
     mqtt_module *m = from->m;
-    mqtt_loop *to = &m->loops[mqtt_owner_loop(m, c->info->hash)];
+    mqtt_loop *to = mqtt_loop_at(m, mqtt_owner_loop(m, c->info->hash));
 
     epoll_ctl(from->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     mqtt_timer_disarm(&from->wheel, &c->timer);

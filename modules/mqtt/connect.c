@@ -116,7 +116,7 @@ static size_t assign_client_id(mqtt_loop *loop, const char *tenant, char out[32]
     for (;;) {
         int n = snprintf(out, 32, "inlet-%016llx", (unsigned long long)rng_next(loop));
         *hash = mqtt_session_hash(m, tenant, (const uint8_t *)out, (size_t)n);
-        if (mqtt_owner_loop(m, *hash) == loop->index &&
+        if (mqtt_owner_loop(m, *hash) == loop->base.index &&
             mqtt_session_find(loop, *hash, tenant, out, (size_t)n) == NULL)
             return (size_t)n;
     }
@@ -168,7 +168,7 @@ bool mqtt_connect_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
                "the client identifier must not contain '+' or '#'");
         return false;
     }
-    if (atomic_load(&m->draining)) {
+    if (atomic_load(&m->loopset.draining)) {
         refuse(c, &req, MQTT_RC_SERVER_UNAVAILABLE, "the server is shutting down");
         return false;
     }
@@ -250,7 +250,7 @@ bool mqtt_connect_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
     info->client_id[client_id_len] = '\0';
     c->info = info;
 
-    if (mqtt_owner_loop(m, hash) != loop->index) {
+    if (mqtt_owner_loop(m, hash) != loop->base.index) {
         c->state = MQTT_CONN_MIGRATING; /* conn.c hands it over with its unread input */
         return false;
     }

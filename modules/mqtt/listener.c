@@ -1,11 +1,12 @@
 /*
- * listener.c - listening sockets, the epoll loop of each thread, and the start/stop handshakes.
+ * listener.c - the epoll loop of each thread.
  *
- * start() binds every listener once per loop (SO_REUSEPORT: the kernel spreads connections over
- * the loops) on the core's thread, so that "address in use" is reported synchronously. Each loop
- * then runs on its own thread: epoll_wait, accept, read and process, drain completions, write,
- * timers. Connection sockets are edge-triggered and registered once for input and output, so
- * pausing a socket (back-pressure) or waiting for output costs no epoll_ctl() call.
+ * The support library (../support/loops.c) binds every listener once per loop (SO_REUSEPORT:
+ * the kernel spreads connections over the loops) on the core's thread, so that "address in use"
+ * is reported synchronously, and starts and stops the threads. Each loop runs on its own
+ * thread: epoll_wait, accept, read and process, drain completions, write, timers. Connection
+ * sockets are edge-triggered and registered once for input and output, so pausing a socket
+ * (back-pressure) or waiting for output costs no epoll_ctl() call.
  *
  * The core's thread and the other loops talk to a loop only through its eventfd plus an atomic
  * command word, and its inbox of connections handed over (session affinity, mqtt.h).
@@ -21,6 +22,9 @@
 
 #include "mqtt.h"
 
+_Static_assert(offsetof(mqtt_loop, base) == 0 && offsetof(mqtt_loop_listener, base) == 0,
+               "the support library finds its part first");
+
 #define MQTT_EPOLL_EVENTS 256
 /* Connections taken per wake-up of a listening socket, so that a connection storm does not
  * starve the loop's established connections. */
@@ -28,33 +32,8 @@
 /* Completions handled per wake-up of the queue; the core re-signals the rest. */
 #define MQTT_DRAIN_BATCH 1024
 
-/* ---- addresses ---- */
-
-int mqtt_listener_resolve(mqtt_listener *l, const char *address, char *err, size_t err_len)
-{
-    snprintf(l->name, sizeof(l->name), "%s", address);
-    return inlet_support_addr_resolve(address, &l->addr, &l->addrlen, err, err_len);
-}
-
 /* A reconnect storm after an outage is the normal case for a fleet: a deep backlog. */
 #define MQTT_LISTEN_BACKLOG 4096
-
-/* Bind every listener of one loop; port 0 picks one port and reuses it on the other loops. */
-static int loop_bind(mqtt_module *m, mqtt_loop *loop, char *err, size_t err_len)
-{
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        mqtt_listener *l = &m->listeners[i];
-        char why[160];
-        int fd = inlet_support_listen(&l->addr, l->addrlen, MQTT_LISTEN_BACKLOG, loop->index == 0,
-                                      why, sizeof(why));
-        if (fd < 0) {
-            snprintf(err, err_len, "listeners[%zu] %s: %s", i, l->name, why);
-            return -1;
-        }
-        loop->listeners[i].fd = fd;
-    }
-    return 0;
-}
 
 /* ---- time ---- */
 
@@ -72,53 +51,29 @@ bool mqtt_loop_saturated(const mqtt_loop *loop)
     return loop->inflight >= (size_t)loop->m->cfg->max_inflight_per_thread;
 }
 
-static int epoll_add(mqtt_loop *loop, int fd, uint32_t events, void *ptr)
-{
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.events = events;
-    ev.data.ptr = ptr;
-    return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static void close_listeners(mqtt_loop *loop)
-{
-    if (loop->listeners_closed)
-        return;
-    loop->listeners_closed = true;
-    for (size_t i = 0; i < loop->m->n_listeners; i++) {
-        mqtt_loop_listener *ll = &loop->listeners[i];
-        if (ll->fd >= 0) {
-            close(ll->fd); /* also leaves the epoll set */
-            ll->fd = -1;
-        }
-    }
-    inlet_support_loopsync_unlistened(&loop->m->sync);
-}
-
 static void set_listeners_events(mqtt_loop *loop, uint32_t events)
 {
-    for (size_t i = 0; i < loop->m->n_listeners; i++) {
-        mqtt_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
+        mqtt_loop_listener *ll = mqtt_loop_listener_at(loop, i);
         struct epoll_event ev;
-        if (ll->fd < 0)
+        if (ll->base.fd < 0)
             continue;
         memset(&ev, 0, sizeof(ev));
         ev.events = events;
         ev.data.ptr = &ll->poll;
-        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, ll->fd, &ev);
+        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, ll->base.fd, &ev);
     }
 }
 
 static void on_accept(mqtt_loop_listener *ll)
 {
-    mqtt_loop *loop = ll->loop;
+    mqtt_loop *loop = (mqtt_loop *)ll->base.loop;
     mqtt_module *m = loop->m;
 
-    for (int i = 0; i < MQTT_ACCEPT_BATCH && ll->fd >= 0; i++) {
-        int fd = accept4(ll->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    for (int i = 0; i < MQTT_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
+        int fd = accept4(ll->base.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            mqtt_conn_accept(loop, ll->listener, fd);
+            mqtt_conn_accept(loop, ll->base.listener, fd);
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)
@@ -129,7 +84,7 @@ static void on_accept(mqtt_loop_listener *ll)
             MQTT_LOG(m, INLET_LOG_WARN,
                      "loop %zu: accept: %s (%zu connections on this loop); pausing accept for "
                      "1s",
-                     loop->index, strerror(errno), loop->n_conns);
+                     loop->base.index, strerror(errno), loop->n_conns);
             loop->accept_paused = true;
             loop->accept_resume_s = loop->now_s + 1;
             set_listeners_events(loop, 0);
@@ -165,24 +120,14 @@ static void handle_inbox(mqtt_loop *loop)
 
 static void on_control(mqtt_loop *loop)
 {
-    uint64_t v;
-    ssize_t rc = read(loop->control_fd, &v, sizeof(v));
-    (void)rc; /* EAGAIN: a spurious wake-up; the command word is what counts */
-
-    unsigned cmd = atomic_exchange(&loop->commands, 0u);
+    /* cleared: INBOX comes again and again; STOP is kept in base.stopping */
+    unsigned cmd = inlet_support_loop_commands(&loop->base, true);
     if (cmd & MQTT_CMD_INBOX)
         handle_inbox(loop);
-    if (cmd & (MQTT_CMD_STOP_ACCEPTING | MQTT_CMD_STOP)) {
+    if (cmd & (INLET_SUPPORT_LOOP_STOP_ACCEPTING | INLET_SUPPORT_LOOP_STOP)) {
         loop->draining = true;
-        close_listeners(loop);
+        inlet_support_loop_close_listeners(&loop->base);
     }
-    if (cmd & MQTT_CMD_STOP)
-        loop->stopping = true;
-}
-
-static void loop_signal(mqtt_loop *loop, unsigned cmd)
-{
-    inlet_support_loop_signal(&loop->commands, loop->control_fd, cmd);
 }
 
 bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c)
@@ -193,14 +138,15 @@ bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c)
         mqtt_list_push(&to->inbox, &c->ready_link);
     pthread_mutex_unlock(&to->inbox_mu);
     if (open)
-        loop_signal(to, MQTT_CMD_INBOX);
+        inlet_support_loop_signal(&to->base, MQTT_CMD_INBOX);
     return open;
 }
 
 static void on_queue(mqtt_loop *loop)
 {
     bool was_saturated = mqtt_loop_saturated(loop);
-    loop->m->host->queue_drain(loop->queue, mqtt_publish_on_completion, loop, MQTT_DRAIN_BATCH);
+    loop->m->host->queue_drain(loop->base.queue, mqtt_publish_on_completion, loop,
+                               MQTT_DRAIN_BATCH);
     /* Room again: every connection parked for the loop-wide bound may read. */
     if (was_saturated && !mqtt_loop_saturated(loop)) {
         while (!mqtt_list_empty(&loop->stalled)) {
@@ -302,11 +248,11 @@ static int loop_init(mqtt_loop *loop, char *err, size_t err_len)
 {
     mqtt_module *m = loop->m;
 
-    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (loop->epfd < 0) {
-        snprintf(err, err_len, "epoll_create1: %s", strerror(errno));
+    loop->queue_poll.kind = MQTT_POLL_QUEUE;
+    loop->control_poll.kind = MQTT_POLL_CONTROL;
+    if (inlet_support_loop_epoll_open(&loop->base, &loop->epfd, &loop->queue_poll,
+                                      &loop->control_poll, err, err_len) != 0)
         return -1;
-    }
     loop->rbuf = malloc(MQTT_READ_CHUNK);
     loop->headers = calloc(MQTT_MAX_USER_PROPERTIES, sizeof(*loop->headers));
     if (loop->rbuf == NULL || loop->headers == NULL) {
@@ -316,19 +262,12 @@ static int loop_init(mqtt_loop *loop, char *err, size_t err_len)
     loop->now_s = monotonic_s();
     mqtt_wheel_init(&loop->wheel, loop->now_s);
     if (getrandom(&loop->rng, sizeof(loop->rng), 0) != (ssize_t)sizeof(loop->rng) || loop->rng == 0)
-        loop->rng = inlet_support_monotonic_ms() * 0x9e3779b97f4a7c15u + loop->index + 1;
+        loop->rng = inlet_support_monotonic_ms() * 0x9e3779b97f4a7c15u + loop->base.index + 1;
 
-    loop->queue_poll.kind = MQTT_POLL_QUEUE;
-    loop->control_poll.kind = MQTT_POLL_CONTROL;
-    if (epoll_add(loop, m->host->queue_fd(loop->queue), EPOLLIN, &loop->queue_poll) != 0 ||
-        epoll_add(loop, loop->control_fd, EPOLLIN, &loop->control_poll) != 0) {
-        snprintf(err, err_len, "epoll_ctl: %s", strerror(errno));
-        return -1;
-    }
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        mqtt_loop_listener *ll = &loop->listeners[i];
+    for (size_t i = 0; i < m->loopset.n_listeners; i++) {
+        mqtt_loop_listener *ll = mqtt_loop_listener_at(loop, i);
         ll->poll.kind = MQTT_POLL_LISTENER;
-        if (epoll_add(loop, ll->fd, EPOLLIN, &ll->poll) != 0) {
+        if (inlet_support_epoll_add(loop->epfd, ll->base.fd, EPOLLIN, &ll->poll) != 0) {
             snprintf(err, err_len, "epoll_ctl: %s", strerror(errno));
             return -1;
         }
@@ -355,7 +294,7 @@ static void drain_and_close(mqtt_loop *loop)
         loop_turn(loop, 50);
     if (loop->inflight > 0)
         MQTT_LOG(m, INLET_LOG_WARN, "loop %zu: %zu publishes still unacknowledged at stop",
-                 loop->index, loop->inflight);
+                 loop->base.index, loop->inflight);
 
     /* conns is walked with a saved next: closing moves a connection to loop->closed */
     for (mqtt_list *n = loop->conns.next, *next; n != &loop->conns; n = next) {
@@ -381,7 +320,7 @@ static void loop_teardown(mqtt_loop *loop)
 {
     mqtt_module *m = loop->m;
 
-    close_listeners(loop);
+    inlet_support_loop_close_listeners(&loop->base);
     /* Connections handed over after this loop stopped are dropped, not adopted. */
     pthread_mutex_lock(&loop->inbox_mu);
     loop->inbox_closed = true;
@@ -396,18 +335,10 @@ static void loop_teardown(mqtt_loop *loop)
     free_closed(loop);
 
     mqtt_sessions_free_all(loop);
-    mqtt_pending_cache_free(loop);
     mqtt_out_cache_free(loop);
-    if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0) {
-        if (loop->epfd >= 0)
-            epoll_ctl(loop->epfd, EPOLL_CTL_DEL, m->host->queue_fd(loop->queue), NULL);
-        m->host->queue_free(loop->queue);
-        loop->queue = NULL;
-    } else if (loop->queue != NULL) {
-        /* The core may still complete into it; freeing it would be worse than leaking it. */
-        MQTT_LOG(m, INLET_LOG_ERROR, "loop %zu: completion queue kept, %zu submissions pending",
-                 loop->index, m->host->queue_pending(loop->queue));
-    }
+    if (loop->base.queue != NULL && loop->epfd >= 0)
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, m->host->queue_fd(loop->base.queue), NULL);
+    inlet_support_loop_release_queue(&loop->base);
     if (loop->epfd >= 0) {
         close(loop->epfd);
         loop->epfd = -1;
@@ -427,134 +358,65 @@ static void *loop_main(void *arg)
     char err[200] = "";
     int rc = loop_init(loop, err, sizeof(err));
 
-    inlet_support_loopsync_ready(&m->sync, loop->index, rc, err);
+    inlet_support_loop_ready(&loop->base, rc, err);
 
-    while (rc == 0 && !loop->stopping) {
+    while (rc == 0 && !loop->base.stopping) {
         if (loop_turn(loop, -1) != 0) {
-            MQTT_LOG(m, INLET_LOG_ERROR, "loop %zu: epoll_wait failed: %s", loop->index,
+            MQTT_LOG(m, INLET_LOG_ERROR, "loop %zu: epoll_wait failed: %s", loop->base.index,
                      strerror(errno));
             rc = -1;
         }
     }
     /* Wait for stop() even after a failure, so that teardown has one path. */
-    while (!loop->stopping) {
+    while (!inlet_support_loop_stop_requested(&loop->base))
         usleep(50000);
-        if (atomic_load(&loop->commands) & MQTT_CMD_STOP)
-            loop->stopping = true;
-    }
     if (rc == 0)
         drain_and_close(loop);
     loop_teardown(loop);
     return NULL;
 }
 
-/* ---- lifecycle, on the core's thread ---- */
+/* ---- set-up, on the core's thread ---- */
 
-int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len)
+static int loop_setup(void *arg, void *module, char *err, size_t err_len)
 {
-    m->n_loops = (size_t)m->cfg->threads;
-    m->loops = calloc(m->n_loops, sizeof(*m->loops));
-    if (m->loops == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < m->n_loops; i++) {
-        mqtt_loop *loop = &m->loops[i];
-        loop->m = m;
-        loop->index = i;
-        loop->epfd = -1;
-        loop->control_fd = -1;
-        pthread_mutex_init(&loop->inbox_mu, NULL);
-        mqtt_list_init(&loop->inbox);
-        mqtt_list_init(&loop->conns);
-        mqtt_list_init(&loop->ready);
-        mqtt_list_init(&loop->stalled);
-        mqtt_list_init(&loop->flush);
-        mqtt_list_init(&loop->closed);
-        loop->listeners = calloc(m->n_listeners, sizeof(*loop->listeners));
-        if (loop->listeners == NULL) {
-            snprintf(err, err_len, "out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < m->n_listeners; j++) {
-            loop->listeners[j].loop = loop;
-            loop->listeners[j].listener = &m->listeners[j];
-            loop->listeners[j].fd = -1;
-        }
-        if (loop_bind(m, loop, err, err_len) != 0)
-            goto fail;
-        if (inlet_support_loop_open(m->host, m->mod, &loop->control_fd, &loop->queue, err,
-                                    err_len) != 0)
-            goto fail;
-    }
-
-    for (size_t i = 0; i < m->n_loops; i++) {
-        mqtt_loop *loop = &m->loops[i];
-        char name[16];
-        snprintf(name, sizeof(name), "inlet-mqtt/%u", (unsigned)(i & 0xff)); /* threads <= 256 */
-        if (inlet_support_thread_start(&loop->thread, loop_main, loop, name, err, err_len) != 0)
-            goto fail;
-        loop->thread_started = true;
-    }
-
-    if (inlet_support_loopsync_wait_ready(&m->sync, m->n_loops, err, err_len) != 0)
-        goto fail;
+    mqtt_loop *loop = arg;
+    (void)err;
+    (void)err_len;
+    loop->m = module;
+    loop->epfd = -1;
+    pthread_mutex_init(&loop->inbox_mu, NULL);
+    mqtt_list_init(&loop->inbox);
+    mqtt_list_init(&loop->conns);
+    mqtt_list_init(&loop->ready);
+    mqtt_list_init(&loop->stalled);
+    mqtt_list_init(&loop->flush);
+    mqtt_list_init(&loop->closed);
     return 0;
-
-fail:
-    mqtt_loops_stop(m);
-    return -1;
 }
 
-void mqtt_loops_stop_accepting(mqtt_module *m)
+/* What a thread that never ran (or failed early) left. */
+static void loop_fini(void *arg)
 {
-    size_t running = 0;
-
-    for (size_t i = 0; i < m->n_loops; i++) {
-        if (m->loops[i].thread_started) {
-            loop_signal(&m->loops[i], MQTT_CMD_STOP_ACCEPTING);
-            running++;
-        }
-    }
-    /* Return once the ports are closed, so the caller can rely on it; bounded. */
-    inlet_support_loopsync_wait_unlistened(&m->sync, running, 2000);
+    mqtt_loop *loop = arg;
+    if (loop->epfd >= 0)
+        close(loop->epfd);
+    free(loop->rbuf);
+    free(loop->scratch);
+    free(loop->headers);
+    pthread_mutex_destroy(&loop->inbox_mu);
 }
 
-void mqtt_loops_stop(mqtt_module *m)
-{
-    for (size_t i = 0; i < m->n_loops; i++)
-        if (m->loops[i].thread_started)
-            loop_signal(&m->loops[i], MQTT_CMD_STOP);
-    for (size_t i = 0; i < m->n_loops; i++) {
-        mqtt_loop *loop = &m->loops[i];
-        if (loop->thread_started) {
-            pthread_join(loop->thread, NULL);
-            loop->thread_started = false;
-        }
-    }
-}
-
-void mqtt_loops_free(mqtt_module *m)
-{
-    for (size_t i = 0; m->loops != NULL && i < m->n_loops; i++) {
-        mqtt_loop *loop = &m->loops[i];
-        /* a thread that ran has already closed and freed what it owned */
-        for (size_t j = 0; loop->listeners != NULL && j < m->n_listeners; j++)
-            if (loop->listeners[j].fd >= 0)
-                close(loop->listeners[j].fd);
-        if (loop->control_fd >= 0)
-            close(loop->control_fd);
-        if (loop->epfd >= 0)
-            close(loop->epfd);
-        if (loop->queue != NULL && m->host->queue_pending(loop->queue) == 0)
-            m->host->queue_free(loop->queue);
-        free(loop->rbuf);
-        free(loop->scratch);
-        free(loop->headers);
-        free(loop->listeners);
-        pthread_mutex_destroy(&loop->inbox_mu);
-    }
-    free(m->loops);
-    m->loops = NULL;
-    m->n_loops = 0;
-}
+const inlet_support_loop_spec mqtt_loop_spec = {
+    .thread_name = "inlet-mqtt",
+    .scheme = "mqtt",
+    .tls_scheme = "mqtts",
+    .backlog = MQTT_LISTEN_BACKLOG,
+    .loop_size = sizeof(mqtt_loop),
+    .listener_size = sizeof(mqtt_loop_listener),
+    .pending_size = sizeof(mqtt_pending),
+    .pending_cache = MQTT_PENDING_CACHE,
+    .init = loop_setup,
+    .fini = loop_fini,
+    .main = loop_main,
+};

@@ -18,8 +18,8 @@
 
 #define MQTT_MODULE_VERSION "0.1.0"
 
-static const char *const client_auth_values[] = {"none", "optional", "require", NULL};
-static const char *const tls_version_values[] = {"tls1.2", "tls1.3", NULL};
+_Static_assert(offsetof(mqtt_module, loopset) == 0, "inlet_support_module_stop() finds it");
+
 static const char *const form_values[] = {"payload", "events", NULL};
 
 #define OPT(name, type, field, def, min, max, desc)                                                \
@@ -28,25 +28,13 @@ static const char *const form_values[] = {"payload", "events", NULL};
     }
 
 static const inlet_option tls_options[] = {
-    {"cert", INLET_OPT_PATH, offsetof(mqtt_tls_config, cert), NULL, 0, 0, NULL, NULL, 0, 0,
-     "PEM certificate chain of the server, leaf first."},
-    {"key", INLET_OPT_PATH, offsetof(mqtt_tls_config, key), NULL, 0, 0, NULL, NULL, 0,
-     INLET_OPT_SECRET, "PEM private key matching cert."},
-    {"client_auth", INLET_OPT_ENUM, offsetof(mqtt_tls_config, client_auth), "none", 0, 0,
-     client_auth_values, NULL, 0, 0,
-     "Ask devices for a client certificate (mTLS): none, optional or require. The tenant whose "
-     "CA verifies the chain authenticates the device; the certificate wins over a password."},
-    {"min_version", INLET_OPT_ENUM, offsetof(mqtt_tls_config, min_version), "tls1.2", 0, 0,
-     tls_version_values, NULL, 0, 0, "Oldest TLS version accepted."},
+    INLET_SUPPORT_TLS_OPTIONS(0, "; the certificate wins over a password."),
     INLET_OPTIONS_END,
 };
 
 static const inlet_option listener_options[] = {
-    {"address", INLET_OPT_STRING, offsetof(mqtt_listener_config, address), NULL, 0, 0, NULL, NULL,
-     0, INLET_OPT_REQUIRED,
-     "host:port to listen on (\"[::]:1883\" for IPv6, \":1883\" for every IPv4 address)."},
-    {"tls", INLET_OPT_SECTION, offsetof(mqtt_listener_config, tls), NULL, 0, 0, NULL, tls_options,
-     sizeof(mqtt_tls_config), 0, "Serve MQTT over TLS on this listener (absent: plaintext)."},
+    INLET_SUPPORT_LISTENER_OPTIONS(mqtt_listener_config, address, tls, "1883", tls_options,
+                                   "Serve MQTT over TLS on this listener (absent: plaintext)."),
     INLET_OPTIONS_END,
 };
 
@@ -101,31 +89,13 @@ static const inlet_option mqtt_options[] = {
         "is closed."),
     OPT("shutdown_timeout", INLET_OPT_DURATION, shutdown_timeout_ms, "5s", 0, 600000,
         "At stop, how long to wait for outstanding Kafka acknowledgements before closing."),
-    {"listeners", INLET_OPT_SECTION_LIST, offsetof(mqtt_config, listeners), NULL, 0, 0, NULL,
-     listener_options, sizeof(mqtt_listener_config), INLET_OPT_REQUIRED,
-     "Addresses to listen on, each plaintext or TLS."},
+    INLET_SUPPORT_LISTENERS_OPTION(mqtt_config, listeners, listener_options, mqtt_listener_config),
     {"mappings", INLET_OPT_SECTION_LIST, offsetof(mqtt_config, mappings), NULL, 0, 0, NULL,
      mapping_options, sizeof(mqtt_mapping_config), 0,
      "Topic -> schema mappings, tried in order (absent: devices/{device}/{schema}/{version} "
      "for payloads and devices/{device}/events for events)."},
     INLET_OPTIONS_END,
 };
-
-static int check_config(const mqtt_config *cfg, char *err, size_t err_len)
-{
-    if (cfg->listeners.count == 0) {
-        snprintf(err, err_len, "listeners: at least one listener is needed");
-        return -1;
-    }
-    const mqtt_listener_config *lc = cfg->listeners.items;
-    for (size_t i = 0; i < cfg->listeners.count; i++) {
-        const mqtt_tls_config *tls = &lc[i].tls;
-        if (inlet_support_tls_config_check(i, tls->cert, tls->key, tls->client_auth, err,
-                                           err_len) != 0)
-            return -1;
-    }
-    return 0;
-}
 
 /* ---- metrics: handles are created once here; the loops only add to them ---- */
 
@@ -234,24 +204,11 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
     mqtt_module *m = NULL;
 
     *state = NULL;
-    if (host->abi_major != INLET_ABI_MAJOR ||
-        host->size < offsetof(inlet_host, now_us) + sizeof(host->now_us)) {
-        snprintf(err, err_len, "host ABI %u.%u (size %u) lacks what this module needs (%d.%d)",
-                 host->abi_major, host->abi_minor, host->size, INLET_ABI_MAJOR, INLET_ABI_MINOR);
+    if ((m = inlet_support_module_new(host, mod, sizeof(*m), err, err_len)) == NULL)
         return -1;
-    }
-    if (check_config(cfg, err, err_len) != 0)
-        return -1;
-
-    m = calloc(1, sizeof(*m));
-    if (m == NULL) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
     m->host = host;
     m->mod = mod;
     m->cfg = cfg;
-    inlet_support_loopsync_init(&m->sync);
     m->max_keep_alive_s = (uint32_t)(cfg->max_keep_alive_ms / 1000);
     m->max_session_expiry_s = (uint32_t)(cfg->max_session_expiry_ms / 1000);
     m->connect_timeout_s = (uint32_t)((cfg->connect_timeout_ms + 999) / 1000);
@@ -261,38 +218,11 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
     if (mqtt_mappings_compile(&m->mappings, &cfg->mappings, err, err_len) != 0)
         goto fail;
 
-    m->n_listeners = cfg->listeners.count;
-    m->listeners = calloc(m->n_listeners, sizeof(*m->listeners));
-    if (m->listeners == NULL) {
-        snprintf(err, err_len, "out of memory");
+    if (inlet_support_listeners_new(
+            &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
+            INLET_SUPPORT_LISTENER_LAYOUT(mqtt_listener_config, address, tls), &mqtt_tls_setup, err,
+            err_len) != 0)
         goto fail;
-    }
-    const mqtt_listener_config *lc = cfg->listeners.items;
-    for (size_t i = 0; i < m->n_listeners; i++) {
-        mqtt_listener *l = &m->listeners[i];
-        char why[200];
-        l->cfg = &lc[i];
-        l->index = i;
-        if (mqtt_listener_resolve(l, lc[i].address, why, sizeof(why)) != 0) {
-            snprintf(err, err_len, "listeners[%zu].address: %s", i, why);
-            goto fail;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (m->listeners[j].addrlen == l->addrlen &&
-                memcmp(&m->listeners[j].addr, &l->addr, l->addrlen) == 0) {
-                snprintf(err, err_len, "listeners[%zu].address: %s is already listeners[%zu]", i,
-                         l->name, j);
-                goto fail;
-            }
-        }
-        if (lc[i].tls.cert != NULL) {
-            l->ssl_ctx = mqtt_tls_context_new(&lc[i].tls, i, why, sizeof(why));
-            if (l->ssl_ctx == NULL) {
-                snprintf(err, err_len, "listeners[%zu].tls.%s", i, why);
-                goto fail;
-            }
-        }
-    }
     create_metrics(m);
     *state = m;
     return 0;
@@ -325,30 +255,8 @@ static int mqtt_start(void *state, char *err, size_t err_len)
 {
     mqtt_module *m = state;
     raise_fd_limit(m);
-    if (mqtt_loops_start(m, err, err_len) != 0)
-        return -1;
-    for (size_t i = 0; i < m->n_listeners; i++)
-        MQTT_LOG(m, INLET_LOG_INFO, "listening on %s (%s%s)", m->listeners[i].name,
-                 m->listeners[i].ssl_ctx ? "mqtts" : "mqtt",
-                 m->listeners[i].cfg->tls.client_auth == MQTT_CLIENT_AUTH_REQUIRE ? ", mTLS"
-                 : m->listeners[i].cfg->tls.client_auth == MQTT_CLIENT_AUTH_OPTIONAL
-                     ? ", mTLS optional"
-                     : "");
-    return 0;
-}
-
-static void mqtt_stop_accepting(void *state)
-{
-    mqtt_module *m = state;
-    atomic_store(&m->draining, 1);
-    mqtt_loops_stop_accepting(m);
-}
-
-static void mqtt_stop(void *state)
-{
-    mqtt_module *m = state;
-    atomic_store(&m->draining, 1);
-    mqtt_loops_stop(m);
+    return inlet_support_loopset_start(&m->loopset, (size_t)m->cfg->threads, &mqtt_loop_spec, m,
+                                       err, err_len);
 }
 
 static void mqtt_destroy(void *state)
@@ -356,12 +264,8 @@ static void mqtt_destroy(void *state)
     mqtt_module *m = state;
     if (m == NULL)
         return;
-    mqtt_loops_free(m);
-    for (size_t i = 0; m->listeners != NULL && i < m->n_listeners; i++)
-        SSL_CTX_free(m->listeners[i].ssl_ctx);
-    free(m->listeners);
+    inlet_support_loopset_free(&m->loopset); /* joins the loops if the core skipped stop() */
     mqtt_mappings_free(&m->mappings);
-    inlet_support_loopsync_destroy(&m->sync);
     free(m);
 }
 
@@ -377,8 +281,8 @@ static const inlet_module_desc mqtt_module_desc = {
     .config_size = sizeof(mqtt_config),
     .create = mqtt_create,
     .start = mqtt_start,
-    .stop_accepting = mqtt_stop_accepting,
-    .stop = mqtt_stop,
+    .stop_accepting = inlet_support_module_stop_accepting,
+    .stop = inlet_support_module_stop,
     .destroy = mqtt_destroy,
 };
 

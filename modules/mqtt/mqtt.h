@@ -34,24 +34,11 @@
 
 /* ---- configuration (filled by the core from the option tables in module.c) ---- */
 
-enum mqtt_client_auth {
-    MQTT_CLIENT_AUTH_NONE,
-    MQTT_CLIENT_AUTH_OPTIONAL,
-    MQTT_CLIENT_AUTH_REQUIRE
-};
-enum mqtt_tls_version { MQTT_TLS_1_2, MQTT_TLS_1_3 };
 enum mqtt_form { MQTT_FORM_PAYLOAD, MQTT_FORM_EVENTS };
 
-typedef struct mqtt_tls_config {
-    char *cert;      /* PEM chain, leaf first; NULL: the listener is plaintext */
-    char *key;       /* PEM private key */
-    int client_auth; /* enum mqtt_client_auth */
-    int min_version; /* enum mqtt_tls_version */
-} mqtt_tls_config;
-
 typedef struct mqtt_listener_config {
-    char *address; /* "host:port", "[v6]:port", ":port" */
-    mqtt_tls_config tls;
+    char *address;                /* "host:port", "[v6]:port", ":port" */
+    inlet_support_tls_config tls; /* cert NULL: the listener is plaintext */
 } mqtt_listener_config;
 
 typedef struct mqtt_mapping_config {
@@ -182,15 +169,8 @@ inlet_status mqtt_mapping_route(const mqtt_mappings *m, const inlet_identity *id
 
 /* ---- runtime objects ---- */
 
-/* One configured listener, resolved at create(); shared read-only by every loop. */
-typedef struct mqtt_listener {
-    const mqtt_listener_config *cfg;
-    size_t index;
-    char name[80]; /* the address as written, for logs */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    SSL_CTX *ssl_ctx; /* NULL for plaintext; owned */
-} mqtt_listener;
+/* One configured listener (support.h); its cfg is an mqtt_listener_config. */
+typedef inlet_support_listener mqtt_listener;
 
 /* What epoll's data.ptr points at: the first member of every watched object. */
 enum mqtt_poll_kind { MQTT_POLL_CONN = 1, MQTT_POLL_LISTENER, MQTT_POLL_CONTROL, MQTT_POLL_QUEUE };
@@ -200,10 +180,8 @@ typedef struct mqtt_poll {
 
 /* A listener's socket on one loop. */
 typedef struct mqtt_loop_listener {
+    inlet_support_loop_listener base; /* first: loop, listener, fd */
     mqtt_poll poll;
-    mqtt_loop *loop;
-    const mqtt_listener *listener;
-    int fd;
 } mqtt_loop_listener;
 
 /* ---- sessions (session.c) ---- */
@@ -381,30 +359,22 @@ typedef struct mqtt_pending {
     uint64_t conn_gen;     /* the connection that submitted it */
     uint16_t packet_id;
     uint8_t qos;
-    struct mqtt_pending *next_free;
 } mqtt_pending;
 
-enum mqtt_loop_command { MQTT_CMD_STOP_ACCEPTING = 1u, MQTT_CMD_STOP = 2u, MQTT_CMD_INBOX = 4u };
+/* Besides the support library's STOP_ACCEPTING and STOP: connections wait in the inbox. */
+enum mqtt_loop_command { MQTT_CMD_INBOX = INLET_SUPPORT_LOOP_CMD_USER };
 
 struct mqtt_loop {
+    inlet_support_loop base; /* first: index, thread, listening sockets, queue, commands */
     mqtt_module *m;
-    size_t index;
-    pthread_t thread;
-    bool thread_started;
     int epfd;
 
-    mqtt_loop_listener *listeners; /* m->n_listeners entries */
-    bool listeners_closed;
     bool accept_paused; /* out of descriptors: listeners are off until accept_resume_s */
     uint32_t accept_resume_s;
 
-    inlet_queue *queue; /* owned; freed by the loop thread once nothing is pending */
     mqtt_poll queue_poll;
-    int control_fd; /* eventfd: "look at commands" (any thread writes) */
     mqtt_poll control_poll;
-    atomic_uint commands; /* enum mqtt_loop_command bits (any thread) */
-    bool draining;        /* stop_accepting() seen */
-    bool stopping;
+    bool draining; /* stop_accepting() seen */
 
     pthread_mutex_t inbox_mu; /* any thread: connections handed over by other loops */
     mqtt_list inbox;
@@ -428,8 +398,6 @@ struct mqtt_loop {
     size_t inflight;   /* submissions awaiting completion (all connections) */
     uint8_t *free_out; /* recycled MQTT_OUT_SMALL output buffers, linked through their start */
     size_t n_free_out;
-    mqtt_pending *free_pending;
-    size_t n_free_pending;
 
     uint8_t *rbuf; /* shared read buffer, MQTT_READ_CHUNK bytes */
     char *scratch; /* per-publish strings: content type, header names, route parts */
@@ -457,14 +425,11 @@ typedef struct mqtt_metrics {
 } mqtt_metrics;
 
 struct mqtt_module {
+    inlet_support_loopset loopset; /* first (the descriptor's stop functions find it): loops */
     const inlet_host *host;
     inlet_module_ctx *mod;
     const mqtt_config *cfg;
 
-    mqtt_listener *listeners;
-    size_t n_listeners;
-    mqtt_loop *loops;
-    size_t n_loops;
     mqtt_mappings mappings;
     uint64_t hash_seed;
 
@@ -473,9 +438,6 @@ struct mqtt_module {
     uint32_t connect_timeout_s;
 
     mqtt_metrics metrics;
-    atomic_int draining; /* stop_accepting() was called */
-
-    inlet_support_loopsync sync; /* start/stop handshakes between the core and the loops */
 };
 
 /* Limits that are not worth a configuration key. */
@@ -485,7 +447,7 @@ struct mqtt_module {
 #define MQTT_MAX_TOKEN           8192u /* longest password passed to the core as a token */
 #define MQTT_MAX_USER_PROPERTIES 64u   /* per PUBLISH; each becomes a Kafka header */
 #define MQTT_LINGER_S            2u    /* after our last packet, wait this long for EOF */
-#define MQTT_PENDING_CACHE       4096u /* recycled mqtt_pending per loop */
+#define MQTT_PENDING_CACHE       4096u /* idle mqtt_pending kept per loop */
 #define MQTT_OUT_SMALL           256u  /* output buffer that holds a burst of acks */
 #define MQTT_OUT_CACHE           1024u /* recycled small output buffers per loop */
 
@@ -495,11 +457,16 @@ void mqtt_count_connack(mqtt_module *m, uint8_t reason);
 void mqtt_count_ack(mqtt_module *m, uint8_t reason);
 
 /* listener.c */
-int mqtt_listener_resolve(mqtt_listener *l, const char *address, char *err, size_t err_len);
-int mqtt_loops_start(mqtt_module *m, char *err, size_t err_len);
-void mqtt_loops_stop_accepting(mqtt_module *m);
-void mqtt_loops_stop(mqtt_module *m);
-void mqtt_loops_free(mqtt_module *m);
+/* How the support library makes and runs the loops (start() gives it the module). */
+extern const inlet_support_loop_spec mqtt_loop_spec;
+static inline mqtt_loop *mqtt_loop_at(const mqtt_module *m, size_t i)
+{
+    return inlet_support_loop_at(&m->loopset, i);
+}
+static inline mqtt_loop_listener *mqtt_loop_listener_at(mqtt_loop *loop, size_t i)
+{
+    return inlet_support_loop_listener_at(&loop->base, i);
+}
 /* Hand an authenticated connection to another loop (it must be out of this loop's lists).
  * false: that loop has stopped; the caller still owns the connection. */
 bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c);
@@ -507,8 +474,8 @@ bool mqtt_loop_post(mqtt_loop *to, mqtt_conn *c);
 bool mqtt_loop_saturated(const mqtt_loop *loop);
 
 /* tls.c */
-SSL_CTX *mqtt_tls_context_new(const mqtt_tls_config *cfg, size_t listener_index, char *err,
-                              size_t err_len);
+/* How listeners' server contexts are made. */
+extern const inlet_support_tls_setup mqtt_tls_setup;
 /* Drive the handshake: 1 done, 0 in progress (wait for I/O), -1 failed. */
 int mqtt_tls_handshake(mqtt_conn *c);
 /* Authenticate by the client certificate. INLET_OK with *out, INLET_E_UNAUTHENTICATED if a
@@ -562,7 +529,7 @@ void mqtt_connect_attach(mqtt_loop *loop, mqtt_conn *c);
 /* Owner loop of a session key hash. */
 static inline size_t mqtt_owner_loop(const mqtt_module *m, uint64_t hash)
 {
-    return (size_t)(hash % m->n_loops);
+    return (size_t)(hash % m->loopset.n);
 }
 
 /* packet.c */
@@ -576,7 +543,6 @@ bool mqtt_publish_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
 bool mqtt_pubrel_handle(mqtt_conn *c, const mqtt_ack *a);
 /* Completion callback for host->queue_drain(); ctx is the loop. */
 void mqtt_publish_on_completion(void *ctx, const inlet_completion *c);
-void mqtt_pending_cache_free(mqtt_loop *loop);
 /* MQTT 5 reason code for a refused or failed publish. */
 uint8_t mqtt_publish_reason(inlet_status st);
 

@@ -46,40 +46,11 @@ uint8_t mqtt_publish_reason(inlet_status st)
 
 /* ---- pending submissions, recycled per loop ---- */
 
-static mqtt_pending *pending_get(mqtt_loop *loop)
-{
-    mqtt_pending *p = loop->free_pending;
-    if (p != NULL) {
-        loop->free_pending = p->next_free;
-        loop->n_free_pending--;
-    } else if ((p = malloc(sizeof(*p))) == NULL) {
-        return NULL;
-    }
-    memset(p, 0, sizeof(*p));
-    return p;
-}
-
 static void pending_put(mqtt_loop *loop, mqtt_pending *p)
 {
     if (p->session != NULL)
         mqtt_session_unref(loop, p->session);
-    if (loop->n_free_pending >= MQTT_PENDING_CACHE) {
-        free(p);
-        return;
-    }
-    p->next_free = loop->free_pending;
-    loop->free_pending = p;
-    loop->n_free_pending++;
-}
-
-void mqtt_pending_cache_free(mqtt_loop *loop)
-{
-    while (loop->free_pending != NULL) {
-        mqtt_pending *p = loop->free_pending;
-        loop->free_pending = p->next_free;
-        free(p);
-    }
-    loop->n_free_pending = 0;
+    inlet_support_pending_put(&loop->base.pending, p);
 }
 
 /* ---- answers ---- */
@@ -258,7 +229,7 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
          * 0x99 (a JSON payload must be UTF-8 anyway, the core checks the rest). */
         if (mqtt_props_has(props, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR) &&
             props->payload_format_indicator == 1 &&
-            !mqtt_utf8_valid(p->payload.p, p->payload.len, 0)) {
+            !inlet_support_utf8_valid(p->payload.p, p->payload.len, 0)) {
             *reason = MQTT_RC_PAYLOAD_FORMAT_INVALID;
             snprintf(why, why_len, "the payload is not UTF-8 (Payload Format Indicator 1)");
             return INLET_E_INVALID;
@@ -302,9 +273,9 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
     }
     r.source = "mqtt";
     r.received_at_us = host->now_us();
-    r.queue = loop->queue;
+    r.queue = loop->base.queue;
 
-    mqtt_pending *pend = pending_get(loop);
+    mqtt_pending *pend = inlet_support_pending_get(&loop->base.pending);
     if (pend == NULL) {
         *reason = MQTT_RC_UNSPECIFIED_ERROR;
         snprintf(why, why_len, "out of memory");

@@ -13,28 +13,13 @@
 
 #include "mqtt.h"
 
-_Static_assert((int)MQTT_CLIENT_AUTH_NONE == (int)INLET_SUPPORT_CLIENT_AUTH_NONE &&
-                   (int)MQTT_CLIENT_AUTH_OPTIONAL == (int)INLET_SUPPORT_CLIENT_AUTH_OPTIONAL &&
-                   (int)MQTT_CLIENT_AUTH_REQUIRE == (int)INLET_SUPPORT_CLIENT_AUTH_REQUIRE,
-               "client_auth values are passed through");
-
-SSL_CTX *mqtt_tls_context_new(const mqtt_tls_config *cfg, size_t listener_index, char *err,
-                              size_t err_len)
-{
-    const inlet_support_tls_params p = {
-        .cert = cfg->cert,
-        .key = cfg->key,
-        .client_auth = cfg->client_auth,
-        .min_tls13 = cfg->min_version == MQTT_TLS_1_3,
-        /* Idle connections give their 16 KB record buffers back (many idle devices); writes may
-         * be partial and resumed from a moved buffer, since the output buffer is reallocated. */
-        .mode = SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
-        .session_prefix = "inlet-mqtt",
-        .listener_index = listener_index,
-    };
-    return inlet_support_tls_server_new(&p, err, err_len);
-}
+const inlet_support_tls_setup mqtt_tls_setup = {
+    .session_prefix = "inlet-mqtt",
+    /* Idle connections give their 16 KB record buffers back (many idle devices); writes may be
+     * partial and resumed from a moved buffer, since the output buffer is reallocated. */
+    .mode = SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+};
 
 int mqtt_tls_handshake(mqtt_conn *c)
 {
@@ -71,7 +56,7 @@ inlet_status mqtt_tls_client_identity(mqtt_module *m, mqtt_conn *c, inlet_identi
     inlet_status st = INLET_E_UNAUTHENTICATED;
 
     *out = NULL;
-    if (c->ssl == NULL || c->listener->cfg->tls.client_auth == MQTT_CLIENT_AUTH_NONE)
+    if (c->ssl == NULL || c->listener->tls->client_auth == INLET_SUPPORT_CLIENT_AUTH_NONE)
         return INLET_OK;
     X509 *leaf = SSL_get0_peer_certificate(c->ssl);
     if (leaf == NULL)

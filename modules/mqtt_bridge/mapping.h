@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../support/topic.h"
+
 /* What a placeholder names. */
 enum bridge_field {
     BRIDGE_FIELD_TENANT = 0,
@@ -31,38 +33,32 @@ enum bridge_format {
     BRIDGE_FORMAT_BATCH,       /* {"events": [...]} as POSTed over HTTP */
 };
 
-typedef enum bridge_seg_kind {
-    BRIDGE_SEG_LITERAL = 0, /* this exact level */
-    BRIDGE_SEG_ANY,         /* '+': any one level, not kept */
-    BRIDGE_SEG_REST,        /* '#': zero or more remaining levels (last only) */
-    BRIDGE_SEG_FIELD,       /* "{device}" etc.: any one non-empty level, kept */
-} bridge_seg_kind;
-
-typedef struct bridge_seg {
-    bridge_seg_kind kind;
-    int field;     /* enum bridge_field, for BRIDGE_SEG_FIELD */
-    char *literal; /* BRIDGE_SEG_LITERAL: the level, owned */
-    size_t len;
-} bridge_seg;
-
-typedef struct bridge_pattern {
-    bridge_seg *segs; /* owned */
-    size_t n;
-    unsigned fields; /* bit (1u << field) for each placeholder present */
-} bridge_pattern;
+/* A compiled pattern; matched by the modules' shared topic engine (../support/topic.h). */
+typedef inlet_support_topic_pattern bridge_pattern;
 
 /*
  * Parse text. Placeholders must be whole levels and appear at most once; '#' only last; levels
- * may not be empty except as in MQTT (a leading or trailing '/'). On error err says what.
+ * may not be empty except as in MQTT (a leading or trailing '/'); {device} is needed. On error
+ * err says what.
  */
 int bridge_pattern_compile(const char *text, bridge_pattern *out, char *err, size_t err_len);
-void bridge_pattern_free(bridge_pattern *p);
+
+static inline void bridge_pattern_free(bridge_pattern *p)
+{
+    inlet_support_topic_free(p);
+}
 
 /* The filter that subscribes to what p matches: placeholders become '+'. 0 if buf is too small. */
-size_t bridge_pattern_filter(const bridge_pattern *p, char *buf, size_t buf_len);
+static inline size_t bridge_pattern_filter(const bridge_pattern *p, char *buf, size_t buf_len)
+{
+    return inlet_support_topic_filter(p, buf, buf_len);
+}
 
 /* A topic filter as MQTT 3.1.1 / 5.0 §4.7.1 define it ('+' and '#' whole levels, '#' last). */
-int bridge_filter_check(const char *filter, char *err, size_t err_len);
+static inline int bridge_filter_check(const char *filter, char *err, size_t err_len)
+{
+    return inlet_support_topic_filter_check(filter, err, err_len);
+}
 
 /* One configured mapping: a pattern plus the values the topic does not give. */
 typedef struct bridge_mapping {

@@ -25,14 +25,14 @@ void inlet_support_openssl_reason(char *buf, size_t len)
     ERR_clear_error();
 }
 
-int inlet_support_tls_config_check(size_t index, const char *cert, const char *key, int client_auth,
-                                   char *err, size_t err_len)
+int inlet_support_tls_config_check(size_t index, const inlet_support_tls_config *cfg, char *err,
+                                   size_t err_len)
 {
-    if ((cert == NULL) != (key == NULL)) {
+    if ((cfg->cert == NULL) != (cfg->key == NULL)) {
         snprintf(err, err_len, "listeners[%zu].tls: cert and key go together", index);
         return -1;
     }
-    if (cert == NULL && client_auth != INLET_SUPPORT_CLIENT_AUTH_NONE) {
+    if (cfg->cert == NULL && cfg->client_auth != INLET_SUPPORT_CLIENT_AUTH_NONE) {
         snprintf(err, err_len, "listeners[%zu].tls.client_auth: needs cert and key", index);
         return -1;
     }
@@ -102,7 +102,9 @@ static void request_client_cert(SSL_CTX *ctx, int client_auth)
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 }
 
-SSL_CTX *inlet_support_tls_server_new(const inlet_support_tls_params *p, char *err, size_t err_len)
+SSL_CTX *inlet_support_tls_server_new(const inlet_support_tls_config *cfg,
+                                      const inlet_support_tls_setup *setup, size_t listener_index,
+                                      char *err, size_t err_len)
 {
     char why[200];
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -111,12 +113,13 @@ SSL_CTX *inlet_support_tls_server_new(const inlet_support_tls_params *p, char *e
         snprintf(err, err_len, "cert: cannot create a TLS context: %s", why);
         return NULL;
     }
-    SSL_CTX_set_min_proto_version(ctx, p->min_tls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+    SSL_CTX_set_min_proto_version(ctx, cfg->min_version == INLET_SUPPORT_TLS_1_3 ? TLS1_3_VERSION
+                                                                                 : TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_NO_RENEGOTIATION);
-    if (p->mode != 0)
-        SSL_CTX_set_mode(ctx, p->mode);
-    if (load_cert_and_key(ctx, p->cert, p->key, err, err_len) != 0) {
+    if (setup->mode != 0)
+        SSL_CTX_set_mode(ctx, setup->mode);
+    if (load_cert_and_key(ctx, cfg->cert, cfg->key, err, err_len) != 0) {
         SSL_CTX_free(ctx);
         return NULL;
     }
@@ -124,11 +127,11 @@ SSL_CTX *inlet_support_tls_server_new(const inlet_support_tls_params *p, char *e
     /* Resumption with client certificates needs a session id context, or OpenSSL refuses it. */
     char sid_ctx[32];
     int sid_len =
-        snprintf(sid_ctx, sizeof(sid_ctx), "%s-%zu", p->session_prefix, p->listener_index);
+        snprintf(sid_ctx, sizeof(sid_ctx), "%s-%zu", setup->session_prefix, listener_index);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid_ctx, (unsigned)sid_len);
 
-    if (p->client_auth != INLET_SUPPORT_CLIENT_AUTH_NONE)
-        request_client_cert(ctx, p->client_auth);
+    if (cfg->client_auth != INLET_SUPPORT_CLIENT_AUTH_NONE)
+        request_client_cert(ctx, cfg->client_auth);
     return ctx;
 }
 

@@ -1,4 +1,5 @@
-/* fuzz_mqtt_codec.c - libFuzzer target for the MQTT codec (modules/mqtt/codec*.c, utf8.c).
+/* fuzz_mqtt_codec.c - libFuzzer target for the MQTT codec (modules/mqtt/codec*.c,
+ * modules/support/utf8.c).
  *
  * 1. The input as a byte stream from a client, once as MQTT 3.1.1 and once as 5.0: frame every
  *    packet and decode it as what its type says; decoded packets must point inside the input,
@@ -7,7 +8,7 @@
  *    decode back.
  * 2. The first bytes as parameters of a CONNACK, a PUBACK..PUBCOMP, a DISCONNECT and a SUBACK:
  *    encode, frame, decode and compare field by field.
- * 3. mqtt_utf8_valid() against a straightforward code-point reference.
+ * 3. inlet_support_utf8_valid() against a straightforward code-point reference.
  * The module's .c files are included: the fuzz build links against inlet_core only. */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #include "../../modules/mqtt/codec.c"
 #include "../../modules/mqtt/codec_encode.c"
 #include "../../modules/mqtt/codec_props.c"
-#include "../../modules/mqtt/utf8.c"
+#include "../../modules/support/utf8.c"
 
 #define ASSERT(cond)                                                                               \
     do {                                                                                           \
@@ -45,7 +46,7 @@ static void check_props(const mqtt_props *props)
     while (mqtt_user_props_next(&it, &k, &v)) {
         inside(k);
         inside(v);
-        ASSERT(mqtt_utf8_valid(k.p, k.len, 0) && mqtt_utf8_valid(v.p, v.len, 0));
+        ASSERT(inlet_support_utf8_valid(k.p, k.len, 0) && inlet_support_utf8_valid(v.p, v.len, 0));
         n++;
     }
     ASSERT(n == props->user_property_count);
@@ -423,9 +424,9 @@ static int ref_utf8(const uint8_t *s, size_t len, unsigned flags)
         static const uint32_t min_for[5] = {0, 0, 0x80, 0x800, 0x10000};
         if (cp < min_for[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0)
             return 0;
-        if ((flags & MQTT_UTF8_NO_CONTROL) && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)))
+        if ((flags & INLET_SUPPORT_UTF8_NO_CONTROL) && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)))
             return 0;
-        if ((flags & MQTT_UTF8_NO_NONCHAR) &&
+        if ((flags & INLET_SUPPORT_UTF8_NO_NONCHAR) &&
             ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE))
             return 0;
         i += n;
@@ -442,7 +443,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     connack_round_trip(data, size);
     ack_round_trip(data, size);
     other_round_trips(data, size);
-    for (unsigned flags = 0; flags <= MQTT_UTF8_STRICT; flags++)
-        ASSERT(mqtt_utf8_valid(data, size, flags) == (ref_utf8(data, size, flags) == 1));
+    for (unsigned flags = 0; flags <= INLET_SUPPORT_UTF8_STRICT; flags++)
+        ASSERT(inlet_support_utf8_valid(data, size, flags) == (ref_utf8(data, size, flags) == 1));
     return 0;
 }

@@ -11,7 +11,7 @@
 #include "../../modules/mqtt/codec.c"
 #include "../../modules/mqtt/codec_encode.c"
 #include "../../modules/mqtt/codec_props.c"
-#include "../../modules/mqtt/utf8.c"
+#include "../../modules/support/utf8.c"
 
 /* A string literal as (bytes, length); split literals after a \x escape ("\x03" "abc"). */
 #define V(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)

@@ -1,10 +1,13 @@
 /* test_mqtt_bridge_mapping.c - the MQTT bridge's topic patterns: compilation errors, the filters
  * they imply, MQTT matching rules (+, #, empty levels), field extraction, fixed values, first
- * match wins, and topic filter validation. Includes the module's mapping.c (h2o style). */
+ * match wins, and topic filter validation. Includes the module's mapping.c and the support
+ * library's topic.c and utf8.c it runs on (h2o style). */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../modules/mqtt_bridge/mapping.c"
+#include "../../modules/support/topic.c"
+#include "../../modules/support/utf8.c"
 #include "check.h"
 
 static int compile_err(const char *text, const char *expect)

@@ -1,65 +1,69 @@
-/* test_mqtt_codec.c - the MQTT 3.1.1 / 5.0 codec (modules/mqtt/codec*.c, utf8.c): byte-exact
- * vectors built by hand from the specs for every packet type in both versions, every error
- * class, NEED_MORE at every truncation point, encoder -> decoder round trips, packets captured
- * from mosquitto_pub 2.0.11, and the PUBLISH decode cost. */
+/* test_mqtt_codec.c - the MQTT 3.1.1 / 5.0 codec (modules/mqtt/codec*.c, modules/support/utf8.c):
+ * byte-exact vectors built by hand from the specs for every packet type in both versions, every
+ * error class, NEED_MORE at every truncation point, encoder -> decoder round trips, packets
+ * captured from mosquitto_pub 2.0.11, and the PUBLISH decode cost. */
 #include "mqtt_codec_test.h"
 
 static void test_utf8(void)
 {
-    CHECK(mqtt_utf8_valid(V(""), 0));
-    CHECK(mqtt_utf8_valid(NULL, 0, 0));
-    CHECK(mqtt_utf8_valid(V("acme/truck-0042"), MQTT_UTF8_STRICT));
-    CHECK(mqtt_utf8_valid(V("\xc3\xa9t\xc3\xa9"), MQTT_UTF8_STRICT)); /* U+00E9 */
-    CHECK(mqtt_utf8_valid(V("\xe2\x82\xac"), MQTT_UTF8_STRICT));      /* U+20AC */
-    CHECK(mqtt_utf8_valid(V("\xf0\x9f\x9a\x9a"), MQTT_UTF8_STRICT));  /* U+1F69A */
-    CHECK(mqtt_utf8_valid(V("\xf4\x8f\xbf\xbd"), MQTT_UTF8_STRICT));  /* U+10FFFD */
-    CHECK(mqtt_utf8_valid(V("\xed\x9f\xbf"), MQTT_UTF8_STRICT));      /* U+D7FF */
-    CHECK(mqtt_utf8_valid(V("\xee\x80\x80"), MQTT_UTF8_STRICT));      /* U+E000 */
-    CHECK(mqtt_utf8_valid(V("\xef\xbb\xbf"), MQTT_UTF8_STRICT));      /* BOM U+FEFF: allowed */
+    CHECK(inlet_support_utf8_valid(V(""), 0));
+    CHECK(inlet_support_utf8_valid(NULL, 0, 0));
+    CHECK(inlet_support_utf8_valid(V("acme/truck-0042"), INLET_SUPPORT_UTF8_STRICT));
+    CHECK(inlet_support_utf8_valid(V("\xc3\xa9t\xc3\xa9"), INLET_SUPPORT_UTF8_STRICT)); /* U+00E9 */
+    CHECK(inlet_support_utf8_valid(V("\xe2\x82\xac"), INLET_SUPPORT_UTF8_STRICT));      /* U+20AC */
+    CHECK(inlet_support_utf8_valid(V("\xf0\x9f\x9a\x9a"), INLET_SUPPORT_UTF8_STRICT)); /* U+1F69A */
+    CHECK(
+        inlet_support_utf8_valid(V("\xf4\x8f\xbf\xbd"), INLET_SUPPORT_UTF8_STRICT)); /* U+10FFFD */
+    CHECK(inlet_support_utf8_valid(V("\xed\x9f\xbf"), INLET_SUPPORT_UTF8_STRICT));   /* U+D7FF */
+    CHECK(inlet_support_utf8_valid(V("\xee\x80\x80"), INLET_SUPPORT_UTF8_STRICT));   /* U+E000 */
+    CHECK(inlet_support_utf8_valid(V("\xef\xbb\xbf"),
+                                   INLET_SUPPORT_UTF8_STRICT)); /* BOM U+FEFF: allowed */
 
     /* MUSTs (3.1.1 §1.5.3, 5.0 §1.5.4): always rejected */
-    CHECK(!mqtt_utf8_valid(V("a\x00"
-                             "b"),
-                           0));                                /* U+0000 */
-    CHECK(!mqtt_utf8_valid(V("\xc0\x80"), 0));                 /* overlong U+0000 */
-    CHECK(!mqtt_utf8_valid(V("\xc0\xaf"), 0));                 /* overlong '/' */
-    CHECK(!mqtt_utf8_valid(V("\xc1\xbf"), 0));                 /* overlong U+007F */
-    CHECK(!mqtt_utf8_valid(V("\xe0\x80\xaf"), 0));             /* overlong 3-byte */
-    CHECK(!mqtt_utf8_valid(V("\xe0\x9f\xbf"), 0));             /* overlong U+07FF */
-    CHECK(!mqtt_utf8_valid(V("\xf0\x80\x80\xaf"), 0));         /* overlong 4-byte */
-    CHECK(!mqtt_utf8_valid(V("\xf0\x8f\xbf\xbf"), 0));         /* overlong U+FFFF */
-    CHECK(!mqtt_utf8_valid(V("\xed\xa0\x80"), 0));             /* U+D800 surrogate */
-    CHECK(!mqtt_utf8_valid(V("\xed\xbf\xbf"), 0));             /* U+DFFF surrogate */
-    CHECK(!mqtt_utf8_valid(V("\xed\xa0\xbd\xed\xb2\xa9"), 0)); /* CESU-8 pair */
-    CHECK(!mqtt_utf8_valid(V("\xf4\x90\x80\x80"), 0));         /* U+110000 */
-    CHECK(!mqtt_utf8_valid(V("\xf5\x80\x80\x80"), 0));
-    CHECK(!mqtt_utf8_valid(V("\xff"), 0));
-    CHECK(!mqtt_utf8_valid(V("\x80"), 0)); /* stray continuation */
-    CHECK(!mqtt_utf8_valid(V("\xc3"), 0)); /* truncated */
-    CHECK(!mqtt_utf8_valid(V("\xe2\x82"), 0));
-    CHECK(!mqtt_utf8_valid(V("\xf0\x9f\x9a"), 0));
-    CHECK(!mqtt_utf8_valid(V("\xc3("), 0)); /* bad continuation */
-    CHECK(!mqtt_utf8_valid(V("\xe2\x28\xa1"), 0));
-    CHECK(!mqtt_utf8_valid(V("\xf0\x9f\x28\x9a"), 0));
+    CHECK(!inlet_support_utf8_valid(V("a\x00"
+                                      "b"),
+                                    0));                                /* U+0000 */
+    CHECK(!inlet_support_utf8_valid(V("\xc0\x80"), 0));                 /* overlong U+0000 */
+    CHECK(!inlet_support_utf8_valid(V("\xc0\xaf"), 0));                 /* overlong '/' */
+    CHECK(!inlet_support_utf8_valid(V("\xc1\xbf"), 0));                 /* overlong U+007F */
+    CHECK(!inlet_support_utf8_valid(V("\xe0\x80\xaf"), 0));             /* overlong 3-byte */
+    CHECK(!inlet_support_utf8_valid(V("\xe0\x9f\xbf"), 0));             /* overlong U+07FF */
+    CHECK(!inlet_support_utf8_valid(V("\xf0\x80\x80\xaf"), 0));         /* overlong 4-byte */
+    CHECK(!inlet_support_utf8_valid(V("\xf0\x8f\xbf\xbf"), 0));         /* overlong U+FFFF */
+    CHECK(!inlet_support_utf8_valid(V("\xed\xa0\x80"), 0));             /* U+D800 surrogate */
+    CHECK(!inlet_support_utf8_valid(V("\xed\xbf\xbf"), 0));             /* U+DFFF surrogate */
+    CHECK(!inlet_support_utf8_valid(V("\xed\xa0\xbd\xed\xb2\xa9"), 0)); /* CESU-8 pair */
+    CHECK(!inlet_support_utf8_valid(V("\xf4\x90\x80\x80"), 0));         /* U+110000 */
+    CHECK(!inlet_support_utf8_valid(V("\xf5\x80\x80\x80"), 0));
+    CHECK(!inlet_support_utf8_valid(V("\xff"), 0));
+    CHECK(!inlet_support_utf8_valid(V("\x80"), 0)); /* stray continuation */
+    CHECK(!inlet_support_utf8_valid(V("\xc3"), 0)); /* truncated */
+    CHECK(!inlet_support_utf8_valid(V("\xe2\x82"), 0));
+    CHECK(!inlet_support_utf8_valid(V("\xf0\x9f\x9a"), 0));
+    CHECK(!inlet_support_utf8_valid(V("\xc3("), 0)); /* bad continuation */
+    CHECK(!inlet_support_utf8_valid(V("\xe2\x28\xa1"), 0));
+    CHECK(!inlet_support_utf8_valid(V("\xf0\x9f\x28\x9a"), 0));
 
     /* SHOULD NOTs: allowed by default, rejected by the strict flags */
-    CHECK(mqtt_utf8_valid(V("a\x01"), 0));
-    CHECK(!mqtt_utf8_valid(V("a\x01"), MQTT_UTF8_NO_CONTROL));
-    CHECK(!mqtt_utf8_valid(V("a\x1f"), MQTT_UTF8_STRICT));
-    CHECK(!mqtt_utf8_valid(V("a\x7f"), MQTT_UTF8_STRICT));
-    CHECK(!mqtt_utf8_valid(V("a\n"), MQTT_UTF8_STRICT));
-    CHECK(mqtt_utf8_valid(V("\xc2\x80"), 0)); /* U+0080 C1 control */
-    CHECK(!mqtt_utf8_valid(V("\xc2\x80"), MQTT_UTF8_NO_CONTROL));
-    CHECK(!mqtt_utf8_valid(V("\xc2\x9f"), MQTT_UTF8_NO_CONTROL));    /* U+009F */
-    CHECK(mqtt_utf8_valid(V("\xc2\xa0"), MQTT_UTF8_STRICT));         /* U+00A0 */
-    CHECK(mqtt_utf8_valid(V("\xef\xbf\xbf"), MQTT_UTF8_NO_CONTROL)); /* U+FFFF */
-    CHECK(!mqtt_utf8_valid(V("\xef\xbf\xbf"), MQTT_UTF8_NO_NONCHAR));
-    CHECK(!mqtt_utf8_valid(V("\xef\xbf\xbe"), MQTT_UTF8_NO_NONCHAR));     /* U+FFFE */
-    CHECK(!mqtt_utf8_valid(V("\xef\xb7\x90"), MQTT_UTF8_NO_NONCHAR));     /* U+FDD0 */
-    CHECK(!mqtt_utf8_valid(V("\xef\xb7\xaf"), MQTT_UTF8_NO_NONCHAR));     /* U+FDEF */
-    CHECK(mqtt_utf8_valid(V("\xef\xb7\xb0"), MQTT_UTF8_NO_NONCHAR));      /* U+FDF0 */
-    CHECK(!mqtt_utf8_valid(V("\xf0\x9f\xbf\xbe"), MQTT_UTF8_NO_NONCHAR)); /* U+1FFFE */
-    CHECK(!mqtt_utf8_valid(V("\xf4\x8f\xbf\xbf"), MQTT_UTF8_NO_NONCHAR)); /* U+10FFFF */
+    CHECK(inlet_support_utf8_valid(V("a\x01"), 0));
+    CHECK(!inlet_support_utf8_valid(V("a\x01"), INLET_SUPPORT_UTF8_NO_CONTROL));
+    CHECK(!inlet_support_utf8_valid(V("a\x1f"), INLET_SUPPORT_UTF8_STRICT));
+    CHECK(!inlet_support_utf8_valid(V("a\x7f"), INLET_SUPPORT_UTF8_STRICT));
+    CHECK(!inlet_support_utf8_valid(V("a\n"), INLET_SUPPORT_UTF8_STRICT));
+    CHECK(inlet_support_utf8_valid(V("\xc2\x80"), 0)); /* U+0080 C1 control */
+    CHECK(!inlet_support_utf8_valid(V("\xc2\x80"), INLET_SUPPORT_UTF8_NO_CONTROL));
+    CHECK(!inlet_support_utf8_valid(V("\xc2\x9f"), INLET_SUPPORT_UTF8_NO_CONTROL));    /* U+009F */
+    CHECK(inlet_support_utf8_valid(V("\xc2\xa0"), INLET_SUPPORT_UTF8_STRICT));         /* U+00A0 */
+    CHECK(inlet_support_utf8_valid(V("\xef\xbf\xbf"), INLET_SUPPORT_UTF8_NO_CONTROL)); /* U+FFFF */
+    CHECK(!inlet_support_utf8_valid(V("\xef\xbf\xbf"), INLET_SUPPORT_UTF8_NO_NONCHAR));
+    CHECK(!inlet_support_utf8_valid(V("\xef\xbf\xbe"), INLET_SUPPORT_UTF8_NO_NONCHAR)); /* U+FFFE */
+    CHECK(!inlet_support_utf8_valid(V("\xef\xb7\x90"), INLET_SUPPORT_UTF8_NO_NONCHAR)); /* U+FDD0 */
+    CHECK(!inlet_support_utf8_valid(V("\xef\xb7\xaf"), INLET_SUPPORT_UTF8_NO_NONCHAR)); /* U+FDEF */
+    CHECK(inlet_support_utf8_valid(V("\xef\xb7\xb0"), INLET_SUPPORT_UTF8_NO_NONCHAR));  /* U+FDF0 */
+    CHECK(!inlet_support_utf8_valid(V("\xf0\x9f\xbf\xbe"),
+                                    INLET_SUPPORT_UTF8_NO_NONCHAR)); /* U+1FFFE */
+    CHECK(!inlet_support_utf8_valid(V("\xf4\x8f\xbf\xbf"),
+                                    INLET_SUPPORT_UTF8_NO_NONCHAR)); /* U+10FFFF */
 
     CHECK(mqtt_topic_name_valid(V("acme/truck-0042/fleet.position/v1")));
     CHECK(!mqtt_topic_name_valid(V("")));
@@ -354,7 +358,7 @@ static void test_publish(void)
     CHECK(mqtt_user_props_next(&it, &k, &v) && bytes_eq(k, "trace") && bytes_eq(v, "42"));
     CHECK(!mqtt_user_props_next(&it, &k, &v));
     CHECK(!mqtt_user_props_next(&it, &k, &v));
-    CHECK(mqtt_utf8_valid(p.payload.p, p.payload.len, 0));
+    CHECK(inlet_support_utf8_valid(p.payload.p, p.payload.len, 0));
     check_truncations(cap_v5_publish_qos2, sizeof(cap_v5_publish_qos2), MQTT_V5);
 
     CHECK(mqtt_frame_parse(cap_v311_publish_qos1, sizeof(cap_v311_publish_qos1), 0, &h, &err) ==

@@ -1,6 +1,6 @@
 /* test_mqtt_session.c - the MQTT listener's pure parts: the topic -> schema mapping
- * (modules/mqtt/mapping.c), the per-session packet-id table and the client-id registry
- * (session.c), and the timer wheel (timer.c). */
+ * (modules/mqtt/mapping.c over modules/support/topic.c), the per-session packet-id table and the
+ * client-id registry (session.c), and the timer wheel (timer.c). */
 #include <stdlib.h>
 
 #include "check.h"
@@ -8,7 +8,8 @@
 #include "../../modules/mqtt/mapping.c"
 #include "../../modules/mqtt/session.c"
 #include "../../modules/mqtt/timer.c"
-#include "../../modules/mqtt/utf8.c"
+#include "../../modules/support/topic.c"
+#include "../../modules/support/utf8.c"
 
 /* ---- a host with just enough for session.c (the sessions gauge) ---- */
 
@@ -107,13 +108,17 @@ static void test_bad_mappings(void)
         mqtt_mapping_config c;
         const char *err;
     } bad[] = {
-        {{NULL, "a/#/b", MQTT_FORM_EVENTS, NULL, NULL}, "\"#\" must be the last level"},
+        {{NULL, "a/#/b", MQTT_FORM_EVENTS, NULL, NULL}, "'#' must be the last level"},
         {{NULL, "a/x+/b", MQTT_FORM_EVENTS, NULL, NULL}, "must be whole levels"},
         {{NULL, "a/{device}/{device}", MQTT_FORM_EVENTS, NULL, NULL}, "appears twice"},
         {{NULL, "a/{schema}/v", MQTT_FORM_PAYLOAD, "x", "v1"}, "given twice"},
         {{NULL, "a/{device}", MQTT_FORM_PAYLOAD, NULL, NULL}, "form payload needs"},
         {{"", "a/b", MQTT_FORM_EVENTS, NULL, NULL}, "tenant: must not be empty"},
-        {{NULL, "", MQTT_FORM_EVENTS, NULL, NULL}, "topic: must be 1 to 65535 bytes"},
+        {{NULL, "", MQTT_FORM_EVENTS, NULL, NULL}, "topic: must not be empty"},
+        {{NULL, "a/{devices}", MQTT_FORM_EVENTS, NULL, NULL}, "unknown placeholder {devices}"},
+        {{NULL, "a/dev-{device}", MQTT_FORM_EVENTS, NULL, NULL}, "must be a whole level"},
+        {{NULL, "a/b\x01", MQTT_FORM_EVENTS, NULL, NULL}, "control character"},
+        {{NULL, "a/\xc0\xaf", MQTT_FORM_EVENTS, NULL, NULL}, "not valid UTF-8"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         mqtt_mapping_config c = bad[i].c;
@@ -187,7 +192,7 @@ static void test_registry(void)
     host.metric_add = fake_metric_add;
     m.host = &host;
     m.hash_seed = 42;
-    m.n_loops = 3;
+    m.loopset.n = 3;
     loop.m = &m;
     mqtt_wheel_init(&loop.wheel, 100);
     loop.now_s = 100;

@@ -1,12 +1,12 @@
 /*
- * utf8.c - UTF-8 validation for MQTT strings (3.1.1 §1.5.3, 5.0 §1.5.4) and topic names.
+ * utf8.c - UTF-8 validation of protocol strings (see utf8.h).
  *
  * Well-formedness follows Unicode Table 3-7 byte ranges, which excludes overlong forms,
  * surrogates (U+D800..U+DFFF) and code points above U+10FFFF in one pass without decoding.
  */
 #include <string.h>
 
-#include "codec_internal.h"
+#include "utf8.h"
 
 /* ASCII classes; 0 for an ordinary character. */
 enum { A_NUL = 1, A_CONTROL = 2, A_WILDCARD = 4 };
@@ -45,7 +45,7 @@ static inline bool plain_ascii8(const uint8_t *s)
            !(HAS_LESS(x, 0x20) | HAS_BYTE(x, 0x7F) | HAS_BYTE(x, '+') | HAS_BYTE(x, '#'));
 }
 
-int mqtt_utf8_check(const uint8_t *s, size_t len, unsigned flags)
+int inlet_support_utf8_check(const uint8_t *s, size_t len, unsigned flags)
 {
     size_t i = 0;
     while (i < len) {
@@ -58,11 +58,11 @@ int mqtt_utf8_check(const uint8_t *s, size_t len, unsigned flags)
             uint8_t k = ascii_class[c];
             if (k) {
                 if (k & A_NUL)
-                    return MQTT_UTF8_ILL_FORMED; /* U+0000: 3.1.1 [MQTT-1.5.3-2] */
-                if ((k & A_CONTROL) && (flags & MQTT_UTF8_NO_CONTROL))
-                    return MQTT_UTF8_NO_CONTROL;
-                if ((k & A_WILDCARD) && (flags & MQTT_UTF8_NO_WILDCARD))
-                    return (int)MQTT_UTF8_NO_WILDCARD;
+                    return INLET_SUPPORT_UTF8_ILL_FORMED; /* U+0000: 3.1.1 [MQTT-1.5.3-2] */
+                if ((k & A_CONTROL) && (flags & INLET_SUPPORT_UTF8_NO_CONTROL))
+                    return INLET_SUPPORT_UTF8_NO_CONTROL;
+                if ((k & A_WILDCARD) && (flags & INLET_SUPPORT_UTF8_NO_WILDCARD))
+                    return (int)INLET_SUPPORT_UTF8_NO_WILDCARD;
             }
             i++;
             continue;
@@ -71,56 +71,49 @@ int mqtt_utf8_check(const uint8_t *s, size_t len, unsigned flags)
         uint32_t cp;
         if (c >= 0xC2u && c <= 0xDFu) {
             if (left < 2 || !cont(s[i + 1]))
-                return MQTT_UTF8_ILL_FORMED;
+                return INLET_SUPPORT_UTF8_ILL_FORMED;
             cp = (uint32_t)(c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu);
             /* C1 controls U+0080..U+009F */
-            if (cp <= 0x9Fu && (flags & MQTT_UTF8_NO_CONTROL))
-                return MQTT_UTF8_NO_CONTROL;
+            if (cp <= 0x9Fu && (flags & INLET_SUPPORT_UTF8_NO_CONTROL))
+                return INLET_SUPPORT_UTF8_NO_CONTROL;
             i += 2;
         } else if (c >= 0xE0u && c <= 0xEFu) {
             if (left < 3)
-                return MQTT_UTF8_ILL_FORMED;
+                return INLET_SUPPORT_UTF8_ILL_FORMED;
             uint8_t b1 = s[i + 1];
             /* E0: A0..BF (no overlongs); ED: 80..9F (no surrogates) */
             uint8_t lo = c == 0xE0u ? 0xA0u : 0x80u, hi = c == 0xEDu ? 0x9Fu : 0xBFu;
             if (b1 < lo || b1 > hi || !cont(s[i + 2]))
-                return MQTT_UTF8_ILL_FORMED;
+                return INLET_SUPPORT_UTF8_ILL_FORMED;
             cp = (uint32_t)(c & 0x0Fu) << 12 | (uint32_t)(b1 & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu);
-            if ((flags & MQTT_UTF8_NO_NONCHAR) &&
+            if ((flags & INLET_SUPPORT_UTF8_NO_NONCHAR) &&
                 ((cp >= 0xFDD0u && cp <= 0xFDEFu) || (cp & 0xFFFEu) == 0xFFFEu))
-                return MQTT_UTF8_NO_NONCHAR;
+                return INLET_SUPPORT_UTF8_NO_NONCHAR;
             i += 3;
         } else if (c >= 0xF0u && c <= 0xF4u) {
             if (left < 4)
-                return MQTT_UTF8_ILL_FORMED;
+                return INLET_SUPPORT_UTF8_ILL_FORMED;
             uint8_t b1 = s[i + 1];
             /* F0: 90..BF (no overlongs); F4: 80..8F (nothing above U+10FFFF) */
             uint8_t lo = c == 0xF0u ? 0x90u : 0x80u, hi = c == 0xF4u ? 0x8Fu : 0xBFu;
             if (b1 < lo || b1 > hi || !cont(s[i + 2]) || !cont(s[i + 3]))
-                return MQTT_UTF8_ILL_FORMED;
+                return INLET_SUPPORT_UTF8_ILL_FORMED;
             cp = (uint32_t)(c & 0x07u) << 18 | (uint32_t)(b1 & 0x3Fu) << 12 |
                  (uint32_t)(s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3Fu);
-            if ((flags & MQTT_UTF8_NO_NONCHAR) && (cp & 0xFFFEu) == 0xFFFEu)
-                return MQTT_UTF8_NO_NONCHAR;
+            if ((flags & INLET_SUPPORT_UTF8_NO_NONCHAR) && (cp & 0xFFFEu) == 0xFFFEu)
+                return INLET_SUPPORT_UTF8_NO_NONCHAR;
             i += 4;
         } else {
             /* a stray continuation byte, C0/C1 (always overlong) or F5..FF */
-            return MQTT_UTF8_ILL_FORMED;
+            return INLET_SUPPORT_UTF8_ILL_FORMED;
         }
     }
     return 0;
 }
 
-bool mqtt_utf8_valid(const uint8_t *s, size_t len, unsigned flags)
+bool inlet_support_utf8_valid(const uint8_t *s, size_t len, unsigned flags)
 {
     if (!s)
         return len == 0;
-    return mqtt_utf8_check(s, len, flags & MQTT_UTF8_STRICT) == 0;
-}
-
-bool mqtt_topic_name_valid(const uint8_t *s, size_t len)
-{
-    if (!s || len == 0 || len > UINT16_MAX)
-        return false;
-    return mqtt_utf8_check(s, len, MQTT_UTF8_STRICT | MQTT_UTF8_NO_WILDCARD) == 0;
+    return inlet_support_utf8_check(s, len, flags & INLET_SUPPORT_UTF8_STRICT) == 0;
 }
