@@ -225,8 +225,15 @@ def wait_for(cond, timeout=30, step=0.1, what="condition"):
 
 
 def wait_connected(d, name, timeout=20):
-    wait_for(lambda: metric(d, "inlet_mqtt_bridge_connected", upstream=name) == 1, timeout,
-             what=f"upstream {name} connected\n{d.logs()}")
+    """Every session of the upstream's pool connected."""
+    def all_connected():
+        m = metrics(d)
+        want = [v for k, v in m.items() if k.startswith("inlet_mqtt_bridge_sessions{")
+                and f'upstream="{name}"' in k]
+        got = [v for k, v in m.items() if k.startswith("inlet_mqtt_bridge_connected{")
+               and f'upstream="{name}"' in k]
+        return want and got and want[0] >= 1 and got[0] == want[0]
+    wait_for(all_connected, timeout, what=f"upstream {name} connected\n{d.logs()}")
 
 
 def consume_since(since_ms, topic=TOPIC, bootstrap=None):
