@@ -534,21 +534,24 @@ def test_shared_subscription_splits_between_instances(broker):
         assert d2.stop() == 0, d2.logs()
 
 
-def test_pool_sessions_take_messages_in_parallel(broker):
+@pytest.mark.parametrize("version", ["5", "3.1.1"])
+def test_pool_sessions_take_messages_in_parallel(broker, version):
     """The sessions of a pool each have a message in flight at once: with a Kafka round trip
-    of at least 400 ms (linger), 16 messages take about one round trip, not 16."""
+    of at least 400 ms (linger), 16 messages take about one round trip, not 16. Mosquitto
+    takes $share filters from MQTT 3.1.1 clients too."""
     ten, since = unique("br"), now_ms()
     devs = [unique("truck") for _ in range(16)]
     client = unique("inlet")
     d = Inletd({ten: tenant()}, extra_confd={"mqtt_bridge.yaml": bridge_yaml(
-        upstream_yaml(broker.port, client, "par", extra=pool_yaml("par", sessions=16)))})
+        upstream_yaml(broker.port, client, "par", mqtt_version=version,
+                      extra=pool_yaml("par", sessions=16)))})
     set_linger(d, "400ms")
     d.start()
     try:
         wait_connected(d, "par")
         time.sleep(0.5)  # the SUBACKs
         for i in range(1, 16):
-            assert f"as {client}-s{i} (MQTT 5, new session)" in d.logs()
+            assert f"as {client}-s{i} (MQTT {version}, new session)" in d.logs()
         procs = [subprocess.Popen(["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-i",
                                    unique("pub"), "-t", f"par/{ten}/{dev}/position", "-m",
                                    position(i)]) for i, dev in enumerate(devs)]
