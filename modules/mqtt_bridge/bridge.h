@@ -150,7 +150,6 @@ typedef struct bridge_paho {
     int (*properties_add)(MQTTProperties *props, const MQTTProperty *prop);
     void (*properties_free)(MQTTProperties *props);
     void (*global_init)(MQTTAsync_init_options *options);
-    size_t index; /* 0: the linked library */
     size_t users; /* sessions on it; guarded by the runtimes' own lock (supervisor.c) */
 } bridge_paho;
 

@@ -172,7 +172,7 @@ static bridge_paho *runtime_acquire(bridge_module *m, bool *alone)
         char err[300];
         bridge_paho *c = &runtimes[n_runtimes];
         if (runtime_copy(c, err, sizeof(err)) == 0) {
-            c->index = n_runtimes++;
+            n_runtimes++;
             runtime_init(c);
             p = c;
         } else {
