@@ -2,24 +2,33 @@
  * bridge.h - internal declarations shared by the files of the MQTT bridge module. Not part of any
  * ABI.
  *
- * The bridge drains existing MQTT brokers ("upstreams") into Kafka through the core, with one
- * Eclipse Paho MQTTAsync client per upstream and a persistent session. Paho sends the PUBACK of
- * a QoS 1 message as soon as the messageArrived callback returns, whatever it returns (returning
- * false only re-queues the message inside Paho, in memory, after the PUBACK went out). So the
- * callback (deliver.c) returns only once Kafka acknowledged the message or the message was
- * refused for good; it never returns false.
+ * The bridge drains existing MQTT brokers ("upstreams") into Kafka through the core. Each
+ * upstream is a pool of one or more sessions: Eclipse Paho MQTTAsync clients with persistent
+ * sessions; more than one only with a shared subscription (shared_group), so that the broker
+ * hands each message to one session of the pool. Paho sends the PUBACK of a QoS 1 message as
+ * soon as the messageArrived callback returns, whatever it returns (returning false only
+ * re-queues the message inside Paho, in memory, after the PUBACK went out). So the callback
+ * (deliver.c) returns only once Kafka acknowledged the message or the message was refused for
+ * good; it never returns false.
+ *
+ * Paho runs the message callbacks of all clients of one copy of the library on one receive
+ * thread, one at a time, under one global mutex: one message in flight per copy, however many
+ * clients it has. So every session gets a Paho runtime of its own (supervisor.c): the linked
+ * library for the first, a private copy of it loaded again for each other, with its own globals
+ * and threads. A session without a runtime of its own shares the first one: slower, never
+ * wrong.
  *
  * Threads:
- *   - Paho's receive thread runs every message callback, for every client of the process, one
- *     at a time, holding Paho's global mutex. It owns each upstream's completion queue: it
- *     submits and drains it itself.
- *   - Paho's send thread runs connect/subscribe/disconnect and their callbacks.
+ *   - Each runtime's receive thread runs the message callbacks of its clients, one at a time,
+ *     holding that runtime's global mutex. It owns each of its sessions' completion queues: it
+ *     submits and drains them itself.
+ *   - Each runtime's send thread runs connect/subscribe/disconnect and their callbacks.
  *   - The supervisor thread (supervisor.c) makes every Paho API call of the module except those
  *     made from callbacks: connects with backoff, disconnects at stop_accepting(), destroys the
  *     clients at stop(). The core's thread never calls into Paho, so a Paho call that waits for
  *     a blocked callback can only delay the supervisor, which stop() joins with a bound.
  * Everything under "guarded by mu" is read and written with bridge_module.mu held; mu is never
- * held while calling into Paho (Paho's mutex may be held when our callbacks take mu).
+ * held while calling into Paho (a runtime's mutex may be held when our callbacks take mu).
  */
 #ifndef INLET_MQTT_BRIDGE_H
 #define INLET_MQTT_BRIDGE_H
@@ -68,6 +77,7 @@ typedef struct bridge_upstream_config {
     int64_t reconnect_min_ms;
     int64_t reconnect_max_ms;
     char *shared_group;           /* subscribe as $share/<group>/<filter> */
+    int64_t sessions;             /* pool size; 0: BRIDGE_SESSIONS_SHARED if shared, else 1 */
     inlet_str_list subscriptions; /* filters; none: derived from the mapping patterns */
     char *tenant;                 /* fixed tenant of every mapping of this upstream */
     inlet_section_list mappings;  /* of bridge_mapping_config */
@@ -111,7 +121,8 @@ enum bridge_reject {
 };
 
 typedef struct bridge_metrics {
-    inlet_metric *connected;        /* gauge: 1 while connected */
+    inlet_metric *connected;        /* gauge: sessions connected */
+    inlet_metric *sessions;         /* gauge: sessions in the pool */
     inlet_metric *connects;         /* successful connections (CONNACK accepted) */
     inlet_metric *connect_failures; /* attempts that failed */
     inlet_metric *connections_lost;
@@ -121,6 +132,32 @@ typedef struct bridge_metrics {
     inlet_metric *rejected[BRIDGE_REJECTS];
     inlet_metric *kafka_retries; /* submissions retried because Kafka refused or failed */
 } bridge_metrics;
+
+/* One copy of the Paho library: its entry points, used for every call on its clients. */
+typedef struct bridge_paho {
+    int (*create)(MQTTAsync *client, const char *uri, const char *client_id, int persistence,
+                  void *persistence_ctx, MQTTAsync_createOptions *options);
+    int (*set_callbacks)(MQTTAsync client, void *context, MQTTAsync_connectionLost *cl,
+                         MQTTAsync_messageArrived *ma, MQTTAsync_deliveryComplete *dc);
+    int (*set_disconnected)(MQTTAsync client, void *context, MQTTAsync_disconnected *co);
+    int (*connect)(MQTTAsync client, const MQTTAsync_connectOptions *options);
+    int (*subscribe_many)(MQTTAsync client, int count, char *const *topics, const int *qos,
+                          MQTTAsync_responseOptions *response);
+    int (*disconnect)(MQTTAsync client, const MQTTAsync_disconnectOptions *options);
+    void (*destroy)(MQTTAsync *client);
+    void (*free_message)(MQTTAsync_message **msg);
+    void (*free)(void *ptr);
+    int (*properties_add)(MQTTProperties *props, const MQTTProperty *prop);
+    void (*properties_free)(MQTTProperties *props);
+    void (*global_init)(MQTTAsync_init_options *options);
+    size_t users; /* sessions on it; guarded by the runtimes' own lock (supervisor.c) */
+} bridge_paho;
+
+/* Sessions of a shared upstream when `sessions` is not set; the most of any upstream. */
+#define BRIDGE_SESSIONS_SHARED 64
+#define BRIDGE_SESSIONS_MAX    256
+
+typedef struct bridge_session bridge_session;
 
 typedef struct bridge_upstream {
     bridge_module *m;
@@ -134,9 +171,25 @@ typedef struct bridge_upstream {
     int *qos;       /* 1 for every filter */
     MQTTSubscribe_options *sub_opts;
     size_t n_filters;
-    MQTTAsync client; /* NULL until start() */
-    inlet_queue *queue;
+    bridge_session *sessions; /* n_sessions, a slice of bridge_module.sessions */
+    size_t n_sessions;
     bridge_metrics metrics;
+
+    /* guarded by mu */
+    int64_t reject_log_ms; /* last rejection logged, monotonic */
+    unsigned reject_unlogged;
+    size_t kafka_waiting; /* sessions retrying a message Kafka refused */
+} bridge_upstream;
+
+/* One client of an upstream: its own MQTT session on the broker, one message in flight. */
+struct bridge_session {
+    bridge_upstream *u;
+    size_t index;      /* in the upstream's pool */
+    char tag[96];      /* "<name>" for a pool of one, else "<name>[<index>]", for logs */
+    char *client_id;   /* the configured one for index 0, "<client_id>-s<index>" after; owned */
+    bridge_paho *paho; /* the runtime its client lives in; NULL until start() */
+    MQTTAsync client;  /* NULL until start() */
+    inlet_queue *queue;
 
     /* guarded by mu */
     bridge_conn_state state;
@@ -144,13 +197,10 @@ typedef struct bridge_upstream {
     int64_t backoff_ms;
     bool ever_connected;    /* a later new (not resumed) session means lost messages */
     bool subscribe_pending; /* SUBACK not yet received, or refused: retry at next_attempt_ms */
-    bool in_callback;       /* a message callback of this upstream is running */
+    bool parked;            /* the broker has no shared subscriptions: this one stays off */
+    bool in_callback;       /* a message callback of this session is running */
     bool holding;           /* ... and holds a message it must never acknowledge */
-
-    /* message callback only (Paho's receive thread) */
-    int64_t reject_log_ms; /* last rejection logged, monotonic */
-    unsigned reject_unlogged;
-} bridge_upstream;
+};
 
 struct bridge_module {
     const inlet_host *host;
@@ -158,9 +208,11 @@ struct bridge_module {
     const bridge_config *cfg;
     bridge_upstream *ups;
     size_t n_ups;
+    bridge_session *sessions; /* of every upstream, in upstream order */
+    size_t n_sessions;
 
     pthread_mutex_t mu;
-    pthread_cond_t cond; /* any change of the fields below or of an upstream's state */
+    pthread_cond_t cond; /* any change of the fields below or of a session's state */
     pthread_t supervisor;
     bool supervisor_started;
     /* guarded by mu */
@@ -177,15 +229,17 @@ int64_t bridge_monotonic_ms(void);
 /* Wait on m->cond (mu held) until the monotonic deadline; false once it passed. */
 bool bridge_wait_until(bridge_module *m, int64_t deadline_ms);
 
-/* upstream.c: one upstream's Paho client, its callbacks, and the supervisor's actions on it */
+/* upstream.c: the sessions' Paho clients, their callbacks, and the supervisor's actions */
 /* Build subscription filters (from the configuration or the patterns). err gets "what: why". */
 int bridge_upstream_prepare(bridge_upstream *u, char *err, size_t err_len);
-int bridge_upstream_create_client(bridge_upstream *u, char *err, size_t err_len);
-void bridge_upstream_connect(bridge_upstream *u);
-void bridge_upstream_subscribe(bridge_upstream *u);
-void bridge_upstream_disconnect(bridge_upstream *u);
-/* Everything an upstream owns (not the Paho client once the supervisor destroyed it). */
+/* Create s->client in s->paho. */
+int bridge_session_create_client(bridge_session *s, char *err, size_t err_len);
+void bridge_session_connect(bridge_session *s);
+void bridge_session_subscribe(bridge_session *s);
+void bridge_session_disconnect(bridge_session *s);
+/* Everything an upstream owns (not the Paho clients once the supervisor destroyed them). */
 void bridge_upstream_free(bridge_upstream *u);
+void bridge_session_free(bridge_session *s);
 
 /* supervisor.c: the supervisor thread and the module's lifecycle */
 /* Create the Paho clients and start the supervisor, which connects in the background. */
@@ -197,7 +251,7 @@ void bridge_upstreams_stop(bridge_module *m);
 void bridge_upstreams_free(bridge_module *m);
 
 /* deliver.c */
-/* Paho's MQTTAsync_messageArrived for every upstream (context: the bridge_upstream). */
+/* Paho's MQTTAsync_messageArrived for every session (context: the bridge_session). */
 int bridge_on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg);
 
 #endif

@@ -28,7 +28,8 @@
 #define BRIDGE_WAIT_LOG_MS   30000
 #define BRIDGE_REJECT_LOG_MS 1000
 
-/* Result of the one submission in flight, filled by on_completion() on this same thread. */
+/* Result of the session's one submission in flight, filled by on_completion() on this same
+ * thread. */
 typedef struct bridge_wait {
     bool done;
     inlet_status status;
@@ -54,25 +55,25 @@ static void on_completion(void *ctx, const inlet_completion *c)
 
 /*
  * The core delivers exactly one completion for every accepted submission, at the latest when
- * its delivery timeout expires or when it purges Kafka's queue at shutdown; this upstream has
+ * its delivery timeout expires or when it purges Kafka's queue at shutdown; this session has
  * one submission in flight at a time, so whatever its queue yields is ours. The wait is not
  * bounded here: w lives on this stack until the completion arrives.
  */
-static void wait_completion(bridge_upstream *u, bridge_wait *w)
+static void wait_completion(bridge_session *s, bridge_wait *w)
 {
-    const inlet_host *h = u->m->host;
+    const inlet_host *h = s->u->m->host;
     int64_t started = bridge_monotonic_ms(), logged = started;
-    struct pollfd p = {.fd = h->queue_fd(u->queue), .events = POLLIN};
+    struct pollfd p = {.fd = h->queue_fd(s->queue), .events = POLLIN};
 
     while (!w->done) {
         (void)poll(&p, 1, 1000);
-        h->queue_drain(u->queue, on_completion, NULL, 0);
+        h->queue_drain(s->queue, on_completion, NULL, 0);
         int64_t now = bridge_monotonic_ms();
         if (!w->done && now - logged >= BRIDGE_WAIT_LOG_MS) {
             logged = now;
-            BRIDGE_LOG(u->m, INLET_LOG_WARN,
+            BRIDGE_LOG(s->u->m, INLET_LOG_WARN,
                        "upstream %s: still waiting for Kafka to acknowledge a message after %llds",
-                       u->name, (long long)((now - started) / 1000));
+                       s->tag, (long long)((now - started) / 1000));
         }
     }
 }
@@ -106,8 +107,9 @@ static const char *const reject_words[BRIDGE_REJECTS] = {
     "unmapped", "retained",       "too large", "unauthenticated", "forbidden",
     "invalid",  "unknown schema", "internal",  "shutdown"};
 
-/* Count, and log at most once per BRIDGE_REJECT_LOG_MS per upstream: a stream of bad messages
- * must not flood the log. Retained messages are expected when subscribing: debug only. */
+/* Count, and log at most once per BRIDGE_REJECT_LOG_MS per upstream (its sessions together):
+ * a stream of bad messages must not flood the log. Retained messages are expected when
+ * subscribing: debug only. */
 static void reject(bridge_upstream *u, int reason, const char *topic, size_t topic_len,
                    const char *why)
 {
@@ -119,22 +121,25 @@ static void reject(bridge_upstream *u, int reason, const char *topic, size_t top
         return;
     }
     int64_t now = bridge_monotonic_ms();
+    pthread_mutex_lock(&m->mu);
     if (now - u->reject_log_ms < BRIDGE_REJECT_LOG_MS && u->reject_log_ms != 0) {
         u->reject_unlogged++;
+        pthread_mutex_unlock(&m->mu);
         return;
     }
+    unsigned unlogged = u->reject_unlogged;
+    u->reject_log_ms = now;
+    u->reject_unlogged = 0;
+    pthread_mutex_unlock(&m->mu);
     inlet_log_level level = reason == BRIDGE_REJECT_INTERNAL ? INLET_LOG_ERROR : INLET_LOG_WARN;
     char more[64] = "";
-    if (u->reject_unlogged)
-        snprintf(more, sizeof(more), " (%u more rejected since the last report)",
-                 u->reject_unlogged);
+    if (unlogged)
+        snprintf(more, sizeof(more), " (%u more rejected since the last report)", unlogged);
     BRIDGE_LOG(m, level,
                "upstream %s: %.*s: message rejected (%s): %s; acknowledged upstream, nothing "
                "produced%s",
                u->name, (int)(topic_len > 200 ? 200 : topic_len), topic, reject_words[reason],
                why ? why : "", more);
-    u->reject_log_ms = now;
-    u->reject_unlogged = 0;
 }
 
 typedef struct bridge_headers {
@@ -218,28 +223,57 @@ static void backoff_sleep(bridge_module *m, int64_t ms)
  * with the connection open, the kernel closes it, and the broker redelivers the message from
  * the persistent session.
  */
-static void hold_forever(bridge_upstream *u)
+static void hold_forever(bridge_session *s)
 {
-    bridge_module *m = u->m;
+    bridge_module *m = s->u->m;
     BRIDGE_LOG(m, INLET_LOG_WARN,
                "upstream %s: inletd is stopping before Kafka acknowledged a QoS 1 message; it "
                "stays unacknowledged and the broker will redeliver it",
-               u->name);
+               s->tag);
     pthread_mutex_lock(&m->mu);
-    u->holding = true;
+    s->holding = true;
     pthread_cond_broadcast(&m->cond);
     for (;;)
         pthread_cond_wait(&m->cond, &m->mu);
 }
 
+/* The first session of the upstream to find Kafka refusing says so, and the last to get past
+ * says it is over: a pool stuck on one outage logs two lines, not two per session. */
+static void retry_begins(bridge_session *s, const char *topic, size_t topic_len, const char *why)
+{
+    bridge_upstream *u = s->u;
+    pthread_mutex_lock(&u->m->mu);
+    bool first = u->kafka_waiting++ == 0;
+    pthread_mutex_unlock(&u->m->mu);
+    BRIDGE_LOG(u->m, first ? INLET_LOG_WARN : INLET_LOG_DEBUG,
+               "upstream %s: %.*s: Kafka did not take a message (%s); retrying without "
+               "acknowledging it; %s",
+               s->tag, (int)(topic_len > 200 ? 200 : topic_len), topic, why,
+               u->n_sessions == 1 ? "the bridge takes no other message meanwhile"
+                                  : "each session keeps its message and takes no other meanwhile");
+}
+
+static void retry_ends(bridge_session *s, unsigned attempts, bool accepted)
+{
+    bridge_upstream *u = s->u;
+    pthread_mutex_lock(&u->m->mu);
+    bool last = --u->kafka_waiting == 0;
+    pthread_mutex_unlock(&u->m->mu);
+    if (accepted)
+        BRIDGE_LOG(u->m, last ? INLET_LOG_INFO : INLET_LOG_DEBUG,
+                   "upstream %s: Kafka took the message after %u retries", s->tag, attempts);
+}
+
 /* Submit until Kafka acknowledges, the message is refused for good, or inletd stops. */
-static void submit_until_done(bridge_upstream *u, inlet_request *req, int qos, const char *topic,
+static void submit_until_done(bridge_session *s, inlet_request *req, int qos, const char *topic,
                               size_t topic_len, char *event_id)
 {
+    bridge_upstream *u = s->u;
     bridge_module *m = u->m;
     const inlet_host *h = m->host;
     int64_t backoff = m->cfg->retry_min_ms;
     unsigned attempts = 0;
+    bool accepted = false;
 
     for (;;) {
         inlet_rejection *rej = NULL;
@@ -249,14 +283,11 @@ static void submit_until_done(bridge_upstream *u, inlet_request *req, int qos, c
         req->opaque = &w;
         inlet_status st = h->submit(m->mod, req, &rej);
         if (st == INLET_OK) {
-            wait_completion(u, &w);
+            wait_completion(s, &w);
             if (w.status == INLET_OK) {
                 h->metric_add(u->metrics.accepted, 1);
-                if (attempts > 0)
-                    BRIDGE_LOG(m, INLET_LOG_INFO,
-                               "upstream %s: Kafka took the message after %u retries", u->name,
-                               attempts);
-                return;
+                accepted = true;
+                goto done;
             }
             st = w.status;
             snprintf(why, sizeof(why), "%s", w.error[0] ? w.error : "delivery failed");
@@ -269,7 +300,7 @@ static void submit_until_done(bridge_upstream *u, inlet_request *req, int qos, c
                 h->rejection_free(rej);
             if (!transient(st)) {
                 reject(u, reject_reason(st), topic, topic_len, why);
-                return;
+                goto done;
             }
         }
 
@@ -279,24 +310,26 @@ static void submit_until_done(bridge_upstream *u, inlet_request *req, int qos, c
         if (stopping || st == INLET_E_SHUTTING_DOWN) {
             if (qos == 0) { /* nothing to withhold: QoS 0 is never acknowledged */
                 reject(u, BRIDGE_REJECT_SHUTDOWN, topic, topic_len, why);
-                return;
+                goto done;
             }
-            hold_forever(u);
+            hold_forever(s);
         }
         if (attempts++ == 0)
-            BRIDGE_LOG(m, INLET_LOG_WARN,
-                       "upstream %s: %.*s: Kafka did not take a message (%s); retrying without "
-                       "acknowledging it; the bridge takes no other message meanwhile",
-                       u->name, (int)(topic_len > 200 ? 200 : topic_len), topic, why);
+            retry_begins(s, topic, topic_len, why);
         h->metric_add(u->metrics.kafka_retries, 1);
         backoff_sleep(m, backoff);
         backoff = backoff * 2 > m->cfg->retry_max_ms ? m->cfg->retry_max_ms : backoff * 2;
     }
+
+done:
+    if (attempts > 0)
+        retry_ends(s, attempts, accepted);
 }
 
-static void deliver(bridge_upstream *u, const char *topic, size_t topic_len,
+static void deliver(bridge_session *s, const char *topic, size_t topic_len,
                     const MQTTAsync_message *msg)
 {
+    bridge_upstream *u = s->u;
     bridge_module *m = u->m;
     const inlet_host *h = m->host;
     int qos = msg->qos > 0 ? 1 : 0;
@@ -360,30 +393,30 @@ static void deliver(bridge_upstream *u, const char *topic, size_t topic_len,
     req.received_at_us = h->now_us(); /* kept across retries */
     req.headers = hd.h;
     req.n_headers = hd.n;
-    req.queue = u->queue;
+    req.queue = s->queue;
 
-    submit_until_done(u, &req, qos, topic, topic_len, hd.event_id);
+    submit_until_done(s, &req, qos, topic, topic_len, hd.event_id);
     h->identity_release(id);
 }
 
 int bridge_on_message(void *context, char *topic, int topic_len, MQTTAsync_message *msg)
 {
-    bridge_upstream *u = context;
-    bridge_module *m = u->m;
+    bridge_session *s = context;
+    bridge_module *m = s->u->m;
     /* Paho passes 0 unless the topic contains NUL (MQTTAsync_messageArrived). */
     size_t len = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 
     pthread_mutex_lock(&m->mu);
-    u->in_callback = true;
+    s->in_callback = true;
     pthread_mutex_unlock(&m->mu);
 
-    deliver(u, topic, len, msg);
+    deliver(s, topic, len, msg);
 
     pthread_mutex_lock(&m->mu);
-    u->in_callback = false;
+    s->in_callback = false;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->mu);
-    MQTTAsync_freeMessage(&msg);
-    MQTTAsync_free(topic);
+    s->paho->free_message(&msg); /* the runtime that allocated them */
+    s->paho->free(topic);
     return 1; /* Paho sends the PUBACK of a QoS 1 message now */
 }

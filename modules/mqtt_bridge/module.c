@@ -21,6 +21,9 @@ static const char *const version_values[] = {"3.1.1", "5", NULL};
 static const char *const format_values[] = {"payload", "event", "batch", NULL};
 
 #define FIELD(type, member) offsetof(type, member)
+#define STR_(x)             #x
+#define STR(x)              STR_(x)
+#define SESSIONS_SHARED     STR(BRIDGE_SESSIONS_SHARED)
 
 static const inlet_option tls_options[] = {
     {"ca_file", INLET_OPT_PATH, FIELD(bridge_tls_config, ca_file), NULL, 0, 0, NULL, NULL, 0, 0,
@@ -93,6 +96,10 @@ static const inlet_option upstream_options[] = {
     UOPT("shared_group", INLET_OPT_STRING, shared_group, NULL, 0, 0, 0,
          "Subscribe as $share/<group>/<filter>, so that the inletd instances of one group split "
          "the messages between them."),
+    UOPT("sessions", INLET_OPT_INT, sessions, NULL, 1, BRIDGE_SESSIONS_MAX, 0,
+         "Sessions (clients, each with one message in flight) in the shared group; more than 1 "
+         "needs shared_group. Default: " SESSIONS_SHARED " with shared_group, else 1. Session "
+         "n > 0 connects as <client_id>-s<n>."),
     UOPT("subscriptions", INLET_OPT_STRING_LIST, subscriptions, NULL, 0, 0, 0,
          "Topic filters to subscribe to at QoS 1; default: one per mapping pattern, with its "
          "placeholders as '+'."),
@@ -246,6 +253,13 @@ static int check_upstream(const bridge_upstream_config *c, bool *tls, char *err,
                  c->shared_group);
         return -1;
     }
+    /* Without a shared subscription the broker sends every message to every session. */
+    if (c->sessions > 1 && !c->shared_group) {
+        snprintf(err, err_len,
+                 "sessions: more than 1 needs shared_group (without a shared subscription every "
+                 "session would receive every message)");
+        return -1;
+    }
     for (size_t i = 0; i < c->subscriptions.count; i++) {
         const char *f = c->subscriptions.items[i];
         char why[200];
@@ -344,8 +358,12 @@ static void create_metrics(bridge_module *m, bridge_upstream *u)
     char l[160];
 
     snprintf(l, sizeof(l), "upstream=\"%s\"", u->name);
-    mt->connected = h->metric_gauge("inlet_mqtt_bridge_connected",
-                                    "1 while the bridge is connected to the upstream broker.", l);
+    mt->connected = h->metric_gauge(
+        "inlet_mqtt_bridge_connected",
+        "Sessions connected to the upstream broker (1 per session of the pool).", l);
+    mt->sessions = h->metric_gauge("inlet_mqtt_bridge_sessions",
+                                   "Sessions in the upstream's pool (the sessions option).", l);
+    h->metric_add(mt->sessions, (int64_t)u->n_sessions);
     mt->connects = h->metric_counter("inlet_mqtt_bridge_connects_total",
                                      "Connections the upstream broker accepted.", l);
     mt->connect_failures = h->metric_counter("inlet_mqtt_bridge_connect_failures_total",
@@ -373,6 +391,53 @@ static void create_metrics(bridge_module *m, bridge_upstream *u)
     }
 }
 
+static size_t pool_size(const bridge_upstream_config *c)
+{
+    if (c->sessions > 0)
+        return (size_t)c->sessions;
+    return c->shared_group ? BRIDGE_SESSIONS_SHARED : 1;
+}
+
+/* Client ids and log tags of the upstream's sessions (u->sessions is allocated). */
+static int setup_sessions(bridge_upstream *u, char *err, size_t err_len)
+{
+    const char *id = u->cfg->client_id;
+    size_t id_len = strlen(id);
+    if (u->n_sessions > 1 && id_len + 5 > 65535) {
+        snprintf(err, err_len, "client_id: at most 65530 bytes with more than one session");
+        return -1;
+    }
+    for (size_t k = 0; k < u->n_sessions; k++) {
+        bridge_session *s = &u->sessions[k];
+        s->u = u;
+        s->index = k;
+        s->client_id = malloc(id_len + 8);
+        if (!s->client_id) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        if (k == 0) /* the configured id: a pool of one keeps the session it always had */
+            memcpy(s->client_id, id, id_len + 1);
+        else
+            snprintf(s->client_id, id_len + 8, "%s-s%zu", id, k);
+        if (u->n_sessions == 1)
+            snprintf(s->tag, sizeof(s->tag), "%s", u->name);
+        else
+            snprintf(s->tag, sizeof(s->tag), "%s[%zu]", u->name, k);
+    }
+    return 0;
+}
+
+/* A client id that sessions of both upstreams would use, or NULL. */
+static const char *same_client_id(const bridge_upstream *a, const bridge_upstream *b)
+{
+    for (size_t i = 0; i < a->n_sessions; i++)
+        for (size_t k = 0; k < b->n_sessions; k++)
+            if (strcmp(a->sessions[i].client_id, b->sessions[k].client_id) == 0)
+                return a->sessions[i].client_id;
+    return NULL;
+}
+
 static int setup_upstream(bridge_module *m, size_t i, char *err, size_t err_len)
 {
     const bridge_upstream_config *uc =
@@ -391,6 +456,10 @@ static int setup_upstream(bridge_module *m, size_t i, char *err, size_t err_len)
         snprintf(u->name, sizeof(u->name), "%s", uc->name);
     else
         default_name(uc->client_id, u->name, sizeof(u->name));
+    if (setup_sessions(u, why, sizeof(why)) != 0) {
+        snprintf(err, err_len, "upstreams[%zu].%s", i, why);
+        return -1;
+    }
     for (size_t j = 0; j < i; j++) {
         const bridge_upstream *o = &m->ups[j];
         if (strcmp(o->name, u->name) == 0) {
@@ -398,11 +467,12 @@ static int setup_upstream(bridge_module *m, size_t i, char *err, size_t err_len)
                      u->name, j);
             return -1;
         }
+        const char *dup = strcmp(o->cfg->uri, uc->uri) == 0 ? same_client_id(o, u) : NULL;
         /* MQTT §3.1.4: the broker would disconnect one for the other, in turns, for ever. */
-        if (strcmp(o->cfg->uri, uc->uri) == 0 && strcmp(o->cfg->client_id, uc->client_id) == 0) {
+        if (dup) {
             snprintf(err, err_len,
                      "upstreams[%zu].client_id: upstreams[%zu] connects to %s as %s already", i, j,
-                     uc->uri, uc->client_id);
+                     uc->uri, dup);
             return -1;
         }
     }
@@ -476,9 +546,18 @@ static int bridge_create(const inlet_host *host, inlet_module_ctx *mod, const vo
 
     m->n_ups = cfg->upstreams.count;
     m->ups = calloc(m->n_ups, sizeof(*m->ups));
-    if (!m->ups) {
+    for (size_t i = 0; i < m->n_ups; i++)
+        m->n_sessions += pool_size(&((const bridge_upstream_config *)cfg->upstreams.items)[i]);
+    m->sessions = calloc(m->n_sessions, sizeof(*m->sessions));
+    if (!m->ups || !m->sessions) {
         snprintf(err, err_len, "out of memory");
         goto fail;
+    }
+    for (size_t i = 0, first = 0; i < m->n_ups; i++) {
+        m->ups[i].sessions = &m->sessions[first];
+        m->ups[i].n_sessions =
+            pool_size(&((const bridge_upstream_config *)cfg->upstreams.items)[i]);
+        first += m->ups[i].n_sessions;
     }
     for (size_t i = 0; i < m->n_ups; i++)
         if (setup_upstream(m, i, err, err_len) != 0)
@@ -514,13 +593,16 @@ static int bridge_start(void *state, char *err, size_t err_len)
         bridge_upstreams_stop(m);
         return -1;
     }
-    for (size_t i = 0; i < m->n_ups; i++)
-        BRIDGE_LOG(m, INLET_LOG_INFO, "upstream %s: %s as %s, %zu mapping%s, %zu filter%s%s%s",
-                   m->ups[i].name, m->ups[i].cfg->uri, m->ups[i].cfg->client_id,
-                   m->ups[i].n_mappings, m->ups[i].n_mappings == 1 ? "" : "s", m->ups[i].n_filters,
-                   m->ups[i].n_filters == 1 ? "" : "s",
-                   m->ups[i].cfg->shared_group ? ", shared group " : "",
-                   m->ups[i].cfg->shared_group ? m->ups[i].cfg->shared_group : "");
+    for (size_t i = 0; i < m->n_ups; i++) {
+        const bridge_upstream *u = &m->ups[i];
+        BRIDGE_LOG(m, INLET_LOG_INFO,
+                   "upstream %s: %s as %s, %zu mapping%s, %zu filter%s%s%s, %zu session%s", u->name,
+                   u->cfg->uri, u->cfg->client_id, u->n_mappings, u->n_mappings == 1 ? "" : "s",
+                   u->n_filters, u->n_filters == 1 ? "" : "s",
+                   u->cfg->shared_group ? ", shared group " : "",
+                   u->cfg->shared_group ? u->cfg->shared_group : "", u->n_sessions,
+                   u->n_sessions == 1 ? "" : "s");
+    }
     return 0;
 }
 
@@ -540,6 +622,7 @@ static void bridge_destroy(void *state)
     if (!m || m->abandoned) /* a Paho thread still blocks on m->mu: see hold_forever() */
         return;
     bridge_upstreams_free(m);
+    free(m->sessions);
     free(m->ups);
     pthread_cond_destroy(&m->cond);
     pthread_mutex_destroy(&m->mu);

@@ -1,7 +1,8 @@
 /*
- * upstream.c - the Paho client of each upstream broker: its subscription filters, connection
- * attempts with exponential backoff, the connection and subscription callbacks, and the orderly
- * disconnect at shutdown.
+ * upstream.c - the Paho clients of the upstream brokers, one per session: the subscription
+ * filters, connection attempts with exponential backoff, the connection and subscription
+ * callbacks, and the orderly disconnect at shutdown. Every Paho call goes through the session's
+ * runtime (s->paho), the copy of the library its client lives in.
  *
  * Persistent session: MQTT 3.1.1 CleanSession=0 (§3.1.2.4) or MQTT 5 Clean Start=0 with a
  * Session Expiry Interval (§3.1.2.4, §3.1.2.11.2), so the broker keeps the subscriptions and
@@ -13,6 +14,11 @@
  * does not retry) and later ones follow one backoff and report through one set of logs and
  * metrics. The actions at the end of this file are called by the supervisor thread
  * (supervisor.c); the callbacks run on Paho's threads.
+ *
+ * Pools: every session of an upstream subscribes to the same $share/<group>/ filters, and the
+ * broker gives each message to one of them. An MQTT 5 broker that says it has no shared
+ * subscriptions (CONNACK) refuses those filters; the pool's other sessions are then parked
+ * (disconnected for good) and only the first one keeps trying.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,114 +109,117 @@ static int64_t jitter(int64_t ms)
 }
 
 /* mu held. failed: the attempt failed (double the delay); else the connection was lost. */
-static void schedule_connect(bridge_upstream *u, bool failed)
+static void schedule_connect(bridge_session *s, bool failed)
 {
-    const bridge_upstream_config *cfg = u->cfg;
-    if (!failed || u->backoff_ms == 0)
-        u->backoff_ms = cfg->reconnect_min_ms;
+    const bridge_upstream_config *cfg = s->u->cfg;
+    bridge_module *m = s->u->m;
+    if (!failed || s->backoff_ms == 0)
+        s->backoff_ms = cfg->reconnect_min_ms;
     else
-        u->backoff_ms =
-            u->backoff_ms * 2 > cfg->reconnect_max_ms ? cfg->reconnect_max_ms : u->backoff_ms * 2;
-    u->next_attempt_ms = bridge_monotonic_ms() + jitter(u->backoff_ms);
-    u->state = u->m->draining ? BRIDGE_STOPPED : BRIDGE_IDLE;
-    pthread_cond_broadcast(&u->m->cond);
+        s->backoff_ms =
+            s->backoff_ms * 2 > cfg->reconnect_max_ms ? cfg->reconnect_max_ms : s->backoff_ms * 2;
+    s->next_attempt_ms = bridge_monotonic_ms() + jitter(s->backoff_ms);
+    s->state = m->draining || s->parked ? BRIDGE_STOPPED : BRIDGE_IDLE;
+    pthread_cond_broadcast(&m->cond);
 }
 
 /* mu held: the connected gauge follows state changes into and out of BRIDGE_CONNECTED. */
-static void leave_connected(bridge_upstream *u)
+static void leave_connected(bridge_session *s)
 {
-    if (u->state == BRIDGE_CONNECTED || u->state == BRIDGE_DISCONNECTING)
-        u->m->host->metric_add(u->metrics.connected, -1);
+    if (s->state == BRIDGE_CONNECTED || s->state == BRIDGE_DISCONNECTING)
+        s->u->m->host->metric_add(s->u->metrics.connected, -1);
 }
 
 /* ---- subscription ---- */
 
-static void subscribe_failed(bridge_upstream *u, const char *why)
+static void subscribe_failed(bridge_session *s, const char *why)
 {
+    bridge_upstream *u = s->u;
     bridge_module *m = u->m;
-    BRIDGE_LOG(m, INLET_LOG_ERROR, "upstream %s: subscription refused: %s; retrying", u->name, why);
+    BRIDGE_LOG(m, INLET_LOG_ERROR, "upstream %s: subscription refused: %s; retrying", s->tag, why);
     pthread_mutex_lock(&m->mu);
-    if (u->state == BRIDGE_CONNECTED) {
-        u->subscribe_pending = true;
-        u->backoff_ms = u->backoff_ms ? u->backoff_ms * 2 : u->cfg->reconnect_min_ms;
-        if (u->backoff_ms > u->cfg->reconnect_max_ms)
-            u->backoff_ms = u->cfg->reconnect_max_ms;
-        u->next_attempt_ms = bridge_monotonic_ms() + jitter(u->backoff_ms);
+    if (s->state == BRIDGE_CONNECTED) {
+        s->subscribe_pending = true;
+        s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : u->cfg->reconnect_min_ms;
+        if (s->backoff_ms > u->cfg->reconnect_max_ms)
+            s->backoff_ms = u->cfg->reconnect_max_ms;
+        s->next_attempt_ms = bridge_monotonic_ms() + jitter(s->backoff_ms);
         pthread_cond_broadcast(&m->cond);
     }
     pthread_mutex_unlock(&m->mu);
 }
 
 /* granted[i]: QoS 0/1/2, or a failure code >= 0x80 (3.1.1 §3.9.3, 5.0 §3.9.3). */
-static void subscribe_done(bridge_upstream *u, const int *granted, size_t n)
+static void subscribe_done(bridge_session *s, const int *granted, size_t n)
 {
+    bridge_upstream *u = s->u;
     bridge_module *m = u->m;
     for (size_t i = 0; i < n && i < u->n_filters; i++) {
         if (granted[i] >= 0x80) {
             char why[300];
             snprintf(why, sizeof(why), "%s: reason code 0x%02x", u->filters[i], granted[i]);
-            subscribe_failed(u, why);
+            subscribe_failed(s, why);
             return;
         }
         if (granted[i] == 0)
             BRIDGE_LOG(m, INLET_LOG_WARN,
                        "upstream %s: %s granted at QoS 0 only: its messages are not acknowledged "
                        "and can be lost",
-                       u->name, u->filters[i]);
+                       s->tag, u->filters[i]);
     }
     pthread_mutex_lock(&m->mu);
-    u->subscribe_pending = false;
-    u->backoff_ms = 0;
+    s->subscribe_pending = false;
+    s->backoff_ms = 0;
     pthread_mutex_unlock(&m->mu);
-    BRIDGE_LOG(m, INLET_LOG_INFO, "upstream %s: subscribed to %zu filter%s (first: %s)", u->name,
-               u->n_filters, u->n_filters == 1 ? "" : "s", u->filters[0]);
+    BRIDGE_LOG(m, s->index == 0 ? INLET_LOG_INFO : INLET_LOG_DEBUG,
+               "upstream %s: subscribed to %zu filter%s (first: %s)", s->tag, u->n_filters,
+               u->n_filters == 1 ? "" : "s", u->filters[0]);
 }
 
 static void on_subscribed(void *context, MQTTAsync_successData *r)
 {
-    bridge_upstream *u = context;
-    if (u->n_filters == 1 || !r->alt.qosList)
-        subscribe_done(u, &r->alt.qos, 1);
+    bridge_session *s = context;
+    if (s->u->n_filters == 1 || !r->alt.qosList)
+        subscribe_done(s, &r->alt.qos, 1);
     else
-        subscribe_done(u, r->alt.qosList, u->n_filters);
+        subscribe_done(s, r->alt.qosList, s->u->n_filters);
 }
 
 static void on_subscribed5(void *context, MQTTAsync_successData5 *r)
 {
-    bridge_upstream *u = context;
+    bridge_session *s = context;
     int codes[64];
     size_t n = 0;
-    if (u->n_filters > 1 && r->alt.sub.reasonCodes) {
+    if (s->u->n_filters > 1 && r->alt.sub.reasonCodes) {
         for (int i = 0; i < r->alt.sub.reasonCodeCount && n < 64; i++)
             codes[n++] = (int)r->alt.sub.reasonCodes[i];
     } else {
         codes[n++] = (int)r->reasonCode;
     }
-    subscribe_done(u, codes, n);
+    subscribe_done(s, codes, n);
 }
 
 static void on_subscribe_failed(void *context, MQTTAsync_failureData *r)
 {
-    bridge_upstream *u = context;
     char why[200];
     snprintf(why, sizeof(why), "%s (%d)", r && r->message ? r->message : "SUBSCRIBE failed",
              r ? r->code : 0);
-    subscribe_failed(u, why);
+    subscribe_failed(context, why);
 }
 
 static void on_subscribe_failed5(void *context, MQTTAsync_failureData5 *r)
 {
-    bridge_upstream *u = context;
     char why[200];
     snprintf(why, sizeof(why), "%s", r ? MQTTReasonCode_toString(r->reasonCode) : "failed");
-    subscribe_failed(u, why);
+    subscribe_failed(context, why);
 }
 
 /* From a Paho callback (on connect) or the supervisor (retry after a refusal). */
-void bridge_upstream_subscribe(bridge_upstream *u)
+void bridge_session_subscribe(bridge_session *s)
 {
+    bridge_upstream *u = s->u;
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    ro.context = u;
+    ro.context = s;
     if (u->cfg->mqtt_version == BRIDGE_MQTT_5) {
         ro.onSuccess5 = on_subscribed5;
         ro.onFailure5 = on_subscribe_failed5;
@@ -224,62 +233,82 @@ void bridge_upstream_subscribe(bridge_upstream *u)
         ro.onSuccess = on_subscribed;
         ro.onFailure = on_subscribe_failed;
     }
-    int rc = MQTTAsync_subscribeMany(u->client, (int)u->n_filters, u->filters, u->qos, &ro);
+    int rc = s->paho->subscribe_many(s->client, (int)u->n_filters, u->filters, u->qos, &ro);
     if (rc != MQTTASYNC_SUCCESS)
-        subscribe_failed(u, MQTTAsync_strerror(rc));
+        subscribe_failed(s, MQTTAsync_strerror(rc));
 }
 
 /* ---- connection callbacks (Paho threads) ---- */
 
-static void connected(bridge_upstream *u, int session_present)
+/* MQTT 5 §3.2.2.3.13: absent means available. */
+static bool shared_subscriptions_available(const MQTTProperties *props)
 {
+    for (int i = 0; props && i < props->count; i++)
+        if (props->array[i].identifier == MQTTPROPERTY_CODE_SHARED_SUBSCRIPTION_AVAILABLE)
+            return props->array[i].value.byte != 0;
+    return true;
+}
+
+static void connected(bridge_session *s, int session_present, bool shared_ok)
+{
+    bridge_upstream *u = s->u;
     bridge_module *m = u->m;
     pthread_mutex_lock(&m->mu);
-    bool draining = m->draining;
-    bool resumed_before = u->ever_connected;
-    u->state = BRIDGE_CONNECTED;
-    u->ever_connected = true;
-    u->subscribe_pending = !draining;
-    u->next_attempt_ms = 0; /* no retry scheduled: the SUBSCRIBE below is the attempt */
-    u->backoff_ms = 0;
+    /* A broker without shared subscriptions refuses the $share filter; the other sessions of
+     * the pool would only add connections, so they leave and stay off. */
+    if (!shared_ok && s->index > 0)
+        s->parked = true;
+    bool draining = m->draining || s->parked;
+    bool resumed_before = s->ever_connected;
+    s->state = BRIDGE_CONNECTED;
+    s->ever_connected = true;
+    s->subscribe_pending = !draining;
+    s->next_attempt_ms = 0; /* no retry scheduled: the SUBSCRIBE below is the attempt */
+    s->backoff_ms = 0;
     m->host->metric_add(u->metrics.connected, 1);
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->mu);
 
     m->host->metric_add(u->metrics.connects, 1);
     BRIDGE_LOG(m, INLET_LOG_INFO, "upstream %s: connected to %s as %s (MQTT %s, %s session)",
-               u->name, u->cfg->uri, u->cfg->client_id,
+               s->tag, u->cfg->uri, s->client_id,
                u->cfg->mqtt_version == BRIDGE_MQTT_5 ? "5" : "3.1.1",
                session_present ? "resumed" : "new");
     if (!session_present && resumed_before)
         BRIDGE_LOG(m, INLET_LOG_WARN,
                    "upstream %s: the broker did not keep the session: messages published while "
                    "the bridge was disconnected were not queued for it",
-                   u->name);
+                   s->tag);
+    if (!shared_ok && u->cfg->shared_group && s->index == 0)
+        BRIDGE_LOG(m, INLET_LOG_ERROR,
+                   "upstream %s: the broker does not offer shared subscriptions (CONNACK "
+                   "Shared Subscription Available = 0): shared_group cannot work there%s",
+                   s->tag, u->n_sessions > 1 ? "; the other sessions of the pool stay off" : "");
     if (!draining) /* the supervisor disconnects otherwise */
-        bridge_upstream_subscribe(u);
+        bridge_session_subscribe(s);
 }
 
 static void on_connect(void *context, MQTTAsync_successData *r)
 {
-    connected(context, r ? r->alt.connect.sessionPresent : 0);
+    connected(context, r ? r->alt.connect.sessionPresent : 0, true);
 }
 
 static void on_connect5(void *context, MQTTAsync_successData5 *r)
 {
-    connected(context, r ? r->alt.connect.sessionPresent : 0);
+    connected(context, r ? r->alt.connect.sessionPresent : 0,
+              r ? shared_subscriptions_available(&r->properties) : true);
 }
 
-static void connect_failed(bridge_upstream *u, const char *why)
+static void connect_failed(bridge_session *s, const char *why)
 {
-    bridge_module *m = u->m;
+    bridge_module *m = s->u->m;
     pthread_mutex_lock(&m->mu);
-    schedule_connect(u, true);
-    int64_t delay = u->backoff_ms;
+    schedule_connect(s, true);
+    int64_t delay = s->backoff_ms;
     pthread_mutex_unlock(&m->mu);
-    m->host->metric_add(u->metrics.connect_failures, 1);
+    m->host->metric_add(s->u->metrics.connect_failures, 1);
     BRIDGE_LOG(m, INLET_LOG_WARN, "upstream %s: cannot connect to %s: %s; retrying in about %llds",
-               u->name, u->cfg->uri, why, (long long)((delay + 999) / 1000));
+               s->tag, s->u->cfg->uri, why, (long long)((delay + 999) / 1000));
 }
 
 /* 3.1.1 §3.2.2.3 return codes, or Paho's own (negative) error codes. */
@@ -315,41 +344,45 @@ static void on_connect_failed5(void *context, MQTTAsync_failureData5 *r)
 
 static void on_connection_lost(void *context, char *cause)
 {
-    bridge_upstream *u = context;
-    bridge_module *m = u->m;
+    bridge_session *s = context;
+    bridge_module *m = s->u->m;
     pthread_mutex_lock(&m->mu);
-    leave_connected(u);
-    schedule_connect(u, false);
-    bool draining = m->draining;
+    leave_connected(s);
+    schedule_connect(s, false);
+    bool draining = m->draining || s->parked;
     pthread_mutex_unlock(&m->mu);
-    m->host->metric_add(u->metrics.connections_lost, 1);
+    m->host->metric_add(s->u->metrics.connections_lost, 1);
     BRIDGE_LOG(m, draining ? INLET_LOG_INFO : INLET_LOG_WARN,
-               "upstream %s: connection to %s lost%s%s%s", u->name, u->cfg->uri, cause ? ": " : "",
-               cause ? cause : "", draining ? "" : "; reconnecting");
-    MQTTAsync_free(cause);
+               "upstream %s: connection to %s lost%s%s%s", s->tag, s->u->cfg->uri,
+               cause ? ": " : "", cause ? cause : "", draining ? "" : "; reconnecting");
+    s->paho->free(cause);
 }
 
 /* MQTT 5 §3.14: the server says why before closing; on_connection_lost follows. */
 static void on_server_disconnect(void *context, MQTTProperties *props, enum MQTTReasonCodes rc)
 {
-    bridge_upstream *u = context;
+    bridge_session *s = context;
     (void)props;
-    BRIDGE_LOG(u->m, INLET_LOG_WARN, "upstream %s: the broker disconnected: %s (0x%02x)", u->name,
+    BRIDGE_LOG(s->u->m, INLET_LOG_WARN, "upstream %s: the broker disconnected: %s (0x%02x)", s->tag,
                MQTTReasonCode_toString(rc), (unsigned)rc);
 }
 
-static void disconnected(bridge_upstream *u)
+static void disconnected(bridge_session *s)
 {
-    bridge_module *m = u->m;
+    bridge_module *m = s->u->m;
     pthread_mutex_lock(&m->mu);
-    leave_connected(u);
-    u->state = BRIDGE_STOPPED;
+    leave_connected(s);
+    s->state = BRIDGE_STOPPED;
+    bool parked = s->parked && !m->draining;
     pthread_cond_broadcast(&m->cond);
     pthread_mutex_unlock(&m->mu);
-    BRIDGE_LOG(m, INLET_LOG_INFO,
-               "upstream %s: disconnected; the broker keeps the session of %s and queues its "
-               "messages",
-               u->name, u->cfg->client_id);
+    if (parked)
+        BRIDGE_LOG(m, INLET_LOG_INFO, "upstream %s: disconnected; stays off", s->tag);
+    else
+        BRIDGE_LOG(m, INLET_LOG_INFO,
+                   "upstream %s: disconnected; the broker keeps the session of %s and queues its "
+                   "messages",
+                   s->tag, s->client_id);
 }
 
 static void on_disconnected(void *context, MQTTAsync_successData *r)
@@ -420,17 +453,18 @@ static int read_password(const bridge_upstream_config *cfg, char *buf, size_t bu
     return 0;
 }
 
-static int ssl_error(const char *str, size_t len, void *u_)
+static int ssl_error(const char *str, size_t len, void *context)
 {
-    bridge_upstream *u = u_;
+    bridge_session *s = context;
     while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r'))
         len--;
-    BRIDGE_LOG(u->m, INLET_LOG_WARN, "upstream %s: TLS: %.*s", u->name, (int)len, str);
+    BRIDGE_LOG(s->u->m, INLET_LOG_WARN, "upstream %s: TLS: %.*s", s->tag, (int)len, str);
     return 0;
 }
 
-void bridge_upstream_connect(bridge_upstream *u)
+void bridge_session_connect(bridge_session *s)
 {
+    bridge_upstream *u = s->u;
     const bridge_upstream_config *cfg = u->cfg;
     bool v5 = cfg->mqtt_version == BRIDGE_MQTT_5;
     MQTTAsync_connectOptions co;
@@ -447,7 +481,7 @@ void bridge_upstream_connect(bridge_upstream *u)
     co.connectTimeout = (int)((cfg->connect_timeout_ms + 999) / 1000);
     co.retryInterval = 0; /* 3.1.1 and 5 resend only on reconnect (§4.4) */
     co.automaticReconnect = 0;
-    co.context = u;
+    co.context = s;
     if (v5) {
         co.cleanstart = 0;
         co.onSuccess5 = on_connect5;
@@ -455,9 +489,9 @@ void bridge_upstream_connect(bridge_upstream *u)
         MQTTProperty p;
         memset(&p, 0, sizeof(p));
         p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
-        int64_t s = cfg->session_expiry_ms / 1000;
-        p.value.integer4 = s > 0xFFFFFFFELL ? 0xFFFFFFFEu : (unsigned)s;
-        MQTTProperties_add(&props, &p);
+        int64_t secs = cfg->session_expiry_ms / 1000;
+        p.value.integer4 = secs > 0xFFFFFFFELL ? 0xFFFFFFFEu : (unsigned)secs;
+        s->paho->properties_add(&props, &p);
         co.connectProperties = &props;
     } else {
         co.cleansession = 0;
@@ -470,11 +504,11 @@ void bridge_upstream_connect(bridge_upstream *u)
         int len;
         password = malloc(BRIDGE_PASSWORD_MAX + 1);
         if (!password) {
-            connect_failed(u, "out of memory");
+            connect_failed(s, "out of memory");
             goto done;
         }
         if (read_password(cfg, password, BRIDGE_PASSWORD_MAX + 1, &len, err, sizeof(err)) != 0) {
-            connect_failed(u, err);
+            connect_failed(s, err);
             goto done;
         }
         /* binary: Paho would insist on UTF-8 for a string password, MQTT does not (§3.1.3.5) */
@@ -489,50 +523,51 @@ void bridge_upstream_connect(bridge_upstream *u)
         ssl.enableServerCertAuth = cfg->tls.verify;
         ssl.verify = cfg->tls.verify; /* host name check */
         ssl.ssl_error_cb = ssl_error;
-        ssl.ssl_error_context = u;
+        ssl.ssl_error_context = s;
         co.ssl = &ssl;
     }
-    rc = MQTTAsync_connect(u->client, &co); /* copies what it keeps */
+    rc = s->paho->connect(s->client, &co); /* copies what it keeps */
     if (rc != MQTTASYNC_SUCCESS)
-        connect_failed(u, MQTTAsync_strerror(rc));
+        connect_failed(s, MQTTAsync_strerror(rc));
 
 done:
     if (password) {
         memset(password, 0, BRIDGE_PASSWORD_MAX + 1);
         free(password);
     }
-    MQTTProperties_free(&props);
+    s->paho->properties_free(&props);
 }
 
-void bridge_upstream_disconnect(bridge_upstream *u)
+void bridge_session_disconnect(bridge_session *s)
 {
     MQTTAsync_disconnectOptions o = MQTTAsync_disconnectOptions_initializer;
     o.timeout = 0; /* nothing of ours in flight: inbound messages are acknowledged or held */
     o.onSuccess = on_disconnected;
     o.onFailure = on_disconnect_failed;
-    o.context = u;
-    int rc = MQTTAsync_disconnect(u->client, &o);
+    o.context = s;
+    int rc = s->paho->disconnect(s->client, &o);
     if (rc != MQTTASYNC_SUCCESS)
-        disconnected(u);
+        disconnected(s);
 }
 
-int bridge_upstream_create_client(bridge_upstream *u, char *err, size_t err_len)
+int bridge_session_create_client(bridge_session *s, char *err, size_t err_len)
 {
+    const bridge_upstream_config *cfg = s->u->cfg;
     MQTTAsync_createOptions o = MQTTAsync_createOptions_initializer;
-    o.MQTTVersion = u->cfg->mqtt_version == BRIDGE_MQTT_5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    o.MQTTVersion = cfg->mqtt_version == BRIDGE_MQTT_5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     o.sendWhileDisconnected = 0;
     /* No client persistence: inbound QoS 1 state lives in the broker's session, and the bridge
      * publishes nothing. */
-    int rc = MQTTAsync_createWithOptions(&u->client, u->cfg->uri, u->cfg->client_id,
-                                         MQTTCLIENT_PERSISTENCE_NONE, NULL, &o);
+    int rc =
+        s->paho->create(&s->client, cfg->uri, s->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &o);
     if (rc != MQTTASYNC_SUCCESS) {
-        u->client = NULL;
-        snprintf(err, err_len, "%s: %s", u->cfg->uri, MQTTAsync_strerror(rc));
+        s->client = NULL;
+        snprintf(err, err_len, "%s: %s", cfg->uri, MQTTAsync_strerror(rc));
         return -1;
     }
-    rc = MQTTAsync_setCallbacks(u->client, u, on_connection_lost, bridge_on_message, NULL);
-    if (rc == MQTTASYNC_SUCCESS && u->cfg->mqtt_version == BRIDGE_MQTT_5)
-        rc = MQTTAsync_setDisconnected(u->client, u, on_server_disconnect);
+    rc = s->paho->set_callbacks(s->client, s, on_connection_lost, bridge_on_message, NULL);
+    if (rc == MQTTASYNC_SUCCESS && cfg->mqtt_version == BRIDGE_MQTT_5)
+        rc = s->paho->set_disconnected(s->client, s, on_server_disconnect);
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, err_len, "%s", MQTTAsync_strerror(rc));
         return -1;
@@ -540,12 +575,18 @@ int bridge_upstream_create_client(bridge_upstream *u, char *err, size_t err_len)
     return 0;
 }
 
+void bridge_session_free(bridge_session *s)
+{
+    const inlet_host *h = s->u->m->host;
+    if (s->client) /* start() failed before the supervisor ran */
+        s->paho->destroy(&s->client);
+    if (s->queue && h->queue_pending(s->queue) == 0)
+        h->queue_free(s->queue);
+    free(s->client_id);
+}
+
 void bridge_upstream_free(bridge_upstream *u)
 {
-    if (u->client) /* start() failed before the supervisor ran */
-        MQTTAsync_destroy(&u->client);
-    if (u->queue && u->m->host->queue_pending(u->queue) == 0)
-        u->m->host->queue_free(u->queue);
     for (size_t j = 0; u->filters && j < u->n_filters; j++)
         free(u->filters[j]);
     free(u->filters);

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import mqtt_raw as raw
 from harness import (BOOTSTRAP, INLETD, SOURCE, Inletd, curl, free_port, java_partition, make_ca,
                      make_cert, unique)
 
@@ -186,6 +187,22 @@ def upstream_yaml(port, client_id, prefix, mqtt_version="5", extra="", scheme="t
 {mappings_extra}"""
 
 
+def set_linger(d, linger):
+    """Replace the harness's kafka.linger in d's inletd.yaml (before d.start())."""
+    path = os.path.join(d.dir, "inletd.yaml")
+    with open(path) as f:
+        text = f.read()
+    assert "linger: 2ms" in text
+    with open(path, "w") as f:
+        f.write(text.replace("linger: 2ms", f"linger: {linger}"))
+
+
+def pool_yaml(name, sessions=None):
+    """A named upstream in a shared group of its own, with the default pool or `sessions`."""
+    extra = f"    name: {name}\n    shared_group: {unique('grp')}\n"
+    return extra + (f"    sessions: {sessions}\n" if sessions else "")
+
+
 def start_inletd(tenants, bridge, **kw):
     wait_ready = kw.pop("wait_ready", True)
     d = Inletd(tenants, extra_confd={"mqtt_bridge.yaml": bridge}, **kw)
@@ -225,8 +242,15 @@ def wait_for(cond, timeout=30, step=0.1, what="condition"):
 
 
 def wait_connected(d, name, timeout=20):
-    wait_for(lambda: metric(d, "inlet_mqtt_bridge_connected", upstream=name) == 1, timeout,
-             what=f"upstream {name} connected\n{d.logs()}")
+    """Every session of the upstream's pool connected."""
+    def all_connected():
+        m = metrics(d)
+        want = [v for k, v in m.items() if k.startswith("inlet_mqtt_bridge_sessions{")
+                and f'upstream="{name}"' in k]
+        got = [v for k, v in m.items() if k.startswith("inlet_mqtt_bridge_connected{")
+               and f'upstream="{name}"' in k]
+        return want and got and want[0] >= 1 and got[0] == want[0]
+    wait_for(all_connected, timeout, what=f"upstream {name} connected\n{d.logs()}")
 
 
 def consume_since(since_ms, topic=TOPIC, bootstrap=None):
@@ -510,9 +534,212 @@ def test_shared_subscription_splits_between_instances(broker):
         assert d2.stop() == 0, d2.logs()
 
 
+@pytest.mark.parametrize("version", ["5", "3.1.1"])
+def test_pool_sessions_take_messages_in_parallel(broker, version):
+    """The sessions of a pool each have a message in flight at once: with a Kafka round trip
+    of at least 400 ms (linger), 16 messages take about one round trip, not 16. Mosquitto
+    takes $share filters from MQTT 3.1.1 clients too."""
+    ten, since = unique("br"), now_ms()
+    devs = [unique("truck") for _ in range(16)]
+    client = unique("inlet")
+    d = Inletd({ten: tenant()}, extra_confd={"mqtt_bridge.yaml": bridge_yaml(
+        upstream_yaml(broker.port, client, "par", mqtt_version=version,
+                      extra=pool_yaml("par", sessions=16)))})
+    set_linger(d, "400ms")
+    d.start()
+    try:
+        wait_connected(d, "par")
+        time.sleep(0.5)  # the SUBACKs
+        for i in range(1, 16):
+            assert f"as {client}-s{i} (MQTT {version}, new session)" in d.logs()
+        procs = [subprocess.Popen(["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-i",
+                                   unique("pub"), "-t", f"par/{ten}/{dev}/position", "-m",
+                                   position(i)]) for i, dev in enumerate(devs)]
+        t0 = time.time()
+        for p in procs:
+            assert p.wait(30) == 0
+        wait_for(lambda: metric(d, "inlet_mqtt_bridge_messages_accepted_total", upstream="par")
+                 >= 16, timeout=30, step=0.02, what="16 messages")
+        took = time.time() - t0
+        print(f"\n16 messages in {took:.2f}s")
+        assert took < 3.0, f"{took:.2f}s: the sessions did not work in parallel\n{d.logs()}"
+        assert {m["value"]["device_id"] for m in events_of(since, devs)} == set(devs)
+        assert "share a copy of Eclipse Paho" not in d.logs()
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def test_pool_sigkill_with_many_in_flight_loses_nothing(broker):
+    """inletd with the default pool, a Kafka round trip of 20 ms and a steady stream, killed
+    while dozens of messages are in flight: the next inletd resumes every session, the broker
+    redelivers what was not acknowledged, and every message is in Kafka; a duplicate is at
+    most one message per session (in Kafka, not yet acknowledged upstream)."""
+    ten, since = unique("br"), now_ms()
+    devs = [unique("truck") for _ in range(4)]
+    client = unique("inlet")
+    d = Inletd({ten: tenant()}, extra_confd={"mqtt_bridge.yaml": bridge_yaml(
+        upstream_yaml(broker.port, client, "pk", extra=pool_yaml("pk")))})
+    set_linger(d, "20ms")
+    d.start()
+    per_device = 1000
+    streams = [Stream(broker.port, f"pk/{ten}/{dev}/position",
+                      [position(i) for i in range(per_device)], rate=500) for dev in devs]
+    try:
+        wait_connected(d, "pk")
+        sessions = metric(d, "inlet_mqtt_bridge_sessions", upstream="pk")
+        assert sessions == 64
+        time.sleep(0.5)  # the SUBACKs
+        for s in streams:
+            s.start()
+        wait_for(lambda: metric(d, "inlet_mqtt_bridge_messages_accepted_total", upstream="pk")
+                 >= 800, timeout=30, step=0.02, what="the stream to flow")
+        # 2,000 msg/s against a 20 ms round trip: about 40 sessions have one in flight.
+        d.proc.send_signal(signal.SIGKILL)
+        assert d.stop() == -signal.SIGKILL
+        time.sleep(1)  # the stream goes on into the sessions' queues meanwhile
+        d.start()
+        for s in streams:
+            s.join(60)
+            assert s.error is None, s.error
+        total = per_device * len(devs)
+
+        def complete():
+            return len({(m["value"]["device_id"], seq_of(m))
+                        for m in events_of(since, devs)}) == total
+        wait_for(complete, timeout=90, step=0.5, what="every message in Kafka")
+        evs = events_of(since, devs)
+        redelivered = metric(d, "inlet_mqtt_bridge_messages_redelivered_total", upstream="pk")
+        print(f"\n{len(evs) - total} duplicates, {redelivered:.0f} redelivered")
+        assert len(evs) - total <= sessions, f"{len(evs) - total} duplicates"
+        # The broker resent what it had sent and not had acknowledged (DUP).
+        assert redelivered >= 10
+        assert d.logs().count("resumed session") == 64, d.logs()
+    finally:
+        for s in streams:
+            if s.proc.poll() is None:
+                s.proc.kill()
+        assert d.stop() == 0, d.logs()
+
+
+class NoSharedSubscriptions(threading.Thread):
+    """A stand-in MQTT 5 broker that says Shared Subscription Available = 0 (5.0 §3.2.2.3.13)
+    and refuses every SUBSCRIBE with 0x9E: records the client ids that connect."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.open = {}  # client id -> connected now
+        self.subscribes = 0
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def read_packet(conn):
+        head = conn.recv(1)
+        if not head:
+            return None, b""
+        n, shift = 0, 0
+        while True:
+            b = conn.recv(1)[0]
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        body = b""
+        while len(body) < n:
+            chunk = conn.recv(n - len(body))
+            if not chunk:
+                return None, b""
+            body += chunk
+        return head[0] >> 4, body
+
+    def serve(self, conn):
+        client_id = None
+        try:
+            while True:
+                ptype, body = self.read_packet(conn)
+                if ptype is None or ptype == raw.DISCONNECT:
+                    break
+                if ptype == raw.CONNECT:
+                    # protocol name, level, flags, keep-alive, properties, then the client id
+                    i = 2 + body[1] + 4
+                    plen, j = 0, 0
+                    while True:
+                        b = body[i + j]
+                        plen |= (b & 0x7F) << (7 * j)
+                        j += 1
+                        if not b & 0x80:
+                            break
+                    i += j + plen
+                    idlen = int.from_bytes(body[i:i + 2], "big")
+                    client_id = body[i + 2:i + 2 + idlen].decode()
+                    with self.lock:
+                        self.open[client_id] = True
+                    conn.sendall(raw.packet(raw.CONNACK, 0, bytes([0, 0]) + raw.props_block(
+                        raw.prop(raw.P_SHARED_SUB, 0))))
+                elif ptype == raw.SUBSCRIBE:
+                    with self.lock:
+                        self.subscribes += 1
+                    i, filters = 2 + 1 + body[2], 0  # packet id, properties (short)
+                    while i < len(body):
+                        i += 2 + int.from_bytes(body[i:i + 2], "big") + 1
+                        filters += 1
+                    conn.sendall(raw.packet(raw.SUBACK, 0, body[:2] + b"\x00" +
+                                            b"\x9e" * filters))
+                elif ptype == raw.PINGREQ:
+                    conn.sendall(raw.packet(raw.PINGRESP, 0, b""))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            if client_id:
+                with self.lock:
+                    self.open[client_id] = False
+
+    def connected(self):
+        with self.lock:
+            return sorted(c for c, up in self.open.items() if up)
+
+    def stop(self):
+        self.sock.close()
+
+
+def test_pool_without_shared_subscriptions_falls_back_to_one_session():
+    """An MQTT 5 broker that has no shared subscriptions: the other sessions of the pool leave
+    and stay off, so that a broker that would treat the filters as ordinary ones cannot hand
+    every message to every session; the first keeps retrying its refused SUBSCRIBE."""
+    fake = NoSharedSubscriptions()
+    fake.start()
+    ten, client = unique("br"), unique("inlet")
+    d = start_inletd({ten: tenant()}, bridge_yaml(upstream_yaml(
+        fake.port, client, "ns", extra=pool_yaml("ns", sessions=4))))
+    try:
+        wait_for(lambda: "does not offer shared subscriptions" in d.logs(), what="the error")
+        wait_for(lambda: fake.connected() == [client], what="one session left")
+        wait_for(lambda: fake.subscribes >= 2, what="the first session retrying")
+        time.sleep(1)
+        assert fake.connected() == [client]
+        assert metric(d, "inlet_mqtt_bridge_connected", upstream="ns") == 1
+        assert "upstream ns[1]: disconnected; stays off" in d.logs()
+    finally:
+        assert d.stop() == 0, d.logs()
+        fake.stop()
+
+
 def test_tls_client_certificate_and_password_file():
-    """ssl:// with a private CA, a client certificate and a password read from a file; a second
-    upstream that trusts the wrong CA never connects."""
+    """ssl:// with a private CA, a client certificate and a password read from a file (by a
+    pool of two, so that a second copy of Paho does TLS too); a second upstream that trusts the
+    wrong CA never connects."""
     certs = tempfile.mkdtemp(prefix="bridge-tls-")
     make_ca(certs, "ca")
     make_ca(certs, "other-ca")
@@ -536,7 +763,7 @@ def test_tls_client_certificate_and_password_file():
       key: {ckey}
 """
     good = upstream_yaml(b.port, unique("tls"), "tls", scheme="ssl", host="localhost",
-                         extra="    name: good\n" + tls)
+                         extra=pool_yaml("good", sessions=2) + tls)
     wrong = upstream_yaml(b.port, unique("tls"), "tls2", scheme="mqtts", host="localhost",
                           extra="    name: wrong\n" +
                           tls.replace(f"{certs}/ca.pem", f"{certs}/other-ca.pem"))
@@ -545,8 +772,11 @@ def test_tls_client_certificate_and_password_file():
         wait_connected(d, "good")
         args = ["--cafile", f"{certs}/ca.pem", "--cert", ccert, "--key", ckey, "-u", "inlet",
                 "-P", "s3cret pass"]
-        publish(b.port, f"tls/{ten}/{dev}/position", position(1), extra=args, host="localhost")
-        wait_for(lambda: len(events_of(since, [dev])) == 1, what="the TLS message")
+        time.sleep(0.5)  # both SUBACKs: the broker hands one message to each session
+        for i in range(2):
+            publish(b.port, f"tls/{ten}/{dev}/position", position(i), extra=args,
+                    host="localhost")
+        wait_for(lambda: len(events_of(since, [dev])) == 2, what="the TLS messages")
         wait_for(lambda: metric(d, "inlet_mqtt_bridge_connect_failures_total", upstream="wrong")
                  >= 1, what="the failing upstream")
         assert metric(d, "inlet_mqtt_bridge_connected", upstream="wrong") == 0
@@ -582,13 +812,16 @@ def test_upstream_down_at_start_is_retried(broker):
         other.stop()
 
 
-def test_kafka_unreachable_nothing_acknowledged(broker):
+@pytest.mark.parametrize("pool", ["single", "shared"])
+def test_kafka_unreachable_nothing_acknowledged(broker, pool):
     """inletd whose Kafka is unreachable retries the message without acknowledging it, stops
-    in bounded time on SIGTERM, and an inletd with Kafka then produces every message."""
+    in bounded time on SIGTERM, and an inletd with Kafka then produces every message. With a
+    pool, several sessions hold a message each."""
     ten, since = unique("br"), now_ms()
-    devs = [unique("truck") for _ in range(5)]
+    devs = [unique("truck") for _ in range(5 if pool == "single" else 40)]
     client = unique("inlet")
-    bridge = bridge_yaml(upstream_yaml(broker.port, client, "ku", extra="    name: ku\n"))
+    extra = "    name: ku\n" if pool == "single" else pool_yaml("ku", sessions=16)
+    bridge = bridge_yaml(upstream_yaml(broker.port, client, "ku", extra=extra))
     dead = start_inletd({ten: tenant()}, bridge, bootstrap=f"127.0.0.1:{free_port()}",
                         wait_ready=False)
     try:
@@ -597,11 +830,17 @@ def test_kafka_unreachable_nothing_acknowledged(broker):
             publish(broker.port, f"ku/{ten}/{dev}/position", position(i))
         wait_for(lambda: metric(dead, "inlet_mqtt_bridge_kafka_retries_total", upstream="ku")
                  >= 2, what="retries")
+        if pool == "shared":  # the broker spreads them: every session is holding one
+            wait_for(lambda: metric(dead, "inlet_mqtt_bridge_messages_received_total",
+                                    upstream="ku") >= 16, what="a message in every session")
         assert metric(dead, "inlet_mqtt_bridge_messages_accepted_total", upstream="ku") == 0
         t = time.time()
         assert dead.stop(timeout=40) == 0, dead.logs()
         assert time.time() - t < 30
         assert "stays unacknowledged" in dead.logs()
+        if pool == "shared":
+            assert dead.logs().count("stays unacknowledged") == 16, dead.logs()
+            assert "16 messages not acknowledged upstream" in dead.logs()
     finally:
         dead.stop()
     d = start_inletd({ten: tenant()}, bridge)
@@ -633,6 +872,15 @@ def test_config_errors_name_the_key():
         ("  - uri: tcp://127.0.0.1:1\n    client_id: x\n    mappings:\n"
          "      - pattern: \"a/{tenant}/{device}\"\n        version: v1\n",
          "upstreams[0].mappings[0].pattern", "no schema"),
+        ("  - uri: tcp://127.0.0.1:1\n    client_id: x\n    sessions: 4\n    mappings:\n"
+         "      - pattern: \"a/{tenant}/{device}\"\n        schema: s\n        version: v1\n",
+         "upstreams[0].sessions", "needs shared_group"),
+        ("  - uri: tcp://127.0.0.1:1\n    client_id: x\n    shared_group: g\n    sessions: 3\n"
+         "    mappings:\n      - pattern: \"a/{tenant}/{device}\"\n        schema: s\n"
+         "        version: v1\n"
+         "  - uri: tcp://127.0.0.1:1\n    client_id: x-s2\n    mappings:\n"
+         "      - pattern: \"b/{tenant}/{device}\"\n        schema: s\n        version: v1\n",
+         "upstreams[1].client_id", "as x-s2 already"),
     ]
     for ups, key, text in cases:
         d = Inletd({"demo": "devices: [{id: truck-0042}]\n"},
@@ -653,46 +901,58 @@ def kafka(*args):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_kafka_outage_mid_stream(broker):
+@pytest.mark.parametrize("pool", ["single", "shared"])
+def test_kafka_outage_mid_stream(broker, pool):
     """A broker of our own is stopped while the bridge streams: messages Kafka did not
     acknowledge are retried, not acknowledged upstream; when Kafka is back every message is
-    there."""
+    there. With the default pool, every session holds a message through the outage."""
     port, ctrl = free_port(), free_port()
     kdir = tempfile.mkdtemp(prefix="bridge-outage-kafka-")
     kafka("start", "--dir", kdir, "--port", str(port), "--controller-port", str(ctrl))
     bootstrap = f"127.0.0.1:{port}"
     d = None
+    streams = []
     try:
         kafka("create-topic", TOPIC, str(PARTITIONS), "--port", str(port))
         ten, since = unique("br"), now_ms()
-        dev = unique("truck")
+        devs = [unique("truck") for _ in range(1 if pool == "single" else 4)]
+        extra = "    name: ko\n" if pool == "single" else pool_yaml("ko")
         d = start_inletd({ten: tenant()},
                          bridge_yaml(upstream_yaml(broker.port, unique("inlet"), "ko",
-                                                   extra="    name: ko\n"),
+                                                   extra=extra),
                                      extra="retry_max: 500ms\n"),
                          bootstrap=bootstrap, delivery_timeout="2s")
         wait_connected(d, "ko")
+        sessions = metric(d, "inlet_mqtt_bridge_sessions", upstream="ko")
+        assert sessions == (1 if pool == "single" else 64)
         n = 300
-        s = Stream(broker.port, f"ko/{ten}/{dev}/position", [position(i) for i in range(n)],
-                   rate=50)
-        s.start()
+        streams = [Stream(broker.port, f"ko/{ten}/{dev}/position", [position(i) for i in range(n)],
+                          rate=50 if pool == "single" else 150) for dev in devs]
+        for s in streams:
+            s.start()
         wait_for(lambda: metric(d, "inlet_mqtt_bridge_messages_accepted_total", upstream="ko")
-                 >= 50, what="the stream to flow")
+                 >= 50 * len(devs), what="the stream to flow")
         kafka("stop", "--dir", kdir)
-        wait_for(lambda: metric(d, "inlet_mqtt_bridge_kafka_retries_total", upstream="ko") >= 3,
-                 timeout=30, what="retries while Kafka is down")
+        wait_for(lambda: metric(d, "inlet_mqtt_bridge_kafka_retries_total", upstream="ko")
+                 >= 3 * sessions, timeout=30, what="retries while Kafka is down")
         held = metric(d, "inlet_mqtt_bridge_messages_accepted_total", upstream="ko")
         time.sleep(2)
         assert metric(d, "inlet_mqtt_bridge_messages_accepted_total", upstream="ko") == held
         kafka("start", "--dir", kdir, "--port", str(port), "--controller-port", str(ctrl))
-        s.join(60)
-        assert s.error is None, s.error
-        wait_for(lambda: len({seq_of(m)
-                              for m in events_of(since, [dev], bootstrap=bootstrap)}) == n,
+        for s in streams:
+            s.join(60)
+            assert s.error is None, s.error
+        total = n * len(devs)
+        wait_for(lambda: len({(m["value"]["device_id"], seq_of(m))
+                              for m in events_of(since, devs, bootstrap=bootstrap)}) == total,
                  timeout=120, step=1, what="every message after the outage")
-        seqs = [seq_of(m) for m in events_of(since, [dev], bootstrap=bootstrap)]
-        assert first_occurrences(seqs) == list(range(n))
+        if pool == "single":
+            seqs = [seq_of(m) for m in events_of(since, devs, bootstrap=bootstrap)]
+            assert first_occurrences(seqs) == list(range(n))
     finally:
+        for s in streams:
+            if s.proc.poll() is None:
+                s.proc.kill()
         if d:
             assert d.stop() == 0, d.logs()
         subprocess.run([KAFKA, "stop", "--dir", kdir], capture_output=True)
@@ -703,22 +963,28 @@ def test_kafka_outage_mid_stream(broker):
 @pytest.mark.skipif(not os.environ.get("INLET_BENCH"), reason="set INLET_BENCH=1 to measure")
 @pytest.mark.parametrize("linger", ["0ms", "2ms", "5ms"])
 @pytest.mark.parametrize("size", [130, 1024])
-def test_bench_drain_rate(broker, linger, size):
+@pytest.mark.parametrize("pool", ["single", "shared"])
+def test_bench_drain_rate(broker, linger, size, pool):
     """Messages/s one inletd drains from a backlog: N QoS 1 messages queued in the bridge's
-    persistent session while inletd is stopped, then the time from the restart's connection
-    until Kafka acknowledged all N (docs/BENCHMARKS.md, "MQTT bridge")."""
+    persistent session(s) while inletd is stopped, then the time from the restart's connection
+    until Kafka acknowledged all N (docs/BENCHMARKS.md, "MQTT bridge"). pool=single: one
+    session, no shared subscription; pool=shared: a shared_group with the default pool
+    (INLET_BENCH_SESSIONS sets another size)."""
     n = int(os.environ.get("INLET_BENCH_MESSAGES", "3000"))
-    ten, dev = unique("bench"), unique("truck")
+    ten, dev, since = unique("bench"), unique("truck"), now_ms()
+    extra = "    name: bench\n"
+    if pool == "shared":
+        extra += f"    shared_group: {unique('bench')}\n"
+        if os.environ.get("INLET_BENCH_SESSIONS"):
+            extra += f"    sessions: {int(os.environ['INLET_BENCH_SESSIONS'])}\n"
     d = Inletd({ten: tenant()}, extra_confd={"mqtt_bridge.yaml": bridge_yaml(
-        upstream_yaml(broker.port, unique("bench"), "bench", extra="    name: bench\n"))})
-    path = os.path.join(d.dir, "inletd.yaml")
-    with open(path) as f:
-        text = f.read().replace("linger: 2ms", f"linger: {linger}")
-    with open(path, "w") as f:
-        f.write(text)
+        upstream_yaml(broker.port, unique("bench"), "bench", extra=extra))})
+    set_linger(d, linger)
     d.start()
     try:
         wait_connected(d, "bench")
+        sessions = metric(d, "inlet_mqtt_bridge_sessions", upstream="bench")
+        time.sleep(0.5)  # every session's SUBACK, so that the broker queues for all of them
         d.stop()
         base = position(0)
         pad = max(0, size - len(base))
@@ -728,11 +994,14 @@ def test_bench_drain_rate(broker, linger, size):
                              text=True, capture_output=True, timeout=300)
         assert out.returncode == 0, out.stderr
         d.start()
-        wait_connected(d, "bench")
+        wait_for(lambda: metric(d, "inlet_mqtt_bridge_connected", upstream="bench") >= 1,
+                 timeout=20, step=0.01, what="a connection")
         t0 = time.time()
         wait_for(lambda: metric(d, "inlet_mqtt_bridge_messages_accepted_total",
                                 upstream="bench") >= n, timeout=600, step=0.05, what="the backlog")
         rate = n / (time.time() - t0)
-        print(f"\nmqtt bridge: linger={linger} payload={len(lines[0])}B {rate:.0f} msg/s")
+        print(f"\nmqtt bridge: linger={linger} payload={len(lines[0])}B sessions={sessions:.0f} "
+              f"{rate:.0f} msg/s")
+        assert len({seq_of(m) for m in events_of(since, [dev])}) == n
     finally:
         assert d.stop() == 0, d.logs()
