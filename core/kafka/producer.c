@@ -299,7 +299,7 @@ static rd_kafka_topic_t *topic_get(inlet_producer *p, const char *topic)
 }
 
 rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, const char *key,
-                                        size_t key_len, char *value, size_t value_len,
+                                        size_t key_len, const char *value, size_t value_len,
                                         rd_kafka_headers_t *headers, inlet_slot *slot)
 {
     rd_kafka_topic_t *rkt = topic_get(p, topic);
@@ -307,8 +307,8 @@ rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, co
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
     rd_kafka_resp_err_t e =
         rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                          RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_KEY(key, key_len),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_KEY(key, key_len),
                           RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         inlet_metric_add(p->m_inflight, 1);

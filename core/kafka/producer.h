@@ -20,12 +20,13 @@ int inlet_producer_new(const inlet_kafka_settings *s, inlet_producer **out, char
 int inlet_producer_start(inlet_producer *p, char *err, size_t err_len);
 
 /*
- * Produce one message. value (malloc'd) and headers pass to the producer on success and stay
- * the caller's on failure. The slot's result is filled and its submission put when the delivery
+ * Produce one message. value is copied (librdkafka allocates the message and its payload as one
+ * block, so copying costs less than a second allocation); headers pass to the producer on
+ * success and stay the caller's on failure. The slot's result is filled and its submission put when the delivery
  * report arrives. Returns 0 or the librdkafka error (e.g. RD_KAFKA_RESP_ERR__QUEUE_FULL).
  */
 rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, const char *key,
-                                        size_t key_len, char *value, size_t value_len,
+                                        size_t key_len, const char *value, size_t value_len,
                                         rd_kafka_headers_t *headers, inlet_slot *slot);
 
 /*

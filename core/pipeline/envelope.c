@@ -73,14 +73,18 @@ int inlet_envelope_frame_build(inlet_arena *a, inlet_envelope_frame *f, const in
     return f->head && f->mid ? 0 : -1;
 }
 
-int inlet_envelope_write(inlet_envelope *env, const inlet_envelope_frame *f,
-                         const inlet_identity *id, const char *ts, const inlet_value *payload)
+int inlet_envelope_write(inlet_envelope *env, inlet_arena *a, inlet_buf *scratch,
+                         const inlet_envelope_frame *f, const inlet_identity *id, const char *ts,
+                         const inlet_value *payload)
 {
     const inlet_schema *schema = f->schema;
     size_t eid_len = strlen(env->event_id), ts_len = strlen(ts);
-    inlet_buf out;
-    inlet_buf_init(&out, f->head_len + eid_len + 8 + ts_len + f->mid_len + 64 +
-                             (payload->raw ? payload->raw_len + payload->raw_len / 4 : 256));
+    inlet_buf *o = scratch;
+    o->len = 0;
+    if (inlet_buf_reserve(o, f->head_len + eid_len + 8 + ts_len + f->mid_len + 64 +
+                                 (payload->raw ? payload->raw_len + payload->raw_len / 4 : 256)) != 0)
+        return -1;
+#define out (*o)
     inlet_buf_append(&out, f->head, f->head_len);
     inlet_buf_append(&out, env->event_id, eid_len);
     inlet_buf_append(&out, "\",\"ts\":\"", 8);
@@ -103,13 +107,15 @@ int inlet_envelope_write(inlet_envelope *env, const inlet_envelope_frame *f,
         inlet_buf_printf(&out, "%" PRId64, kv->u.i);
     else
         inlet_buf_puts(&out, id->device_id);
-    size_t key_len = out.len - key_at;
-    size_t total;
-    env->value = inlet_buf_steal(&out, &total);
-    if (!env->value)
+#undef out
+    size_t key_len = o->len - key_at;
+    char *block = o->failed ? NULL : inlet_arena_alloc(a, o->len + 1);
+    if (!block)
         return -1;
+    memcpy(block, o->data, o->len + 1);
+    env->value = block;
     env->value_len = value_len;
-    env->key = env->value + key_at;
+    env->key = block + key_at;
     env->key_len = key_len;
     return 0;
 }

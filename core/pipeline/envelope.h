@@ -11,17 +11,18 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "formats/arena.h"
 #include "formats/value.h"
 #include "inlet/module.h"
 #include "schema/schema.h"
 
 typedef struct inlet_envelope {
-    /* The envelope JSON, malloc'd, NUL-terminated; ownership passes to whoever produces it.
-     * The key is stored in the same allocation, after the JSON's NUL. */
-    char *value;
+    /* The envelope JSON, NUL-terminated, in the submission's arena (the producer copies it);
+     * the key follows in the same block, after the JSON's NUL. */
+    const char *value;
     size_t value_len;
-    const char *key; /* inside value's allocation: valid while value is */
+    const char *key;
     size_t key_len;
     const char *topic; /* tenant topic_prefix + the schema's topic; arena or schema-owned */
     char event_id[72];
@@ -46,9 +47,11 @@ int inlet_envelope_frame_build(inlet_arena *a, inlet_envelope_frame *f, const in
                                const inlet_schema *schema, const char *received,
                                const char *source);
 
-/* Write env->value and env->key. event_id ([A-Za-z0-9._:-]) and ts (RFC 3339 as rfc3339.c
- * writes it) need no escaping. -1 on ENOMEM. */
-int inlet_envelope_write(inlet_envelope *env, const inlet_envelope_frame *f,
-                         const inlet_identity *id, const char *ts, const inlet_value *payload);
+/* Write env->value and env->key into arena a, through scratch (a buffer the caller reuses for
+ * every event of a submission and frees at the end). event_id ([A-Za-z0-9._:-]) and ts (RFC
+ * 3339 as rfc3339.c writes it) need no escaping. -1 on ENOMEM. */
+int inlet_envelope_write(inlet_envelope *env, inlet_arena *a, inlet_buf *scratch,
+                         const inlet_envelope_frame *f, const inlet_identity *id, const char *ts,
+                         const inlet_value *payload);
 
 #endif

@@ -37,6 +37,7 @@ typedef struct nctx {
     const char *last_name, *last_version;
     const inlet_schema *last_allowed;
     inlet_envelope_frame frame; /* for frame.schema */
+    inlet_buf scratch;          /* each envelope is written here, then copied to the arena */
 } nctx;
 
 static inlet_status worst(inlet_status a, inlet_status b)
@@ -316,8 +317,8 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
     if ((c->frame.schema != schema &&
          inlet_envelope_frame_build(c->arena, &c->frame, id, schema, c->received,
                                     req->source ? req->source : "unknown") != 0) ||
-        inlet_envelope_write(env, &c->frame, id, parts->ts[0] ? parts->ts : c->received,
-                             parts->payload) != 0) {
+        inlet_envelope_write(env, c->arena, &c->scratch, &c->frame, id,
+                             parts->ts[0] ? parts->ts : c->received, parts->payload) != 0) {
         c->frame.schema = NULL;
         inlet_rejection_add(&c->b, index, INLET_E_INTERNAL, "", "out of memory");
         return INLET_E_INTERNAL;
@@ -329,8 +330,7 @@ void inlet_envelopes_free(inlet_envelope *envs, size_t n)
 {
     if (!envs)
         return;
-    for (size_t i = 0; i < n; i++)
-        free(envs[i].value);
+    (void)n; /* the values live in the submission's arena */
     free(envs);
 }
 
@@ -451,9 +451,11 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
         else
             snprintf(msg, sizeof(msg), "%zu of %zu events refused", refused, n);
         inlet_envelopes_free(out, n);
+        inlet_buf_free(&c.scratch);
         *rej = inlet_rejection_finish(&c.b, st, n, msg);
         return st;
     }
+    inlet_buf_free(&c.scratch);
     inlet_rejection_builder_clear(&c.b);
     *envs = out;
     *n_envs = n;
@@ -461,6 +463,7 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
 
 refuse_whole:
     inlet_envelopes_free(out, n);
+    inlet_buf_free(&c.scratch);
     inlet_rejection_builder_clear(&c.b);
     inlet_rejection_builder_init(&c.b);
     inlet_rejection_add(&c.b, 0, st, "", msg);

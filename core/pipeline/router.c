@@ -202,7 +202,6 @@ static size_t produce_all(const inlet_request *req, inlet_envelope *envs, size_t
             rd_kafka_headers_destroy(h);
             break;
         }
-        env->value = NULL; /* the producer owns it now */
     }
     for (size_t i = produced; i < n; i++)
         inlet_producer_unreserve(router.producer, 1, envs[i].value_len);
