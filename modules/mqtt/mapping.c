@@ -34,14 +34,15 @@ static const inlet_support_topic_syntax topic_syntax = {
 struct mqtt_pattern {
     const char *tenant; /* NULL: every tenant (borrowed from the configuration) */
     int form;
-    const char *schema; /* fixed values, borrowed from the configuration */
+    const char *content_type; /* borrowed from the configuration */
+    const char *schema;       /* fixed values, borrowed from the configuration */
     const char *version;
     inlet_support_topic_pattern topic;
 };
 
 static const mqtt_mapping_config default_mappings[] = {
-    {NULL, "devices/{device}/{schema}/{version}", MQTT_FORM_PAYLOAD, NULL, NULL},
-    {NULL, "devices/{device}/events", MQTT_FORM_EVENTS, NULL, NULL},
+    {NULL, "devices/{device}/{schema}/{version}", MQTT_FORM_PAYLOAD, NULL, NULL, NULL},
+    {NULL, "devices/{device}/events", MQTT_FORM_EVENTS, NULL, NULL, NULL},
 };
 
 static int pattern_compile(mqtt_pattern *p, const mqtt_mapping_config *c, char *err, size_t err_len)
@@ -53,6 +54,7 @@ static int pattern_compile(mqtt_pattern *p, const mqtt_mapping_config *c, char *
     p->form = c->form;
     p->schema = c->schema;
     p->version = c->version;
+    p->content_type = c->content_type;
     if (c->tenant != NULL && c->tenant[0] == '\0') {
         snprintf(err, err_len, "tenant: must not be empty (leave it out for every tenant)");
         return -1;
@@ -137,6 +139,7 @@ inlet_status mqtt_mapping_route(const mqtt_mappings *m, const inlet_identity *id
         out->form = p->form;
         out->schema = p->schema;
         out->version = p->version;
+        out->content_type = p->content_type;
         /* the two captures fit in topic_len + 2 bytes: each is a level plus its NUL */
         char *w = scratch;
         if (caps[FIELD_SCHEMA].p != NULL) {

@@ -53,6 +53,12 @@ static const inlet_option mapping_options[] = {
      0, "Schema name, when the topic has no {schema} level (events: the default use_case)."},
     {"version", INLET_OPT_STRING, offsetof(mqtt_mapping_config, version), NULL, 0, 0, NULL, NULL, 0,
      0, "Schema version such as v1, when the topic has no {version} level."},
+    {"content_type", INLET_OPT_STRING, offsetof(mqtt_mapping_config, content_type), NULL, 0, 0,
+     NULL, NULL, 0, 0,
+     "The payload's format on this topic when the PUBLISH has no Content Type property (MQTT "
+     "3.1.1 has none): application/json (the default), application/cbor, "
+     "application/senml+json, application/senml+cbor or application/octet-stream "
+     "(docs/FORMATS.md). A Content Type property wins."},
     INLET_OPTIONS_END,
 };
 
@@ -217,6 +223,17 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
 
     if (mqtt_mappings_compile(&m->mappings, &cfg->mappings, err, err_len) != 0)
         goto fail;
+    for (size_t i = 0; i < cfg->mappings.count; i++) {
+        const mqtt_mapping_config *mc = (const mqtt_mapping_config *)cfg->mappings.items + i;
+        if (mc->content_type && INLET_HOST_HAS(host, content_type_supported) &&
+            !host->content_type_supported(mc->content_type)) {
+            snprintf(err, err_len,
+                     "mappings[%zu].content_type: \"%s\" is not a format the core decodes "
+                     "(docs/FORMATS.md)",
+                     i, mc->content_type);
+            goto fail;
+        }
+    }
 
     if (inlet_support_listeners_new(
             &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,

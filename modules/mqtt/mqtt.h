@@ -42,11 +42,12 @@ typedef struct mqtt_listener_config {
 } mqtt_listener_config;
 
 typedef struct mqtt_mapping_config {
-    char *tenant;  /* NULL: every tenant */
-    char *topic;   /* pattern: literal levels, +, # (last), {device}, {schema}, {version} */
-    int form;      /* enum mqtt_form */
-    char *schema;  /* fixed schema name (instead of {schema}) */
-    char *version; /* fixed schema version (instead of {version}) */
+    char *tenant;       /* NULL: every tenant */
+    char *topic;        /* pattern: literal levels, +, # (last), {device}, {schema}, {version} */
+    int form;           /* enum mqtt_form */
+    char *schema;       /* fixed schema name (instead of {schema}) */
+    char *version;      /* fixed schema version (instead of {version}) */
+    char *content_type; /* the payload's format when the PUBLISH names none (MQTT 3.1.1) */
 } mqtt_mapping_config;
 
 typedef struct mqtt_config {
@@ -151,6 +152,7 @@ typedef struct mqtt_route {
     int form; /* enum mqtt_form */
     const char *schema;
     const char *version;
+    const char *content_type; /* the mapping's, NULL: JSON unless the PUBLISH says otherwise */
 } mqtt_route;
 
 int mqtt_mappings_compile(mqtt_mappings *m, const inlet_section_list *cfg, char *err,

@@ -224,6 +224,7 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
         r.form =
             looks_like_batch(p->payload.p, p->payload.len) ? INLET_FORM_BATCH : INLET_FORM_EVENT;
 
+    r.content_type = route.content_type;
     if (c->version == MQTT_V5) {
         /* MQTT 5.0 §3.3.2.3.2: Payload Format Indicator 1 promises UTF-8; a broken promise is
          * 0x99 (a JSON payload must be UTF-8 anyway, the core checks the rest). */

@@ -29,7 +29,16 @@ tokens:
   - {{sha256: {sha256_hex(TOK_SENSOR)}, device: {SENSOR}}}
 acl: [{{effect: allow, schemas: ["*"]}}]
 """}
-    d = mq.start_inletd(tenants)
+    mappings = """mappings:
+  - topic: "loggers/{device}/senml"
+    schema: coldchain.temp
+    version: v1
+    content_type: application/senml+cbor
+  - topic: "devices/{device}/{schema}/{version}"
+  - topic: "devices/{device}/events"
+    form: events
+"""
+    d = mq.start_inletd(tenants, mqtt_extra=mappings)
     yield d
     assert d.stop() == 0, d.logs()
 
@@ -211,12 +220,12 @@ def test_http_refusals_produce_nothing(inletd, case):
 
 # --- MQTT 5: the Content Type property picks the format ------------------------------------
 
-def mosquitto_pub_file(d, topic, data, content_type, user, password):
+def mosquitto_pub_file(d, topic, data, content_type, user, password, version="mqttv5"):
     with tempfile.NamedTemporaryFile(delete=False) as f:
         f.write(data)
         path = f.name
     try:
-        args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(d.mqtt_port), "-V", "mqttv5",
+        args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(d.mqtt_port), "-V", version,
                 "-q", "1", "-t", topic, "-u", user, "-P", password, "-f", path]
         if content_type:
             args += ["-D", "publish", "content-type", content_type]
@@ -248,6 +257,19 @@ def test_mqtt_senml(inletd, fmt):
     got = records("coldchain.temp.v1", SENSOR, lambda p: p.get("battery_pct") == battery)
     assert len(got) == 1
     check_envelope(got[0], SENSOR, "coldchain.temp", "mqtt", f"application/{fmt}",
+                   {"temp_c": -18.5, "battery_pct": battery}, ts="2025-11-21T10:15:30.000Z")
+
+
+def test_mqtt_311_topic_mapping_names_the_format(inletd):
+    """MQTT 3.1.1 has no Content Type: the topic mapping's content_type says SenML CBOR."""
+    battery = round(mark() % 100, 3)
+    out = mosquitto_pub_file(inletd, f"loggers/{SENSOR}/senml",
+                             senml_cbor(senml_pack(battery, 1763720130)), None, SENSOR,
+                             TOK_SENSOR, version="mqttv311")
+    assert out.returncode == 0, out.stderr
+    got = records("coldchain.temp.v1", SENSOR, lambda p: p.get("battery_pct") == battery)
+    assert len(got) == 1
+    check_envelope(got[0], SENSOR, "coldchain.temp", "mqtt", "application/senml+cbor",
                    {"temp_c": -18.5, "battery_pct": battery}, ts="2025-11-21T10:15:30.000Z")
 
 

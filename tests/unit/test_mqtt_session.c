@@ -73,9 +73,10 @@ static void test_default_mappings(void)
 static void test_configured_mappings(void)
 {
     mqtt_mapping_config cfg[] = {
-        {"acme", "acme/sites/+/{device}/temperature", MQTT_FORM_PAYLOAD, "coldchain.temp", "v1"},
-        {NULL, "fleet/{device}/#", MQTT_FORM_EVENTS, "fleet.position", "v1"},
-        {NULL, "+/{schema}/{version}", MQTT_FORM_PAYLOAD, NULL, NULL},
+        {"acme", "acme/sites/+/{device}/temperature", MQTT_FORM_PAYLOAD, "coldchain.temp", "v1",
+         NULL},
+        {NULL, "fleet/{device}/#", MQTT_FORM_EVENTS, "fleet.position", "v1", NULL},
+        {NULL, "+/{schema}/{version}", MQTT_FORM_PAYLOAD, NULL, NULL, NULL},
     };
     inlet_section_list list = {cfg, 3};
     mqtt_mappings m;
@@ -108,17 +109,18 @@ static void test_bad_mappings(void)
         mqtt_mapping_config c;
         const char *err;
     } bad[] = {
-        {{NULL, "a/#/b", MQTT_FORM_EVENTS, NULL, NULL}, "'#' must be the last level"},
-        {{NULL, "a/x+/b", MQTT_FORM_EVENTS, NULL, NULL}, "must be whole levels"},
-        {{NULL, "a/{device}/{device}", MQTT_FORM_EVENTS, NULL, NULL}, "appears twice"},
-        {{NULL, "a/{schema}/v", MQTT_FORM_PAYLOAD, "x", "v1"}, "given twice"},
-        {{NULL, "a/{device}", MQTT_FORM_PAYLOAD, NULL, NULL}, "form payload needs"},
-        {{"", "a/b", MQTT_FORM_EVENTS, NULL, NULL}, "tenant: must not be empty"},
-        {{NULL, "", MQTT_FORM_EVENTS, NULL, NULL}, "topic: must not be empty"},
-        {{NULL, "a/{devices}", MQTT_FORM_EVENTS, NULL, NULL}, "unknown placeholder {devices}"},
-        {{NULL, "a/dev-{device}", MQTT_FORM_EVENTS, NULL, NULL}, "must be a whole level"},
-        {{NULL, "a/b\x01", MQTT_FORM_EVENTS, NULL, NULL}, "control character"},
-        {{NULL, "a/\xc0\xaf", MQTT_FORM_EVENTS, NULL, NULL}, "not valid UTF-8"},
+        {{NULL, "a/#/b", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "'#' must be the last level"},
+        {{NULL, "a/x+/b", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "must be whole levels"},
+        {{NULL, "a/{device}/{device}", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "appears twice"},
+        {{NULL, "a/{schema}/v", MQTT_FORM_PAYLOAD, "x", "v1", NULL}, "given twice"},
+        {{NULL, "a/{device}", MQTT_FORM_PAYLOAD, NULL, NULL, NULL}, "form payload needs"},
+        {{"", "a/b", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "tenant: must not be empty"},
+        {{NULL, "", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "topic: must not be empty"},
+        {{NULL, "a/{devices}", MQTT_FORM_EVENTS, NULL, NULL, NULL},
+         "unknown placeholder {devices}"},
+        {{NULL, "a/dev-{device}", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "must be a whole level"},
+        {{NULL, "a/b\x01", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "control character"},
+        {{NULL, "a/\xc0\xaf", MQTT_FORM_EVENTS, NULL, NULL, NULL}, "not valid UTF-8"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         mqtt_mapping_config c = bad[i].c;
