@@ -23,6 +23,18 @@ def minimal():
     return Inletd({"demo": "devices: [{id: truck-0042}]\n"})
 
 
+def test_configuration_reference_is_generated_from_the_code(tmp_path):
+    """docs/CONFIGURATION.md is what contrib/gen-config-docs writes from the option tables:
+    a new option without regenerated docs fails here."""
+    from harness import SOURCE
+    out = tmp_path / "CONFIGURATION.md"
+    r = run(os.path.join(SOURCE, "contrib", "gen-config-docs"), BUILD, str(out))
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(SOURCE, "docs", "CONFIGURATION.md")) as f:
+        committed = f.read()
+    assert out.read_text() == committed, "run contrib/gen-config-docs and commit the result"
+
+
 def test_version():
     out = run(INLETD, "--version")
     assert out.returncode == 0
