@@ -72,6 +72,27 @@ static inlet_status host_auth_cert_chain(const uint8_t *const *chain, const size
     return st;
 }
 
+static inlet_status host_auth_psk(const char *identity, size_t len, uint8_t *key, size_t key_cap,
+                                  size_t *key_len, inlet_identity **out, char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    *out = NULL;
+    *key_len = 0;
+    const inlet_world *w = inlet_router_world_acquire();
+    if (!w) {
+        snprintf(msg, msg_len, "no tenants loaded");
+        return INLET_E_UNAUTHENTICATED;
+    }
+    inlet_status st =
+        inlet_tenants_auth_psk(w->tenants, identity, len, key, key_cap, key_len, out, msg, msg_len);
+    inlet_router_world_release(w);
+    return st;
+}
+
 static inlet_status host_authorize(const inlet_identity *id, const char *schema,
                                    const char *version, char *msg, size_t msg_len)
 {
@@ -157,6 +178,7 @@ static const inlet_host host_table = {
     .status_name = inlet_status_name,
     .content_type_for_coap = host_content_type_for_coap,
     .content_type_supported = host_content_type_supported,
+    .auth_psk = host_auth_psk,
 };
 
 const inlet_host *inlet_host_table(void)

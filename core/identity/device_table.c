@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "device_id.h"
 #include "device_table.h"
 #include "ident_error.h"
+#include "psk_key.h"
 #include "tenant.h"
 
 static int cmp_str(const void *a, const void *b)
@@ -100,6 +103,12 @@ int inlet_device_table_build(inlet_device_table *dt, const inlet_section_list *d
             inlet_device_table_group(dt, dc[i].groups.items[j], &bit);
             d->groups[bit / 64] |= UINT64_C(1) << (bit % 64);
         }
+        if (dc[i].psk_file) {
+            char why[512];
+            if (inlet_psk_key_load(dc[i].psk_file, &d->psk, &d->psk_len, why, sizeof(why)))
+                return inlet_ident_errf(err, err_len, "%s: devices[%zu].psk_file: %s", where, i,
+                                        why);
+        }
     }
     qsort(dt->devices, dt->n_devices, sizeof(inlet_device), cmp_device);
     for (size_t i = 1; i < dt->n_devices; i++) {
@@ -118,6 +127,9 @@ void inlet_device_table_free(inlet_device_table *dt)
     for (size_t i = 0; i < dt->n_devices; i++) {
         free(dt->devices[i].id);
         free(dt->devices[i].groups);
+        if (dt->devices[i].psk)
+            OPENSSL_cleanse(dt->devices[i].psk, dt->devices[i].psk_len);
+        free(dt->devices[i].psk);
     }
     free(dt->devices);
 }

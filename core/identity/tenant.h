@@ -10,6 +10,7 @@
  *   devices:
  *     - id: truck-0042
  *       groups: [trucks]
+ *       psk_file: keys/truck-0042.psk  # DTLS-PSK key (CoAP), identity "truck-0042@demo"
  *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
  *     - sha256: 5e88...
  *       device: truck-0042
@@ -53,6 +54,7 @@ typedef enum { INLET_ACL_ALLOW = 0, INLET_ACL_DENY = 1 } inlet_acl_effect;
 typedef struct inlet_device_conf {
     char *id;
     inlet_str_list groups;
+    char *psk_file; /* DTLS pre-shared key: raw bytes or hex; mode 0600 or stricter */
 } inlet_device_conf;
 
 typedef struct inlet_token_conf {
@@ -120,6 +122,15 @@ inlet_status inlet_tenants_auth_bearer(inlet_tenants *ts, const char *token, siz
 inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *chain,
                                      const size_t *chain_len, size_t n, inlet_identity **out,
                                      char *msg, size_t msg_len);
+
+/*
+ * DTLS pre-shared key of PSK identity "<device>@<tenant>" (split at the last '@'): the device's
+ * key into key (key_cap bytes, *key_len) and a new identity (method INLET_AUTH_PSK) in *out.
+ * UNAUTHENTICATED when the tenant, the device or its key is not configured.
+ */
+inlet_status inlet_tenants_auth_psk(inlet_tenants *ts, const char *identity, size_t len,
+                                    uint8_t *key, size_t key_cap, size_t *key_len,
+                                    inlet_identity **out, char *msg, size_t msg_len);
 
 /* Identities (see inlet_identity in inlet/module.h); each holds a reference to its tenant set. */
 void inlet_identity_ref(const inlet_identity *id);

@@ -21,6 +21,14 @@ static const inlet_option device_options[] = {
      .type = INLET_OPT_STRING_LIST,
      .offset = offsetof(inlet_device_conf, groups),
      .description = "Groups the device belongs to, for ACL rules."},
+    {.name = "psk_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_device_conf, psk_file),
+     .flags = INLET_OPT_SECRET,
+     .description =
+         "DTLS pre-shared key of the device (CoAP over DTLS, PSK identity <device>@<tenant>): "
+         "1..64 bytes, as hex digits (a trailing newline ignored) or else raw; the file must not "
+         "be readable by group or others. Re-read at every reload."},
     INLET_OPTIONS_END,
 };
 

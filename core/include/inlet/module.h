@@ -24,6 +24,9 @@
  *                    host->content_type_for_coap() maps a CoAP Content-Format to its content
  *                    type, host->content_type_supported() tells a module early whether the core
  *                    decodes a content type. Kafka records gain the inlet-content-type header.
+ *   1.4  2026-12-01  host->auth_psk(): the DTLS pre-shared key and the identity of a PSK
+ *                    identity "<device>@<tenant>" (devices' psk_file in tenant files), for the
+ *                    CoAP module's DTLS-PSK handshake; INLET_AUTH_PSK.
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -39,7 +42,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 3
+#define INLET_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -75,6 +78,7 @@ typedef enum inlet_auth_method {
     INLET_AUTH_TOKEN = 1, /* opaque bearer token (stored as SHA-256) */
     INLET_AUTH_JWT = 2,   /* signed JSON Web Token */
     INLET_AUTH_CERT = 3,  /* TLS client certificate verified by the tenant's CA */
+    INLET_AUTH_PSK = 4,   /* DTLS pre-shared key of the device (ABI 1.4) */
 } inlet_auth_method;
 
 /*
@@ -261,6 +265,9 @@ typedef struct inlet_host {
      * module answer "unsupported media type" before it reads a large body. Whether a given
      * schema accepts the format is decided at submit (INLET_E_MEDIA_TYPE). */
     int (*content_type_supported)(const char *content_type);
+
+    /* ABI 1.4. DTLS-PSK: the key and the identity for a PSK identity "<device>@<tenant>". On INLET_OK key (key_cap bytes) holds *key_len bytes and *out a new identity reference (method INLET_AUTH_PSK). Synchronous and served from memory (the DTLS handshake callback calls it). */
+    inlet_status (*auth_psk)(const char *psk_identity, size_t len, uint8_t *key, size_t key_cap, size_t *key_len, inlet_identity **out, char *msg, size_t msg_len);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
