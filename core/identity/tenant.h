@@ -10,6 +10,7 @@
  *   devices:
  *     - id: truck-0042
  *       groups: [trucks]
+ *       imei: "356307042441013"      # optional: a tracker that identifies itself by IMEI
  *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
  *     - sha256: 5e88...
  *       device: truck-0042
@@ -53,6 +54,7 @@ typedef enum { INLET_ACL_ALLOW = 0, INLET_ACL_DENY = 1 } inlet_acl_effect;
 typedef struct inlet_device_conf {
     char *id;
     inlet_str_list groups;
+    char *imei; /* optional: the 15-digit IMEI of a tracker (Teltonika); unique across tenants */
 } inlet_device_conf;
 
 typedef struct inlet_token_conf {
@@ -120,6 +122,11 @@ inlet_status inlet_tenants_auth_bearer(inlet_tenants *ts, const char *token, siz
 inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *chain,
                                      const size_t *chain_len, size_t n, inlet_identity **out,
                                      char *msg, size_t msg_len);
+
+/* A tracker's IMEI (15 ASCII digits, len bytes): the device that declares it, in whichever
+ * tenant; INLET_E_UNAUTHENTICATED with the reason in msg if none does. */
+inlet_status inlet_tenants_auth_imei(inlet_tenants *ts, const char *imei, size_t len,
+                                     inlet_identity **out, char *msg, size_t msg_len);
 
 /* Identities (see inlet_identity in inlet/module.h); each holds a reference to its tenant set. */
 void inlet_identity_ref(const inlet_identity *id);

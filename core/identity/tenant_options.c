@@ -21,6 +21,11 @@ static const inlet_option device_options[] = {
      .type = INLET_OPT_STRING_LIST,
      .offset = offsetof(inlet_device_conf, groups),
      .description = "Groups the device belongs to, for ACL rules."},
+    {.name = "imei",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_device_conf, imei),
+     .description = "IMEI of a tracker that identifies itself by it (Teltonika): 15 digits, "
+                    "quoted; unique across all tenants. An identifier, not a secret."},
     INLET_OPTIONS_END,
 };
 

@@ -24,6 +24,8 @@
  *                    host->content_type_for_coap() maps a CoAP Content-Format to its content
  *                    type, host->content_type_supported() tells a module early whether the core
  *                    decodes a content type. Kafka records gain the inlet-content-type header.
+ *   1.4  2026-12-01  host->identity_for_imei(): the device a tracker's IMEI belongs to, for
+ *                    protocols that identify a device by its IMEI (Teltonika); INLET_AUTH_IMEI.
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -39,7 +41,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 3
+#define INLET_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -75,6 +77,7 @@ typedef enum inlet_auth_method {
     INLET_AUTH_TOKEN = 1, /* opaque bearer token (stored as SHA-256) */
     INLET_AUTH_JWT = 2,   /* signed JSON Web Token */
     INLET_AUTH_CERT = 3,  /* TLS client certificate verified by the tenant's CA */
+    INLET_AUTH_IMEI = 5,  /* a tracker's IMEI declared for the device (an identifier, no secret) */
 } inlet_auth_method;
 
 /*
@@ -261,6 +264,9 @@ typedef struct inlet_host {
      * module answer "unsupported media type" before it reads a large body. Whether a given
      * schema accepts the format is decided at submit (INLET_E_MEDIA_TYPE). */
     int (*content_type_supported)(const char *content_type);
+
+    /* ABI 1.4. The device a tracker's IMEI (15 digits) belongs to, in whichever tenant declares it; INLET_E_UNAUTHENTICATED if none. Same ownership as auth_bearer. The IMEI is an identifier, not a secret: a listener that needs more requires mTLS. */
+    inlet_status (*identity_for_imei)(const char *imei, size_t len, inlet_identity **out, char *msg, size_t msg_len);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
