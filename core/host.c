@@ -137,6 +137,25 @@ static inlet_status host_identity_for_device(const char *tenant, const char *dev
     return st;
 }
 
+static inlet_status host_identity_for_imei(const char *imei, size_t len, inlet_identity **out,
+                                           char *msg, size_t msg_len)
+{
+    char dummy[8];
+    if (!msg) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    *out = NULL;
+    const inlet_world *w = inlet_router_world_acquire();
+    if (!w) {
+        snprintf(msg, msg_len, "no tenants loaded");
+        return INLET_E_UNAUTHENTICATED;
+    }
+    inlet_status st = inlet_tenants_auth_imei(w->tenants, imei, len, out, msg, msg_len);
+    inlet_router_world_release(w);
+    return st;
+}
+
 static const char *host_content_type_for_coap(unsigned content_format)
 {
     inlet_format f;
@@ -179,6 +198,7 @@ static const inlet_host host_table = {
     .content_type_for_coap = host_content_type_for_coap,
     .content_type_supported = host_content_type_supported,
     .auth_psk = host_auth_psk,
+    .identity_for_imei = host_identity_for_imei,
 };
 
 const inlet_host *inlet_host_table(void)

@@ -25,6 +25,7 @@ typedef struct inlet_identity_block {
     uint64_t *rules;        /* bit i: rule i's device/group condition matches this device */
     int has_token;          /* made from an opaque token: its digest, to check after reloads */
     unsigned char token_digest[32];
+    char imei[16]; /* made from an IMEI (INLET_AUTH_IMEI): it, to check after reloads; else "" */
 } inlet_identity_block;
 
 static inline const inlet_identity_block *inlet_identity_block_of(const inlet_identity *id)

@@ -14,6 +14,7 @@
 #include "cert_identity.h"
 #include "device_table.h"
 #include "ident_error.h"
+#include "imei_index.h"
 #include "jwt_index.h"
 #include "jwt_key.h"
 #include "tenant.h"
@@ -150,6 +151,8 @@ int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const
     if (inlet_token_index_build(&ts->tokens, ts->tenants, ts->n, confs, origins, err, err_len))
         goto fail;
     if (inlet_jwt_index_build(&ts->jwt, ts->tenants, ts->n, origins, err, err_len))
+        goto fail;
+    if (inlet_imei_index_build(&ts->imeis, ts->tenants, ts->n, confs, origins, err, err_len))
         goto fail;
     *out = ts;
     return 0;

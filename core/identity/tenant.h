@@ -11,6 +11,7 @@
  *     - id: truck-0042
  *       groups: [trucks]
  *       psk_file: keys/truck-0042.psk  # DTLS-PSK key (CoAP), identity "truck-0042@demo"
+ *       imei: "356307042441013"      # optional: a tracker that identifies itself by IMEI
  *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
  *     - sha256: 5e88...
  *       device: truck-0042
@@ -55,6 +56,7 @@ typedef struct inlet_device_conf {
     char *id;
     inlet_str_list groups;
     char *psk_file; /* DTLS pre-shared key: raw bytes or hex; mode 0600 or stricter */
+    char *imei; /* optional: the 15-digit IMEI of a tracker (Teltonika); unique across tenants */
 } inlet_device_conf;
 
 typedef struct inlet_token_conf {
@@ -131,6 +133,10 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
 inlet_status inlet_tenants_auth_psk(inlet_tenants *ts, const char *identity, size_t len,
                                     uint8_t *key, size_t key_cap, size_t *key_len,
                                     inlet_identity **out, char *msg, size_t msg_len);
+/* A tracker's IMEI (15 ASCII digits, len bytes): the device that declares it, in whichever
+ * tenant; INLET_E_UNAUTHENTICATED with the reason in msg if none does. */
+inlet_status inlet_tenants_auth_imei(inlet_tenants *ts, const char *imei, size_t len,
+                                     inlet_identity **out, char *msg, size_t msg_len);
 
 /* Identities (see inlet_identity in inlet/module.h); each holds a reference to its tenant set. */
 void inlet_identity_ref(const inlet_identity *id);

@@ -29,6 +29,11 @@ static const inlet_option device_options[] = {
          "DTLS pre-shared key of the device (CoAP over DTLS, PSK identity <device>@<tenant>): "
          "1..64 bytes, as hex digits (a trailing newline ignored) or else raw; the file must not "
          "be readable by group or others. Re-read at every reload."},
+    {.name = "imei",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_device_conf, imei),
+     .description = "IMEI of a tracker that identifies itself by it (Teltonika): 15 digits, "
+                    "quoted; unique across all tenants. An identifier, not a secret."},
     INLET_OPTIONS_END,
 };
 

@@ -9,6 +9,7 @@
 
 #include "acl.h"
 #include "device_table.h"
+#include "imei_index.h"
 #include "jwt_index.h"
 #include "jwt_key.h"
 #include "tenant.h"
@@ -38,6 +39,7 @@ static void tenants_free(inlet_tenants *ts)
 {
     inlet_token_index_free(&ts->tokens);
     inlet_jwt_index_free(&ts->jwt);
+    inlet_imei_index_free(&ts->imeis);
     for (size_t i = 0; i < ts->n; i++)
         tenant_free(&ts->tenants[i]);
     free(ts->tenants);

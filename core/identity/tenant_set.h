@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "imei_index.h"
 #include "jwt_index.h"
 #include "tenant.h"
 #include "tenant_runtime.h"
@@ -23,6 +24,7 @@ struct inlet_tenants {
     const inlet_tenant **by_name; /* sorted by name */
     inlet_token_index tokens;
     inlet_jwt_index jwt;
+    inlet_imei_index imeis;
 };
 
 /* A set with room for n zeroed tenants (ts->n is 0) and one reference; NULL if out of memory.

@@ -1049,10 +1049,11 @@ static void test_shipped_schemas(void)
         fprintf(stderr, "shipped schemas do not load: %s\n", err);
         return;
     }
-    CHECK(inlet_schemas_count(r) == 3);
+    CHECK(inlet_schemas_count(r) == 4);
     CHECK_STR(inlet_schema_name(inlet_schemas_at(r, 0)), "coldchain.temp");
     CHECK_STR(inlet_schema_name(inlet_schemas_at(r, 1)), "driver.panic");
     CHECK_STR(inlet_schema_name(inlet_schemas_at(r, 2)), "fleet.position");
+    CHECK_STR(inlet_schema_name(inlet_schemas_at(r, 3)), "teltonika.avl");
 
     s = inlet_schemas_find(r, "fleet.position", "v1");
     CHECK(s != NULL);

@@ -27,6 +27,8 @@
  *   1.4  2026-12-01  host->auth_psk(): the DTLS pre-shared key and the identity of a PSK
  *                    identity "<device>@<tenant>" (devices' psk_file in tenant files), for the
  *                    CoAP module's DTLS-PSK handshake; INLET_AUTH_PSK.
+ *                    host->identity_for_imei(): the device a tracker's IMEI belongs to, for
+ *                    protocols that identify a device by its IMEI (Teltonika); INLET_AUTH_IMEI.
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -79,6 +81,7 @@ typedef enum inlet_auth_method {
     INLET_AUTH_JWT = 2,   /* signed JSON Web Token */
     INLET_AUTH_CERT = 3,  /* TLS client certificate verified by the tenant's CA */
     INLET_AUTH_PSK = 4,   /* DTLS pre-shared key of the device (ABI 1.4) */
+    INLET_AUTH_IMEI = 5,  /* a tracker's IMEI declared for the device (an identifier, no secret) */
 } inlet_auth_method;
 
 /*
@@ -266,8 +269,17 @@ typedef struct inlet_host {
      * schema accepts the format is decided at submit (INLET_E_MEDIA_TYPE). */
     int (*content_type_supported)(const char *content_type);
 
-    /* ABI 1.4. DTLS-PSK: the key and the identity for a PSK identity "<device>@<tenant>". On INLET_OK key (key_cap bytes) holds *key_len bytes and *out a new identity reference (method INLET_AUTH_PSK). Synchronous and served from memory (the DTLS handshake callback calls it). */
-    inlet_status (*auth_psk)(const char *psk_identity, size_t len, uint8_t *key, size_t key_cap, size_t *key_len, inlet_identity **out, char *msg, size_t msg_len);
+    /* ABI 1.4. DTLS-PSK: the key and the identity for a PSK identity "<device>@<tenant>". On
+     * INLET_OK key (key_cap bytes) holds *key_len bytes and *out a new identity reference (method
+     * INLET_AUTH_PSK). Synchronous and served from memory (the DTLS handshake callback calls it).
+     */
+    inlet_status (*auth_psk)(const char *psk_identity, size_t len, uint8_t *key, size_t key_cap,
+                             size_t *key_len, inlet_identity **out, char *msg, size_t msg_len);
+    /* ABI 1.4. The device a tracker's IMEI (15 digits) belongs to, in whichever tenant declares it;
+     * INLET_E_UNAUTHENTICATED if none. Same ownership as auth_bearer. The IMEI is an identifier,
+     * not a secret: a listener that needs more requires mTLS. */
+    inlet_status (*identity_for_imei)(const char *imei, size_t len, inlet_identity **out, char *msg,
+                                      size_t msg_len);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
