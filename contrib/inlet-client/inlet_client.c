@@ -23,13 +23,13 @@
 
 /* ---- codec ---- */
 
-static void put16(uint8_t *p, uint16_t v)
+static void wr16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+static void wr32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
     p[1] = (uint8_t)(v >> 16);
@@ -37,22 +37,22 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static uint16_t get16(const uint8_t *p)
+static uint16_t rd16(const uint8_t *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static uint32_t get32(const uint8_t *p)
+static uint32_t rd32(const uint8_t *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 static void header(uint8_t *out, uint32_t length, uint8_t type, uint8_t flags, uint16_t seq)
 {
-    put32(out, length);
+    wr32(out, length);
     out[4] = type;
     out[5] = flags;
-    put16(out + 6, seq);
+    wr16(out + 6, seq);
 }
 
 int inlet_encode_hello(uint8_t *out, size_t cap, uint16_t keep_alive, const char *device,
@@ -66,7 +66,7 @@ int inlet_encode_hello(uint8_t *out, size_t cap, uint16_t keep_alive, const char
     uint8_t *b = out + INLET_HEADER_LEN;
     b[0] = INLET_PROTOCOL_VERSION;
     b[1] = token_len > 0 ? 1 : 0;
-    put16(b + 2, keep_alive);
+    wr16(b + 2, keep_alive);
     b[4] = (uint8_t)dlen;
     if (dlen > 0)
         memcpy(b + 5, device, dlen);
@@ -89,7 +89,7 @@ int inlet_encode_data(uint8_t *out, size_t cap, uint16_t seq, uint16_t format, c
         return INLET_CLIENT_E_ARG;
     header(out, (uint32_t)body, INLET_FRAME_DATA, event_id ? INLET_DATA_FLAG_EVENT_ID : 0, seq);
     uint8_t *b = out + INLET_HEADER_LEN;
-    put16(b, format);
+    wr16(b, format);
     b[2] = (uint8_t)slen;
     b += 3;
     if (slen) {
@@ -127,10 +127,10 @@ int inlet_parse_frame(const uint8_t *buf, size_t len, uint32_t max_body, inlet_f
 {
     if (len < INLET_HEADER_LEN)
         return 0;
-    f->length = get32(buf);
+    f->length = rd32(buf);
     f->type = buf[4];
     f->flags = buf[5];
-    f->seq = get16(buf + 6);
+    f->seq = rd16(buf + 6);
     if (f->length > max_body)
         return INLET_CLIENT_E_PROTOCOL;
     if (len - INLET_HEADER_LEN < f->length)
@@ -159,10 +159,10 @@ int inlet_decode_answer(const inlet_frame *f, inlet_answer *a)
         if (f->length < 12)
             return INLET_CLIENT_E_PROTOCOL;
         a->status = b[0];
-        a->window = get16(b + 2);
-        a->keep_alive = get16(b + 4);
-        a->max_frame = get32(b + 6);
-        a->retry_after = get16(b + 10);
+        a->window = rd16(b + 2);
+        a->keep_alive = rd16(b + 4);
+        a->max_frame = rd32(b + 6);
+        a->retry_after = rd16(b + 10);
         copy_reason(a, b + 12, f->length - 12);
         return 0;
     case INLET_FRAME_ACK:
@@ -170,7 +170,7 @@ int inlet_decode_answer(const inlet_frame *f, inlet_answer *a)
         if (f->length < 3)
             return INLET_CLIENT_E_PROTOCOL;
         a->status = b[0];
-        a->retry_after = get16(b + 1);
+        a->retry_after = rd16(b + 1);
         copy_reason(a, b + 3, f->length - 3);
         return 0;
     case INLET_FRAME_PONG:
