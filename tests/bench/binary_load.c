@@ -85,8 +85,7 @@ static void fill(conn *c)
         for (int i = 0; i < 8; i++)
             payload[i] = (uint8_t)(v >> (56 - 8 * i));
         int n = inlet_encode_data(buf + off, sizeof(buf) - off, c->next_seq, INLET_FORMAT_LAYOUT,
-                                  c->next_seq == 0 ? schema : NULL, 1, NULL, payload,
-                                  (size_t)size);
+                                  c->next_seq == 0 ? schema : NULL, 1, NULL, payload, (size_t)size);
         if (n < 0)
             break;
         c->sent_at[c->next_seq % window] = now_ns();
@@ -145,16 +144,35 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "p:c:w:s:d:W:D:S:x:")) != -1) {
         switch (opt) {
-        case 'p': port = atoi(optarg); break;
-        case 'c': n_conns = atoi(optarg); break;
-        case 'w': window = atoi(optarg); break;
-        case 's': size = atoi(optarg); break;
-        case 'd': secs = atoi(optarg); break;
-        case 'W': warm = atoi(optarg); break;
-        case 'D': devices = atoi(optarg); break;
-        case 'S': sources = atoi(optarg); break;
-        case 'x': schema = optarg; break;
-        default: return 2;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'c':
+            n_conns = atoi(optarg);
+            break;
+        case 'w':
+            window = atoi(optarg);
+            break;
+        case 's':
+            size = atoi(optarg);
+            break;
+        case 'd':
+            secs = atoi(optarg);
+            break;
+        case 'W':
+            warm = atoi(optarg);
+            break;
+        case 'D':
+            devices = atoi(optarg);
+            break;
+        case 'S':
+            sources = atoi(optarg);
+            break;
+        case 'x':
+            schema = optarg;
+            break;
+        default:
+            return 2;
         }
     }
     if (size > (int)sizeof(payload) || window < 1 || n_conns < 1)
@@ -237,7 +255,8 @@ int main(int argc, char **argv)
         close(conns[i].fd);
     }
     qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
-    double p50 = n_lat ? lat_us[n_lat / 2] / 1000.0 : 0, p99 = n_lat ? lat_us[n_lat * 99 / 100] / 1000.0 : 0;
+    double p50 = n_lat ? lat_us[n_lat / 2] / 1000.0 : 0,
+           p99 = n_lat ? lat_us[n_lat * 99 / 100] / 1000.0 : 0;
     printf("{\"connections\": %d, \"alive\": %d, \"frames\": %ld, \"frames_per_s\": %.0f, "
            "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"errors\": %ld}\n",
            n_conns, alive, counted, counted / (double)secs, p50, p99, errors);

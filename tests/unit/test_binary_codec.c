@@ -27,12 +27,16 @@ static const uint8_t reference[13] = {0x1f, 0x4d, 0xea, 0x80, 0x07, 0xfd, 0x70,
 static void test_data_reference_frame(void)
 {
     uint8_t out[128];
-    int n = inlet_encode_data(out, sizeof(out), 0, INLET_FORMAT_LAYOUT, "fleet.position", 1,
-                              NULL, reference, sizeof(reference));
+    int n = inlet_encode_data(out, sizeof(out), 0, INLET_FORMAT_LAYOUT, "fleet.position", 1, NULL,
+                              reference, sizeof(reference));
     /* docs/BINARY.md: the reference event as the first DATA frame of a connection */
     CHECK(n == 39);
     CHECK(hexeq(out, (size_t)n,
-                "0000001f02000000" "002a" "0e" "666c6565742e706f736974696f6e" "01"
+                "0000001f02000000"
+                "002a"
+                "0e"
+                "666c6565742e706f736974696f6e"
+                "01"
                 "1f4dea8007fd70d00264010e03"));
 
     bin_header h;
@@ -48,10 +52,14 @@ static void test_data_reference_frame(void)
     CHECK(memcmp(d.payload.p, reference, 13) == 0);
 
     /* the next frame: schema_len 0 and an event id; 24 + 3 bytes */
-    n = inlet_encode_data(out, sizeof(out), 0x0102, INLET_FORMAT_LAYOUT, NULL, 0, "e1",
-                          reference, sizeof(reference));
+    n = inlet_encode_data(out, sizeof(out), 0x0102, INLET_FORMAT_LAYOUT, NULL, 0, "e1", reference,
+                          sizeof(reference));
     CHECK(n == 27);
-    CHECK(hexeq(out, (size_t)n, "0000001302010102" "002a00" "026531" "1f4dea8007fd70d00264010e03"));
+    CHECK(hexeq(out, (size_t)n,
+                "0000001302010102"
+                "002a00"
+                "026531"
+                "1f4dea8007fd70d00264010e03"));
     CHECK(bin_header_parse(out, (size_t)n, 64, &h, &st) == BIN_OK);
     CHECK(bin_decode_data(&h, out + 8, &d, &st, &why) == 0);
     CHECK(d.schema.len == 0 && d.event_id.len == 2 && d.payload.len == 13 && h.seq == 0x0102);
@@ -62,7 +70,11 @@ static void test_hello(void)
     uint8_t out[64];
     int n = inlet_encode_hello(out, sizeof(out), 60, "d1", "tok", 3);
     CHECK(n == 18);
-    CHECK(hexeq(out, (size_t)n, "0000000a01000000" "0101003c02" "6431" "746f6b"));
+    CHECK(hexeq(out, (size_t)n,
+                "0000000a01000000"
+                "0101003c02"
+                "6431"
+                "746f6b"));
     bin_header h;
     bin_hello hl;
     uint8_t st = 0;
@@ -74,7 +86,9 @@ static void test_hello(void)
 
     /* method 0 (certificate): no token */
     n = inlet_encode_hello(out, sizeof(out), 0, NULL, NULL, 0);
-    CHECK(hexeq(out, (size_t)n, "0000000501000000" "0100000000"));
+    CHECK(hexeq(out, (size_t)n,
+                "0000000501000000"
+                "0100000000"));
     CHECK(bin_header_parse(out, (size_t)n, BIN_MAX_HELLO_BODY, &h, &st) == BIN_OK);
     CHECK(bin_decode_hello(&h, out + 8, &hl, &st, &why) == 0 && hl.method == 0);
 
@@ -83,13 +97,27 @@ static void test_hello(void)
         const char *hex;
         uint8_t status;
     } bad[] = {
-        {"0000000501000000" "0200000000", BIN_ST_BAD_VERSION},   /* version 2 */
-        {"0000000501000000" "0101000000", BIN_ST_MALFORMED},     /* method 1, no token */
-        {"0000000601000000" "010000000078", BIN_ST_MALFORMED},   /* method 0 with a token */
-        {"0000000501000000" "0102000000", BIN_ST_MALFORMED},     /* unknown method */
-        {"0000000601000000" "010100000561", BIN_ST_MALFORMED},   /* device runs past the end */
-        {"0000000401000000" "01010000", BIN_ST_MALFORMED},       /* short */
-        {"0000000501010000" "0101000000", BIN_ST_PROTOCOL},      /* flags */
+        {"0000000501000000"
+         "0200000000",
+         BIN_ST_BAD_VERSION}, /* version 2 */
+        {"0000000501000000"
+         "0101000000",
+         BIN_ST_MALFORMED}, /* method 1, no token */
+        {"0000000601000000"
+         "010000000078",
+         BIN_ST_MALFORMED}, /* method 0 with a token */
+        {"0000000501000000"
+         "0102000000",
+         BIN_ST_MALFORMED}, /* unknown method */
+        {"0000000601000000"
+         "010100000561",
+         BIN_ST_MALFORMED}, /* device runs past the end */
+        {"0000000401000000"
+         "01010000",
+         BIN_ST_MALFORMED}, /* short */
+        {"0000000501010000"
+         "0101000000",
+         BIN_ST_PROTOCOL}, /* flags */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint8_t b[32];
@@ -122,12 +150,24 @@ static void test_data_refusals(void)
         const char *hex;
         uint8_t status;
     } bad[] = {
-        {"0000000202000000" "002a", BIN_ST_MALFORMED},                /* shorter than 3 */
-        {"0000000502000000" "002a036162", BIN_ST_MALFORMED},          /* schema past the end */
-        {"0000000602000000" "002a01610000", BIN_ST_MALFORMED},        /* version 0 */
-        {"0000000402010000" "002a0005", BIN_ST_MALFORMED},            /* event id past end */
-        {"0000000502010000" "002a000121", BIN_ST_MALFORMED},          /* event id "!" */
-        {"0000000302020000" "002a00", BIN_ST_PROTOCOL},               /* undefined flag */
+        {"0000000202000000"
+         "002a",
+         BIN_ST_MALFORMED}, /* shorter than 3 */
+        {"0000000502000000"
+         "002a036162",
+         BIN_ST_MALFORMED}, /* schema past the end */
+        {"0000000602000000"
+         "002a01610000",
+         BIN_ST_MALFORMED}, /* version 0 */
+        {"0000000402010000"
+         "002a0005",
+         BIN_ST_MALFORMED}, /* event id past end */
+        {"0000000502010000"
+         "002a000121",
+         BIN_ST_MALFORMED}, /* event id "!" */
+        {"0000000302020000"
+         "002a00",
+         BIN_ST_PROTOCOL}, /* undefined flag */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint8_t b[32];
@@ -154,15 +194,21 @@ static void test_server_frames(void)
 
     size_t n = bin_encode_welcome(out, sizeof(out), 0, BIN_ST_OK, 16, 60, 65536, 0, NULL);
     CHECK(n == 20);
-    CHECK(hexeq(out, n, "0000000c81000000" "00010010003c000100000000"));
+    CHECK(hexeq(out, n,
+                "0000000c81000000"
+                "00010010003c000100000000"));
     CHECK(inlet_parse_frame(out, n, 1024, &f) == 20 && inlet_decode_answer(&f, &a) == 0);
-    CHECK(a.type == INLET_FRAME_WELCOME && a.status == 0 && a.window == 16 &&
-          a.keep_alive == 60 && a.max_frame == 65536 && a.reason[0] == '\0');
+    CHECK(a.type == INLET_FRAME_WELCOME && a.status == 0 && a.window == 16 && a.keep_alive == 60 &&
+          a.max_frame == 65536 && a.reason[0] == '\0');
 
     n = bin_encode_ack(out, sizeof(out), 0x1234, 0, BIN_ST_OK, 0, NULL);
-    CHECK(n == 11 && hexeq(out, n, "0000000382001234" "000000"));
+    CHECK(n == 11 && hexeq(out, n,
+                           "0000000382001234"
+                           "000000"));
     n = bin_encode_ack(out, sizeof(out), 9, BIN_FLAG_POSSIBLY_STORED, BIN_ST_UNAVAILABLE, 3, "k");
-    CHECK(n == 12 && hexeq(out, n, "0000000482010009" "8800036b"));
+    CHECK(n == 12 && hexeq(out, n,
+                           "0000000482010009"
+                           "8800036b"));
     CHECK(inlet_parse_frame(out, n, 1024, &f) == 12 && inlet_decode_answer(&f, &a) == 0);
     CHECK(a.type == INLET_FRAME_ACK && a.seq == 9 && a.status == 0x88 && a.retry_after == 3 &&
           a.flags == INLET_ACK_FLAG_POSSIBLY_STORED && strcmp(a.reason, "k") == 0);
@@ -170,7 +216,9 @@ static void test_server_frames(void)
     n = bin_encode_pong(out, sizeof(out), 77);
     CHECK(n == 8 && hexeq(out, n, "000000008300004d"));
     n = bin_encode_close(out, sizeof(out), BIN_ST_WINDOW, 0, NULL);
-    CHECK(n == 11 && hexeq(out, n, "0000000384000000" "930000"));
+    CHECK(n == 11 && hexeq(out, n,
+                           "0000000384000000"
+                           "930000"));
 
     /* a reason is cut at 200 bytes; the frame never exceeds BIN_MAX_SERVER_FRAME */
     char longr[400];
