@@ -48,7 +48,7 @@
 
 typedef struct frame {
     const char *start;  /* its '[' or '{' */
-    size_t base;        /* its first child in vals (array) or mems (object) */
+    size_t base;        /* byte offset of its first child in vals (array) or mems (object) */
     uint64_t keys;      /* object: a bit per key hash; all ones once the index takes over */
     uint32_t *index;    /* big object: open addressing of member number + 1, 0 = empty */
     uint32_t index_cap; /* a power of two */
@@ -95,18 +95,19 @@ static void index_put(frame *f, const char *k, uint32_t n, uint32_t number)
 
 /*
  * Whether key k, whose bit f->keys has, is already in object f, whose members so far are
- * mems[f->base] up to mtop: 1 if so, 0 if not, -1 on ENOMEM. Small objects compare key by key;
- * from SMALL_OBJECT members on, a hash index (which k joins) keeps a big object linear time,
- * as jansson's hash table does. A bit is set by the 65th key at the latest, so no big object
+ * from byte f->base of mems up to mtop: 1 if so, 0 if not, -1 on ENOMEM. Small objects compare key
+ * by key; from SMALL_OBJECT members on, a hash index (which k joins) keeps a big object linear
+ * time, as jansson's hash table does. A bit is set by the 65th key at the latest, so no big object
  * escapes the index for long.
  */
 static __attribute__((noinline)) int key_seen(inlet_arena *a, frame *f, const inlet_member *mems,
                                               const inlet_member *mtop, const char *k, uint32_t n)
 {
-    uint32_t count = (uint32_t)(mtop - mems - f->base);
+    const inlet_member *first = (const inlet_member *)(const void *)((const char *)mems + f->base);
+    uint32_t count = (uint32_t)(mtop - first);
 
     if (!f->index && count < SMALL_OBJECT) {
-        for (const inlet_member *m = mems + f->base; m < mtop; m++)
+        for (const inlet_member *m = first; m < mtop; m++)
             if (m->key_len == n && memcmp(m->key, k, n) == 0)
                 return 1;
         return 0;
@@ -120,11 +121,11 @@ static __attribute__((noinline)) int key_seen(inlet_arena *a, frame *f, const in
         f->index_cap = cap;
         f->keys = ~UINT64_C(0); /* from now on every key comes here */
         for (uint32_t i = 0; i < count; i++)
-            index_put(f, mems[f->base + i].key, mems[f->base + i].key_len, i);
+            index_put(f, first[i].key, first[i].key_len, i);
     }
     uint32_t mask = f->index_cap - 1;
     for (uint32_t h = key_hash(k, n) & mask; f->index[h]; h = (h + 1) & mask) {
-        const inlet_member *m = &mems[f->base + f->index[h] - 1];
+        const inlet_member *m = &first[f->index[h] - 1];
         if (m->key_len == n && memcmp(m->key, k, n) == 0)
             return 1;
     }
@@ -156,25 +157,32 @@ static inline __attribute__((always_inline)) const char *number_fast(const char 
 {
     const char *s = p + (*p == '-'), *d = s, *f;
     uint64_t w = 0;
+    unsigned dig = (unsigned char)*d - '0';
     size_t ni, nf;
 
-    while ((unsigned char)(*d - '0') < 10)
-        w = w * 10 + (uint64_t)(*d++ - '0');
+    while (dig < 10) {
+        w = w * 10 + dig;
+        dig = (unsigned char)*++d - '0';
+    }
     ni = (size_t)(d - s);
-    if (ni == 0 || ni > 15 || (*s == '0' && ni > 1))
+    if (ni - 1 > 14 || (*s == '0' && ni > 1))
         return NULL;
     if (*d != '.') {
-        if (*d == 'e' || *d == 'E')
+        if ((*d | 0x20) == 'e')
             return NULL;
         v->type = INLET_V_INT;
         v->canonical = !(s != p && w == 0);
         v->u.i = s != p ? -(int64_t)w : (int64_t)w;
         goto done;
     }
-    for (f = ++d; (unsigned char)(*d - '0') < 10; d++)
-        w = w * 10 + (uint64_t)(*d - '0');
+    f = ++d;
+    dig = (unsigned char)*d - '0';
+    while (dig < 10) {
+        w = w * 10 + dig;
+        dig = (unsigned char)*++d - '0';
+    }
     nf = (size_t)(d - f);
-    if (nf == 0 || nf > 9 || ni + nf > 15 || *d == 'e' || *d == 'E')
+    if (nf - 1 > 8 || ni + nf > 15 || (*d | 0x20) == 'e')
         return NULL;
     double r = (double)w / pow10_small[nf];
     v->type = INLET_V_REAL;
@@ -301,10 +309,10 @@ int inlet_json_parse(inlet_arena *a, const void *text, size_t len, inlet_value *
     inlet_member *mtop = local_mems;
     frame *f = NULL;
     const char *p = c.start, *end = p + len, *q;
-    const char *dirty = p; /* the last text the writer would spell otherwise */
-    const char *tail;      /* end - 16 if the text has 16 bytes, for the string scanner */
-    ptrdiff_t delta;       /* pool - text */
+    const char *tail; /* end - 16 if the text has 16 bytes, for the string scanner */
+    ptrdiff_t delta;  /* pool - text */
     inlet_json_str s;
+    const char *dirty = c.start; /* the last text the writer would spell otherwise */
 
     *out = NULL;
     if (len > UINT32_MAX)
@@ -361,19 +369,20 @@ value: /* p where a value must start */
         p++;
         SKIP_WS();
         if (*p == f->close) {
-            f->base = f->close == '}' ? (size_t)(mtop - c.mems) : (size_t)(vtop - c.vals);
+            f->base = f->close == '}' ? (size_t)((char *)mtop - (char *)c.mems)
+                                      : (size_t)((char *)vtop - (char *)c.vals);
             goto close;
         }
         /* A container at the deepest level may only be empty: its values would be deeper. */
         if (c.depth == MAX_DEPTH)
             FAIL(p, "maximum parsing depth reached");
         if (f->close == '}') {
-            f->base = (size_t)(mtop - c.mems);
+            f->base = (size_t)((char *)mtop - (char *)c.mems);
             f->keys = 0;
             f->index = NULL;
             goto key;
         }
-        f->base = (size_t)(vtop - c.vals);
+        f->base = (size_t)((char *)vtop - (char *)c.vals);
         goto value;
     case '"':
         q = p;
@@ -516,56 +525,59 @@ key: /* p where a key of object f must start */
 
 close : /* p at the closing bracket of f */
 {
-    inlet_value cv;
-    size_t n, size;
+    const char *open = f->start;
     const void *from;
-    int top = c.depth == 1;
+    size_t size;
+    uint32_t n;
+    uint8_t type;
+    char *mem = NULL;
 
     if (f->close == '}') {
-        from = c.mems + f->base;
-        n = (size_t)(mtop - c.mems) - f->base;
+        inlet_member *first = (inlet_member *)(void *)((char *)c.mems + f->base);
+        from = first;
+        n = (uint32_t)(mtop - first);
         size = n * sizeof(inlet_member);
-        mtop = c.mems + f->base;
-        cv.type = INLET_V_OBJECT;
+        mtop = first;
+        type = INLET_V_OBJECT;
     } else {
-        from = c.vals + f->base;
-        n = (size_t)(vtop - c.vals) - f->base;
+        inlet_value *first = (inlet_value *)(void *)((char *)c.vals + f->base);
+        from = first;
+        n = (uint32_t)(vtop - first);
         size = n * sizeof(inlet_value);
-        vtop = c.vals + f->base;
-        cv.type = INLET_V_ARRAY;
-    }
-    cv.canonical = dirty <= f->start;
-    cv.n = (uint32_t)n;
-    cv.raw = f->start;
-    cv.raw_len = (uint32_t)(p + 1 - f->start);
-    cv.u.members = NULL;
-    if (n || top) {
-        /* The root shares the storage of its children. */
-        char *mem = carve(&c, size + (top ? sizeof(inlet_value) : 0));
-        if (!mem)
-            goto nomem;
-        if (top) {
-            root = (inlet_value *)(void *)mem;
-            mem += sizeof(inlet_value);
-        }
-        if (n) {
-            memcpy(mem, from, size);
-            if (cv.type == INLET_V_OBJECT)
-                cv.u.members = (inlet_member *)(void *)mem;
-            else
-                cv.u.items = (inlet_value *)(void *)mem;
-        }
+        vtop = first;
+        type = INLET_V_ARRAY;
     }
     p++;
-    if (top) {
-        *root = cv;
-        goto done;
+    if (c.depth == 1) {
+        /* The root shares the storage of its children. */
+        if (!(root = carve(&c, sizeof(inlet_value) + size)))
+            goto nomem;
+        mem = (char *)(root + 1);
+        memcpy(mem, from, size);
+        v = root;
+    } else {
+        if (n) {
+            if (!(mem = carve(&c, size)))
+                goto nomem;
+            memcpy(mem, from, size);
+        }
+        c.depth--;
+        f--;
+        if (p == end) /* that bracket ended the input */
+            FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
+        SLOT(v);
     }
-    f = &c.frames[--c.depth - 1];
-    if (p == end) /* that bracket ended the input */
-        FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
-    SLOT(v);
-    *v = cv;
+    v->type = type;
+    v->canonical = dirty <= open;
+    v->n = n;
+    v->raw = open;
+    v->raw_len = (uint32_t)(p - open);
+    if (type == INLET_V_OBJECT)
+        v->u.members = n ? (inlet_member *)(void *)mem : NULL;
+    else
+        v->u.items = n ? (inlet_value *)(void *)mem : NULL;
+    if (v == root)
+        goto done;
     goto after;
 }
 
