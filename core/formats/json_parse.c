@@ -155,39 +155,47 @@ static const double pow10_small[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1
  */
 static inline __attribute__((always_inline)) const char *number_fast(const char *p, inlet_value *v)
 {
-    const char *s = p + (*p == '-'), *d = s, *f;
-    uint64_t w = 0;
-    unsigned dig = (unsigned char)*d - '0';
-    size_t ni, nf;
+    int neg = *p == '-';
+    const char *d = p + neg, *dot;
+    uint64_t w = (unsigned char)*d - '0';
+    unsigned dig;
 
-    while (dig < 10) {
-        w = w * 10 + dig;
-        dig = (unsigned char)*++d - '0';
-    }
-    ni = (size_t)(d - s);
-    if (ni - 1 > 14 || (*s == '0' && ni > 1))
+    if (w > 9)
         return NULL;
+    dig = (unsigned char)*++d - '0';
+    if (dig < 10) {
+        if (w == 0) /* a leading zero */
+            return NULL;
+        do {
+            w = w * 10 + dig;
+            dig = (unsigned char)*++d - '0';
+        } while (dig < 10);
+        if (d - p - neg > 15)
+            return NULL;
+    }
     if (*d != '.') {
         if ((*d | 0x20) == 'e')
             return NULL;
         v->type = INLET_V_INT;
-        v->canonical = !(s != p && w == 0);
-        v->u.i = s != p ? -(int64_t)w : (int64_t)w;
+        v->canonical = !(neg && w == 0);
+        v->u.i = neg ? -(int64_t)w : (int64_t)w;
         goto done;
     }
-    f = ++d;
-    dig = (unsigned char)*d - '0';
-    while (dig < 10) {
+    dot = d;
+    dig = (unsigned char)*++d - '0';
+    if (dig > 9)
+        return NULL;
+    do {
         w = w * 10 + dig;
         dig = (unsigned char)*++d - '0';
-    }
-    nf = (size_t)(d - f);
-    if (nf - 1 > 8 || ni + nf > 15 || (*d | 0x20) == 'e')
+    } while (dig < 10);
+    /* At most 9 decimals and 15 digits in all. */
+    if (d - dot > 10 || d - p - neg > 16 || (*d | 0x20) == 'e')
         return NULL;
-    double r = (double)w / pow10_small[nf];
+    double r = (double)w / pow10_small[d - dot - 1];
     v->type = INLET_V_REAL;
     v->canonical = d[-1] != '0';
-    v->u.r = s != p ? -r : r;
+    v->u.r = neg ? -r : r;
 done:
     v->n = 0;
     v->raw = p;
@@ -229,6 +237,7 @@ typedef struct cold {
     char *blk, *blk_end;  /* container storage still free in the block */
     const char *start;    /* the text parsed: the input, or its copy ended by the sentinel */
     const char *sentinel; /* in the copy: where the input ended */
+    inlet_value *vtop;    /* the array stack's top: arrays are the rarer containers */
     inlet_value *vlim;    /* ends of the stacks */
     inlet_member *mlim;
 } cold;
@@ -276,9 +285,9 @@ static inline void *carve(cold *c, size_t size)
         if (f->close == '}') {                                                                     \
             (v) = &mtop[-1].value;                                                                 \
         } else {                                                                                   \
-            if (vtop == c.vlim && !(vtop = vals_grow(&c, &c.vals, vtop)))                          \
+            if (c.vtop == c.vlim && !(c.vtop = vals_grow(&c, &c.vals, c.vtop)))                    \
                 goto nomem;                                                                        \
-            (v) = vtop++;                                                                          \
+            (v) = c.vtop++;                                                                        \
         }                                                                                          \
     } while (0)
 
@@ -297,6 +306,7 @@ int inlet_json_parse(inlet_arena *a, const void *text, size_t len, inlet_value *
     cold c = {
         .a = a,
         .vals = local_vals,
+        .vtop = local_vals,
         .mems = local_mems,
         .frames = local_frames,
         .capframes = sizeof(local_frames) / sizeof(*local_frames),
@@ -305,7 +315,7 @@ int inlet_json_parse(inlet_arena *a, const void *text, size_t len, inlet_value *
         .mlim = local_mems + sizeof(local_mems) / sizeof(*local_mems),
     };
     inlet_json_fault fault; /* set on every way to fail */
-    inlet_value *vtop = local_vals, *v, *root = NULL;
+    inlet_value *v, *root = NULL;
     inlet_member *mtop = local_mems;
     frame *f = NULL;
     const char *p = c.start, *end = p + len, *q;
@@ -370,7 +380,7 @@ value: /* p where a value must start */
         SKIP_WS();
         if (*p == f->close) {
             f->base = f->close == '}' ? (size_t)((char *)mtop - (char *)c.mems)
-                                      : (size_t)((char *)vtop - (char *)c.vals);
+                                      : (size_t)((char *)c.vtop - (char *)c.vals);
             goto close;
         }
         /* A container at the deepest level may only be empty: its values would be deeper. */
@@ -382,7 +392,7 @@ value: /* p where a value must start */
             f->index = NULL;
             goto key;
         }
-        f->base = (size_t)((char *)vtop - (char *)c.vals);
+        f->base = (size_t)((char *)c.vtop - (char *)c.vals);
         goto value;
     case '"':
         q = p;
@@ -510,11 +520,14 @@ key: /* p where a key of object f must start */
         }
         f->keys |= bit;
     }
-    if (mtop == c.mlim && !(mtop = mems_grow(&c, &c.mems, mtop)))
-        goto nomem;
-    mtop->key = s.s;
-    mtop->key_len = s.n;
-    mtop++;
+    {
+        inlet_member *m = mtop;
+        if (m == c.mlim && !(m = mems_grow(&c, &c.mems, m)))
+            goto nomem;
+        m->key = s.s;
+        m->key_len = s.n;
+        mtop = m + 1;
+    }
     if (*p != ':') {
         SKIP_WS();
         if (*p != ':')
@@ -542,9 +555,9 @@ close : /* p at the closing bracket of f */
     } else {
         inlet_value *first = (inlet_value *)(void *)((char *)c.vals + f->base);
         from = first;
-        n = (uint32_t)(vtop - first);
+        n = (uint32_t)(c.vtop - first);
         size = n * sizeof(inlet_value);
-        vtop = first;
+        c.vtop = first;
         type = INLET_V_ARRAY;
     }
     p++;
