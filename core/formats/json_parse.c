@@ -2,11 +2,13 @@
  * json_parse.c - RFC 8259 JSON into an inlet_value tree (formats.h), accepting exactly what
  * jansson 2.14's json_loadb(JSON_REJECT_DUPLICATES) accepts.
  *
- * One pass, no recursion, the cursor and the stack tops in locals. Children of the open
- * containers wait on two stacks (array elements on one, object members on the other) and are
- * copied, contiguously, when their container closes, into a block allocated with the string
- * pool (the arena is asked once for a typical body). The pool is a copy of the input in which
- * strings decode in place (json_string.h).
+ * One pass, no recursion: a goto state machine whose hot state stays in locals and whose
+ * rare state lives in struct cold. Children of the open containers wait on two stacks (array
+ * elements on one, object members on the other) and are copied, contiguously, when their
+ * container closes, into a block allocated with the string pool (the arena is asked once for
+ * a typical body). The pool is a copy of the input in which strings decode in place
+ * (json_string.h). Duplicate keys are caught by a 64-bit filter per object, compared only on
+ * a hit, and by a hash index once an object is big.
  *
  * Bounds: a document is valid only if, trailing whitespace aside, its last byte is ']' or
  * '}'. Then every scan (whitespace, digits, letters, structure) stops at that byte at the
@@ -94,11 +96,12 @@ static void index_put(frame *f, const char *k, uint32_t n, uint32_t number)
 }
 
 /*
- * Whether key k, whose bit f->keys has, is already in object f, whose members so far are
- * from byte f->base of mems up to mtop: 1 if so, 0 if not, -1 on ENOMEM. Small objects compare key
- * by key; from SMALL_OBJECT members on, a hash index (which k joins) keeps a big object linear
- * time, as jansson's hash table does. A bit is set by the 65th key at the latest, so no big object
- * escapes the index for long.
+ * Whether key k, whose bit f->keys has, is already in object f, whose members so far run
+ * from byte f->base of mems up to mtop: 1 if so, 0 if not, -1 on ENOMEM. Small objects compare
+ * key by key; from SMALL_OBJECT members on, a hash index (which k joins) keeps a big object
+ * linear time, as jansson's hash table does. Keys whose bit is clear skip this function, but
+ * the 65th key of an object hits a set bit at the latest, and the index then takes in every
+ * member so far.
  */
 static __attribute__((noinline)) int key_seen(inlet_arena *a, frame *f, const inlet_member *mems,
                                               const inlet_member *mtop, const char *k, uint32_t n)
@@ -141,8 +144,12 @@ static inline int literal(const char *p, const char *end, const char *word, size
            (unsigned char)((p[n] | 0x20) - 'a') >= 26;
 }
 
-/* Clinger's fast path needs each double operation rounded once, to double. */
-#if FLT_EVAL_METHOD == 0
+/* Clinger's fast path needs each double operation rounded once, to double. Without it every
+ * number goes to json_number.c (the fuzz target is run that way too). */
+#ifndef INLET_JSON_FAST_NUMBERS
+#define INLET_JSON_FAST_NUMBERS (FLT_EVAL_METHOD == 0)
+#endif
+#if INLET_JSON_FAST_NUMBERS
 static const double pow10_small[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
 /*

@@ -16,12 +16,12 @@ void inlet_json_fault_set(inlet_json_fault *f, const char *at, const char *fmt, 
 }
 
 /* The first byte at or after p that ends a plain run: '"', '\\', below 0x20 or above 0x7f;
- * end if none. 16 bytes at a time with SSE2, else 8 with SWAR. tail, if not NULL, is end - 16
+ * end if none, by INLET_JSON_SCAN (json_string.h). tail, if not NULL, is end - 16
  * and readable: the last few bytes are then looked at in one load too. */
 static inline __attribute__((always_inline)) const char *string_stop(const char *p, const char *end,
                                                                      const char *tail)
 {
-#if defined(__SSE2__)
+#if INLET_JSON_SCAN == 2
     while (end - p >= 16) {
         unsigned stops = inlet_json_stops16(p);
         if (stops)
@@ -32,7 +32,7 @@ static inline __attribute__((always_inline)) const char *string_stop(const char 
         unsigned stops = inlet_json_stops16(tail) >> (p - tail);
         return stops ? p + __builtin_ctz(stops) : end;
     }
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#elif INLET_JSON_SCAN == 1
     (void)tail;
     /* ((y - c) & ~y) | y is (y - c) | y, and '"' and '\\' have no high bit, so the has-zero-
      * byte tests fold into one OR; borrows only run upwards from a stop, so the lowest

@@ -15,7 +15,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* How plain runs are scanned: 2 = SSE2, 16 bytes a load; 1 = SWAR, 8; 0 = a byte at a time.
+ * The best the target has unless the build says otherwise (the fuzz target is run with each). */
+#ifndef INLET_JSON_SCAN
 #if defined(__SSE2__)
+#define INLET_JSON_SCAN 2
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define INLET_JSON_SCAN 1
+#else
+#define INLET_JSON_SCAN 0
+#endif
+#endif
+#if INLET_JSON_SCAN == 2
 #include <emmintrin.h>
 #endif
 
@@ -34,7 +46,7 @@ typedef struct inlet_json_str {
     int canonical; /* the quoted text is what inlet_buf_json_string writes for s */
 } inlet_json_str;
 
-#if defined(__SSE2__)
+#if INLET_JSON_SCAN == 2
 /* Bit i set if at[i] stops a plain run: '"', '\\', below 0x20 or above 0x7f. As signed bytes,
  * the plain ones are those above 0x1f that are not '"' or '\\'; one and-not joins the two. */
 static inline __attribute__((always_inline)) unsigned inlet_json_stops16(const char *at)
@@ -65,7 +77,7 @@ static inline __attribute__((always_inline)) const char *
 inlet_json_string_parse(const char *q, const char *end, const char *tail, ptrdiff_t delta,
                         inlet_json_str *out, int is_key, inlet_json_fault *fault)
 {
-#if defined(__SSE2__)
+#if INLET_JSON_SCAN == 2
     if (end - q > 16) {
         unsigned stops = inlet_json_stops16(q + 1);
         if (stops) {
