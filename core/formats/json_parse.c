@@ -40,6 +40,8 @@
 #include "formats/json_number.h"
 #include "formats/json_string.h"
 
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 #define MAX_DEPTH    2048   /* JSON_PARSER_MAX_DEPTH */
 #define SMALL_OBJECT 16     /* keys compared one by one up to here, through a hash index past it */
 #define SENTINEL     '\x01' /* ends the copy of a document that does not end with a bracket */
@@ -226,7 +228,7 @@ static inline const char *number_fast(const char *p, inlet_value *v)
  * non-canonical. */
 #define SKIP_WS()                                                                                  \
     do {                                                                                           \
-        if (IS_WS(*p)) {                                                                           \
+        if (UNLIKELY(IS_WS(*p))) {                                                                 \
             dirty = p;                                                                             \
             do                                                                                     \
                 p++;                                                                               \
@@ -274,10 +276,22 @@ static __attribute__((noinline)) inlet_member *mems_grow(cold *c, inlet_member *
     return n + used;
 }
 
+/* Copy a closed container's children; one child (the usual {"events":[...]} envelope) with
+ * moves the compiler inlines. */
+static inline void children_copy(char *to, const void *from, size_t size)
+{
+    if (size == sizeof(inlet_member))
+        memcpy(to, from, sizeof(inlet_member));
+    else if (size == sizeof(inlet_value))
+        memcpy(to, from, sizeof(inlet_value));
+    else
+        memcpy(to, from, size);
+}
+
 /* Storage for a closed container's children: from the block while it lasts. */
 static inline void *carve(cold *c, size_t size)
 {
-    if ((size_t)(c->blk_end - c->blk) >= size) {
+    if (__builtin_expect((size_t)(c->blk_end - c->blk) >= size, 1)) {
         void *r = c->blk;
         c->blk += size;
         return r;
@@ -292,7 +306,7 @@ static inline void *carve(cold *c, size_t size)
         if (f->close == '}') {                                                                     \
             (v) = &mtop[-1].value;                                                                 \
         } else {                                                                                   \
-            if (c.vtop == c.vlim && !(c.vtop = vals_grow(&c, &c.vals, c.vtop)))                    \
+            if (UNLIKELY(c.vtop == c.vlim) && !(c.vtop = vals_grow(&c, &c.vals, c.vtop)))          \
                 goto nomem;                                                                        \
             (v) = c.vtop++;                                                                        \
         }                                                                                          \
@@ -310,27 +324,29 @@ int inlet_json_parse(inlet_arena *a, const void *text, size_t len, inlet_value *
     inlet_value local_vals[64];
     inlet_member local_mems[32];
     frame local_frames[32];
-    cold c = {
-        .a = a,
-        .vals = local_vals,
-        .vtop = local_vals,
-        .mems = local_mems,
-        .frames = local_frames,
-        .capframes = sizeof(local_frames) / sizeof(*local_frames),
-        .start = text ? text : "",
-        .vlim = local_vals + sizeof(local_vals) / sizeof(*local_vals),
-        .mlim = local_mems + sizeof(local_mems) / sizeof(*local_mems),
-    };
+    cold c;                 /* every field is set before use: no zero fill on the way in */
     inlet_json_fault fault; /* set on every way to fail */
     inlet_value *v, *root = NULL;
     inlet_member *mtop = local_mems;
     frame *f = NULL;
-    const char *p = c.start, *end = p + len, *q;
+    const char *p, *end, *q;
     const char *tail; /* end - 16 if the text has 16 bytes, for the string scanner */
     ptrdiff_t delta;  /* pool - text */
     inlet_json_str s;
-    const char *dirty = c.start; /* the last text the writer would spell otherwise */
+    const char *dirty; /* the last text the writer would spell otherwise */
 
+    c.a = a;
+    c.vals = c.vtop = local_vals;
+    c.vlim = local_vals + sizeof(local_vals) / sizeof(*local_vals);
+    c.mems = local_mems;
+    c.mlim = local_mems + sizeof(local_mems) / sizeof(*local_mems);
+    c.frames = local_frames;
+    c.depth = 0;
+    c.capframes = sizeof(local_frames) / sizeof(*local_frames);
+    c.start = text ? text : "";
+    c.sentinel = NULL;
+    p = dirty = c.start;
+    end = p + len;
     *out = NULL;
     if (len > UINT32_MAX)
         FAIL(p, "document of %zu bytes is too large", len);
@@ -375,7 +391,7 @@ value: /* p where a value must start */
         goto value;
     case '[':
     case '{':
-        if (c.depth == c.capframes) {
+        if (UNLIKELY(c.depth == c.capframes)) {
             if (!(c.frames = grow(a, c.frames, c.depth, c.capframes, sizeof(*c.frames))))
                 goto nomem;
             c.capframes *= 2;
@@ -391,7 +407,7 @@ value: /* p where a value must start */
             goto close;
         }
         /* A container at the deepest level may only be empty: its values would be deeper. */
-        if (c.depth == MAX_DEPTH)
+        if (UNLIKELY(c.depth == MAX_DEPTH))
             FAIL(p, "maximum parsing depth reached");
         if (f->close == '}') {
             f->base = (size_t)((char *)mtop - (char *)c.mems);
@@ -403,7 +419,7 @@ value: /* p where a value must start */
         goto value;
     case '"':
         q = p;
-        if (!(p = inlet_json_string_parse(p, end, tail, delta, &s, 0, &fault)))
+        if (UNLIKELY(!(p = inlet_json_string_parse(p, end, tail, delta, &s, &fault))))
             goto fail;
         SLOT(v);
         v->type = INLET_V_STRING;
@@ -412,7 +428,7 @@ value: /* p where a value must start */
         v->raw = q;
         v->raw_len = (uint32_t)(p - q);
         v->u.s = s.s;
-        if (!s.canonical)
+        if (UNLIKELY(!s.canonical))
             dirty = q;
         goto after; /* the closing quote ends it: no byte was put back */
     case '-':
@@ -428,7 +444,7 @@ value: /* p where a value must start */
     case '9': {
         SLOT(v);
         q = p;
-        if (!(p = number_fast(q, v))) {
+        if (UNLIKELY(!(p = number_fast(q, v)))) {
             inlet_json_number_status st;
             if (!(p = inlet_json_number_parse(a, q, end, v, &st))) {
                 static const char *const why[] = {
@@ -442,7 +458,7 @@ value: /* p where a value must start */
                 FAIL(q, "%s", why[st]);
             }
         }
-        if (!v->canonical)
+        if (UNLIKELY(!v->canonical))
             dirty = q;
         goto after;
     }
@@ -482,7 +498,7 @@ after_literal:
     v->u.i = 0;
     p += v->raw_len;
 after: /* p after a value inside container f; whitespace is looked for when nothing else fits */
-    if (*p == ',') {
+    if (__builtin_expect(*p == ',', 1)) {
         p++;
         if (f->close == '}')
             goto key;
@@ -490,7 +506,7 @@ after: /* p after a value inside container f; whitespace is looked for when noth
     }
     if (*p == f->close)
         goto close;
-    if (IS_WS(*p)) {
+    if (UNLIKELY(IS_WS(*p))) {
         SKIP_WS();
         goto after;
     }
@@ -504,7 +520,7 @@ after: /* p after a value inside container f; whitespace is looked for when noth
     FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
 
 key: /* p where a key of object f must start */
-    if (*p != '"') {
+    if (UNLIKELY(*p != '"')) {
         if (IS_WS(*p)) {
             SKIP_WS();
             goto key;
@@ -512,13 +528,16 @@ key: /* p where a key of object f must start */
         FAIL(p, "string or '}' expected");
     }
     q = p;
-    if (!(p = inlet_json_string_parse(p, end, tail, delta, &s, 1, &fault)))
+    if (UNLIKELY(!(p = inlet_json_string_parse(p, end, tail, delta, &s, &fault)))) {
+        if (strcmp(fault.what, INLET_JSON_NUL_VALUE) == 0)
+            snprintf(fault.what, sizeof(fault.what), "NUL byte in object key not supported");
         goto fail;
-    if (!s.canonical)
+    }
+    if (UNLIKELY(!s.canonical))
         dirty = q;
     {
         uint64_t bit = key_bit(s.s, s.n);
-        if (f->keys & bit) {
+        if (UNLIKELY(f->keys & bit)) {
             int seen = key_seen(a, f, c.mems, mtop, s.s, s.n);
             if (seen < 0)
                 goto nomem;
@@ -529,13 +548,13 @@ key: /* p where a key of object f must start */
     }
     {
         inlet_member *m = mtop;
-        if (m == c.mlim && !(m = mems_grow(&c, &c.mems, m)))
+        if (UNLIKELY(m == c.mlim) && !(m = mems_grow(&c, &c.mems, m)))
             goto nomem;
         m->key = s.s;
         m->key_len = s.n;
         mtop = m + 1;
     }
-    if (*p != ':') {
+    if (UNLIKELY(*p != ':')) {
         SKIP_WS();
         if (*p != ':')
             FAIL(p, "':' expected");
@@ -568,22 +587,22 @@ close : /* p at the closing bracket of f */
         type = INLET_V_ARRAY;
     }
     p++;
-    if (c.depth == 1) {
+    if (UNLIKELY(c.depth == 1)) {
         /* The root shares the storage of its children. */
         if (!(root = carve(&c, sizeof(inlet_value) + size)))
             goto nomem;
         mem = (char *)(root + 1);
-        memcpy(mem, from, size);
+        children_copy(mem, from, size);
         v = root;
     } else {
         if (n) {
             if (!(mem = carve(&c, size)))
                 goto nomem;
-            memcpy(mem, from, size);
+            children_copy(mem, from, size);
         }
         c.depth--;
         f--;
-        if (p == end) /* that bracket ended the input */
+        if (UNLIKELY(p == end)) /* that bracket ended the input */
             FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
         SLOT(v);
     }

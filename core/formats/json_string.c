@@ -147,7 +147,7 @@ static int unicode_escape_is_canonical(const char *p, int32_t cp)
 
 /* The escape whose backslash is at p, decoded at *o. Returns the byte after it, or NULL with
  * fault set; clears *canonical if the writer would spell the character otherwise. */
-static const char *escape(const char *p, const char *end, char **o, int *canonical, int is_key,
+static const char *escape(const char *p, const char *end, char **o, int *canonical,
                           inlet_json_fault *fault)
 {
     const char *bs = p++;
@@ -216,9 +216,7 @@ static const char *escape(const char *p, const char *end, char **o, int *canonic
             inlet_json_fault_set(fault, bs, "invalid Unicode '\\u%04X'", (unsigned)cp);
             return NULL;
         } else if (cp == 0) {
-            inlet_json_fault_set(fault, bs, "%s",
-                                 is_key ? "NUL byte in object key not supported"
-                                        : "\\u0000 is not allowed without JSON_ALLOW_NUL");
+            inlet_json_fault_set(fault, bs, INLET_JSON_NUL_VALUE);
             return NULL;
         } else if (!unicode_escape_is_canonical(p, cp)) {
             *canonical = 0;
@@ -245,8 +243,7 @@ static void string_refuse(const char *q, const char *p, const char *end, inlet_j
 }
 
 static const char *string_escaped(const char *q, const char *p, const char *end, const char *tail,
-                                  ptrdiff_t delta, inlet_json_str *out, int is_key,
-                                  inlet_json_fault *fault)
+                                  ptrdiff_t delta, inlet_json_str *out, inlet_json_fault *fault)
 {
     /* The decoded text trails the quoted text in the pool; the bytes come from the input. */
     char *s = (char *)(q + 1 + delta), *o = (char *)(p + delta);
@@ -254,7 +251,7 @@ static const char *string_escaped(const char *q, const char *p, const char *end,
 
     for (;;) {
         if (*p == '\\') {
-            if (!(p = escape(p, end, &o, &canonical, is_key, fault)))
+            if (!(p = escape(p, end, &o, &canonical, fault)))
                 return NULL;
         } else if ((unsigned char)*p >= 0x80) {
             size_t n = utf8_valid((const unsigned char *)p, (const unsigned char *)end);
@@ -288,13 +285,13 @@ static const char *string_escaped(const char *q, const char *p, const char *end,
 static __attribute__((noinline)) const char *string_general(const char *q, const char *p,
                                                             const char *end, const char *tail,
                                                             ptrdiff_t delta, inlet_json_str *out,
-                                                            int is_key, inlet_json_fault *fault)
+                                                            inlet_json_fault *fault)
 {
     for (;;) {
         if (p < end && *p == '"')
             break;
         if (p < end && *p == '\\')
-            return string_escaped(q, p, end, tail, delta, out, is_key, fault);
+            return string_escaped(q, p, end, tail, delta, out, fault);
         if (p == end || (unsigned char)*p < 0x20) {
             string_refuse(q, p, end, fault);
             return NULL;
@@ -314,8 +311,7 @@ static __attribute__((noinline)) const char *string_general(const char *q, const
 }
 
 const char *inlet_json_string_long(const char *q, const char *end, const char *tail,
-                                   ptrdiff_t delta, inlet_json_str *out, int is_key,
-                                   inlet_json_fault *fault)
+                                   ptrdiff_t delta, inlet_json_str *out, inlet_json_fault *fault)
 {
     /* Plain ASCII to the closing quote, the usual long string, without a frame of its own. */
     const char *p = string_stop(q + 1, end, tail);
@@ -327,5 +323,5 @@ const char *inlet_json_string_long(const char *q, const char *end, const char *t
         *(char *)(p + delta) = '\0';
         return p + 1;
     }
-    return string_general(q, p, end, tail, delta, out, is_key, fault);
+    return string_general(q, p, end, tail, delta, out, fault);
 }

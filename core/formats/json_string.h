@@ -66,8 +66,10 @@ static inline __attribute__((always_inline)) unsigned inlet_json_stops16(const c
  * NULL with fault set.
  */
 const char *inlet_json_string_long(const char *q, const char *end, const char *tail,
-                                   ptrdiff_t delta, inlet_json_str *out, int is_key,
-                                   inlet_json_fault *fault);
+                                   ptrdiff_t delta, inlet_json_str *out, inlet_json_fault *fault);
+
+/* The fault for "\u0000" (jansson's words for a value; a key's are the parser's to say). */
+#define INLET_JSON_NUL_VALUE "\\u0000 is not allowed without JSON_ALLOW_NUL"
 
 /*
  * The same, inline for what telemetry keys and values are: ASCII without escapes, closed
@@ -75,14 +77,14 @@ const char *inlet_json_string_long(const char *q, const char *end, const char *t
  */
 static inline __attribute__((always_inline)) const char *
 inlet_json_string_parse(const char *q, const char *end, const char *tail, ptrdiff_t delta,
-                        inlet_json_str *out, int is_key, inlet_json_fault *fault)
+                        inlet_json_str *out, inlet_json_fault *fault)
 {
 #if INLET_JSON_SCAN == 2
-    if (end - q > 16) {
+    if (__builtin_expect(end - q > 16, 1)) {
         unsigned stops = inlet_json_stops16(q + 1);
-        if (stops) {
+        if (__builtin_expect(stops != 0, 1)) {
             const char *e = q + 1 + __builtin_ctz(stops);
-            if (*e == '"') {
+            if (__builtin_expect(*e == '"', 1)) {
                 out->s = q + 1 + delta;
                 out->n = (uint32_t)(e - q - 1);
                 out->canonical = 1;
@@ -95,7 +97,7 @@ inlet_json_string_parse(const char *q, const char *end, const char *tail, ptrdif
     {
         /* Its own result, so that out can stay in registers. */
         inlet_json_str slow;
-        const char *p = inlet_json_string_long(q, end, tail, delta, &slow, is_key, fault);
+        const char *p = inlet_json_string_long(q, end, tail, delta, &slow, fault);
         *out = slow;
         return p;
     }
