@@ -54,6 +54,12 @@ int inlet_format_from_name(const char *name, inlet_format *out);
  */
 int inlet_json_parse(inlet_arena *a, const void *text, size_t len, inlet_value **out,
                      inlet_format_error *err);
+/* inlet_json_parse details: text need not be NUL-terminated and is never written; *out is
+ * allocated in a (NULL on failure); raw spans point into text. On failure err->offset is the
+ * byte where the offending token starts (the end of the input if it was cut short) and
+ * err->message reads "malformed JSON at byte N: " and jansson's words. Documents of 4 GiB or
+ * more are refused (raw_len is 32 bits). A value's canonical flag is set when its raw text is
+ * what inlet_value_write_json (value_write.h) writes for it. */
 
 /*
  * CBOR (RFC 8949) through libcbor, formats/cbor_decode.c. Maps onto the JSON data model:

@@ -2,11 +2,13 @@
  * json_parse.c - RFC 8259 JSON into an inlet_value tree (formats.h), accepting exactly what
  * jansson 2.14's json_loadb(JSON_REJECT_DUPLICATES) accepts.
  *
- * One pass, no recursion, the cursor and the stack tops in locals. Children of the open
- * containers wait on two stacks (array elements on one, object members on the other) and are
- * copied, contiguously, when their container closes, into a block allocated with the string
- * pool (the arena is asked once for a typical body). The pool is a copy of the input in which
- * strings decode in place (json_string.h).
+ * One pass, no recursion: a goto state machine whose hot state stays in locals and whose
+ * rare state lives in struct cold. Children of the open containers wait on two stacks (array
+ * elements on one, object members on the other) and are copied, contiguously, when their
+ * container closes, into a block allocated with the string pool (the arena is asked once for
+ * a typical body). The pool is a copy of the input in which strings decode in place
+ * (json_string.h). Duplicate keys are caught by a 64-bit filter per object, compared only on
+ * a hit, and by a hash index once an object is big.
  *
  * Bounds: a document is valid only if, trailing whitespace aside, its last byte is ']' or
  * '}'. Then every scan (whitespace, digits, letters, structure) stops at that byte at the
@@ -38,6 +40,8 @@
 #include "formats/json_number.h"
 #include "formats/json_string.h"
 
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 #define MAX_DEPTH    2048   /* JSON_PARSER_MAX_DEPTH */
 #define SMALL_OBJECT 16     /* keys compared one by one up to here, through a hash index past it */
 #define SENTINEL     '\x01' /* ends the copy of a document that does not end with a bracket */
@@ -48,7 +52,7 @@
 
 typedef struct frame {
     const char *start;  /* its '[' or '{' */
-    size_t base;        /* its first child in vals (array) or mems (object) */
+    size_t base;        /* byte offset of its first child in vals (array) or mems (object) */
     uint64_t keys;      /* object: a bit per key hash; all ones once the index takes over */
     uint32_t *index;    /* big object: open addressing of member number + 1, 0 = empty */
     uint32_t index_cap; /* a power of two */
@@ -94,19 +98,21 @@ static void index_put(frame *f, const char *k, uint32_t n, uint32_t number)
 }
 
 /*
- * Whether key k, whose bit f->keys has, is already in object f, whose members so far are
- * mems[f->base] up to mtop: 1 if so, 0 if not, -1 on ENOMEM. Small objects compare key by key;
- * from SMALL_OBJECT members on, a hash index (which k joins) keeps a big object linear time,
- * as jansson's hash table does. A bit is set by the 65th key at the latest, so no big object
- * escapes the index for long.
+ * Whether key k, whose bit f->keys has, is already in object f, whose members so far run
+ * from byte f->base of mems up to mtop: 1 if so, 0 if not, -1 on ENOMEM. Small objects compare
+ * key by key; from SMALL_OBJECT members on, a hash index (which k joins) keeps a big object
+ * linear time, as jansson's hash table does. Keys whose bit is clear skip this function, but
+ * the 65th key of an object hits a set bit at the latest, and the index then takes in every
+ * member so far.
  */
 static __attribute__((noinline)) int key_seen(inlet_arena *a, frame *f, const inlet_member *mems,
                                               const inlet_member *mtop, const char *k, uint32_t n)
 {
-    uint32_t count = (uint32_t)(mtop - mems - f->base);
+    const inlet_member *first = (const inlet_member *)(const void *)((const char *)mems + f->base);
+    uint32_t count = (uint32_t)(mtop - first);
 
     if (!f->index && count < SMALL_OBJECT) {
-        for (const inlet_member *m = mems + f->base; m < mtop; m++)
+        for (const inlet_member *m = first; m < mtop; m++)
             if (m->key_len == n && memcmp(m->key, k, n) == 0)
                 return 1;
         return 0;
@@ -120,11 +126,11 @@ static __attribute__((noinline)) int key_seen(inlet_arena *a, frame *f, const in
         f->index_cap = cap;
         f->keys = ~UINT64_C(0); /* from now on every key comes here */
         for (uint32_t i = 0; i < count; i++)
-            index_put(f, mems[f->base + i].key, mems[f->base + i].key_len, i);
+            index_put(f, first[i].key, first[i].key_len, i);
     }
     uint32_t mask = f->index_cap - 1;
     for (uint32_t h = key_hash(k, n) & mask; f->index[h]; h = (h + 1) & mask) {
-        const inlet_member *m = &mems[f->base + f->index[h] - 1];
+        const inlet_member *m = &first[f->index[h] - 1];
         if (m->key_len == n && memcmp(m->key, k, n) == 0)
             return 1;
     }
@@ -140,8 +146,12 @@ static inline int literal(const char *p, const char *end, const char *word, size
            (unsigned char)((p[n] | 0x20) - 'a') >= 26;
 }
 
-/* Clinger's fast path needs each double operation rounded once, to double. */
-#if FLT_EVAL_METHOD == 0
+/* Clinger's fast path needs each double operation rounded once, to double. Without it every
+ * number goes to json_number.c (the fuzz target is run that way too). */
+#ifndef INLET_JSON_FAST_NUMBERS
+#define INLET_JSON_FAST_NUMBERS (FLT_EVAL_METHOD == 0)
+#endif
+#if INLET_JSON_FAST_NUMBERS
 static const double pow10_small[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
 /*
@@ -154,32 +164,47 @@ static const double pow10_small[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1
  */
 static inline __attribute__((always_inline)) const char *number_fast(const char *p, inlet_value *v)
 {
-    const char *s = p + (*p == '-'), *d = s, *f;
-    uint64_t w = 0;
-    size_t ni, nf;
+    int neg = *p == '-';
+    const char *d = p + neg, *dot;
+    uint64_t w = (unsigned char)*d - '0';
+    unsigned dig;
 
-    while ((unsigned char)(*d - '0') < 10)
-        w = w * 10 + (uint64_t)(*d++ - '0');
-    ni = (size_t)(d - s);
-    if (ni == 0 || ni > 15 || (*s == '0' && ni > 1))
+    if (w > 9)
         return NULL;
+    dig = (unsigned char)*++d - '0';
+    if (dig < 10) {
+        if (w == 0) /* a leading zero */
+            return NULL;
+        do {
+            w = w * 10 + dig;
+            dig = (unsigned char)*++d - '0';
+        } while (dig < 10);
+        if (d - p - neg > 15)
+            return NULL;
+    }
     if (*d != '.') {
-        if (*d == 'e' || *d == 'E')
+        if ((*d | 0x20) == 'e')
             return NULL;
         v->type = INLET_V_INT;
-        v->canonical = !(s != p && w == 0);
-        v->u.i = s != p ? -(int64_t)w : (int64_t)w;
+        v->canonical = !(neg && w == 0);
+        v->u.i = neg ? -(int64_t)w : (int64_t)w;
         goto done;
     }
-    for (f = ++d; (unsigned char)(*d - '0') < 10; d++)
-        w = w * 10 + (uint64_t)(*d - '0');
-    nf = (size_t)(d - f);
-    if (nf == 0 || nf > 9 || ni + nf > 15 || *d == 'e' || *d == 'E')
+    dot = d;
+    dig = (unsigned char)*++d - '0';
+    if (dig > 9)
         return NULL;
-    double r = (double)w / pow10_small[nf];
+    do {
+        w = w * 10 + dig;
+        dig = (unsigned char)*++d - '0';
+    } while (dig < 10);
+    /* At most 9 decimals and 15 digits in all. */
+    if (d - dot > 10 || d - p - neg > 16 || (*d | 0x20) == 'e')
+        return NULL;
+    double r = (double)w / pow10_small[d - dot - 1];
     v->type = INLET_V_REAL;
     v->canonical = d[-1] != '0';
-    v->u.r = s != p ? -r : r;
+    v->u.r = neg ? -r : r;
 done:
     v->n = 0;
     v->raw = p;
@@ -203,7 +228,7 @@ static inline const char *number_fast(const char *p, inlet_value *v)
  * non-canonical. */
 #define SKIP_WS()                                                                                  \
     do {                                                                                           \
-        if (IS_WS(*p)) {                                                                           \
+        if (UNLIKELY(IS_WS(*p))) {                                                                 \
             dirty = p;                                                                             \
             do                                                                                     \
                 p++;                                                                               \
@@ -221,6 +246,7 @@ typedef struct cold {
     char *blk, *blk_end;  /* container storage still free in the block */
     const char *start;    /* the text parsed: the input, or its copy ended by the sentinel */
     const char *sentinel; /* in the copy: where the input ended */
+    inlet_value *vtop;    /* the array stack's top: arrays are the rarer containers */
     inlet_value *vlim;    /* ends of the stacks */
     inlet_member *mlim;
 } cold;
@@ -250,10 +276,22 @@ static __attribute__((noinline)) inlet_member *mems_grow(cold *c, inlet_member *
     return n + used;
 }
 
+/* Copy a closed container's children; one child (the usual {"events":[...]} envelope) with
+ * moves the compiler inlines. */
+static inline void children_copy(char *to, const void *from, size_t size)
+{
+    if (size == sizeof(inlet_member))
+        memcpy(to, from, sizeof(inlet_member));
+    else if (size == sizeof(inlet_value))
+        memcpy(to, from, sizeof(inlet_value));
+    else
+        memcpy(to, from, size);
+}
+
 /* Storage for a closed container's children: from the block while it lasts. */
 static inline void *carve(cold *c, size_t size)
 {
-    if ((size_t)(c->blk_end - c->blk) >= size) {
+    if (__builtin_expect((size_t)(c->blk_end - c->blk) >= size, 1)) {
         void *r = c->blk;
         c->blk += size;
         return r;
@@ -268,9 +306,9 @@ static inline void *carve(cold *c, size_t size)
         if (f->close == '}') {                                                                     \
             (v) = &mtop[-1].value;                                                                 \
         } else {                                                                                   \
-            if (vtop == c.vlim && !(vtop = vals_grow(&c, &c.vals, vtop)))                          \
+            if (UNLIKELY(c.vtop == c.vlim) && !(c.vtop = vals_grow(&c, &c.vals, c.vtop)))          \
                 goto nomem;                                                                        \
-            (v) = vtop++;                                                                          \
+            (v) = c.vtop++;                                                                        \
         }                                                                                          \
     } while (0)
 
@@ -286,26 +324,29 @@ int inlet_json_parse(inlet_arena *a, const void *text, size_t len, inlet_value *
     inlet_value local_vals[64];
     inlet_member local_mems[32];
     frame local_frames[32];
-    cold c = {
-        .a = a,
-        .vals = local_vals,
-        .mems = local_mems,
-        .frames = local_frames,
-        .capframes = sizeof(local_frames) / sizeof(*local_frames),
-        .start = text ? text : "",
-        .vlim = local_vals + sizeof(local_vals) / sizeof(*local_vals),
-        .mlim = local_mems + sizeof(local_mems) / sizeof(*local_mems),
-    };
+    cold c;                 /* every field is set before use: no zero fill on the way in */
     inlet_json_fault fault; /* set on every way to fail */
-    inlet_value *vtop = local_vals, *v, *root = NULL;
+    inlet_value *v, *root = NULL;
     inlet_member *mtop = local_mems;
     frame *f = NULL;
-    const char *p = c.start, *end = p + len, *q;
-    const char *dirty = p; /* the last text the writer would spell otherwise */
-    const char *tail;      /* end - 16 if the text has 16 bytes, for the string scanner */
-    ptrdiff_t delta;       /* pool - text */
+    const char *p, *end, *q;
+    const char *tail; /* end - 16 if the text has 16 bytes, for the string scanner */
+    ptrdiff_t delta;  /* pool - text */
     inlet_json_str s;
+    const char *dirty; /* the last text the writer would spell otherwise */
 
+    c.a = a;
+    c.vals = c.vtop = local_vals;
+    c.vlim = local_vals + sizeof(local_vals) / sizeof(*local_vals);
+    c.mems = local_mems;
+    c.mlim = local_mems + sizeof(local_mems) / sizeof(*local_mems);
+    c.frames = local_frames;
+    c.depth = 0;
+    c.capframes = sizeof(local_frames) / sizeof(*local_frames);
+    c.start = text ? text : "";
+    c.sentinel = NULL;
+    p = dirty = c.start;
+    end = p + len;
     *out = NULL;
     if (len > UINT32_MAX)
         FAIL(p, "document of %zu bytes is too large", len);
@@ -350,7 +391,7 @@ value: /* p where a value must start */
         goto value;
     case '[':
     case '{':
-        if (c.depth == c.capframes) {
+        if (UNLIKELY(c.depth == c.capframes)) {
             if (!(c.frames = grow(a, c.frames, c.depth, c.capframes, sizeof(*c.frames))))
                 goto nomem;
             c.capframes *= 2;
@@ -361,23 +402,24 @@ value: /* p where a value must start */
         p++;
         SKIP_WS();
         if (*p == f->close) {
-            f->base = f->close == '}' ? (size_t)(mtop - c.mems) : (size_t)(vtop - c.vals);
+            f->base = f->close == '}' ? (size_t)((char *)mtop - (char *)c.mems)
+                                      : (size_t)((char *)c.vtop - (char *)c.vals);
             goto close;
         }
         /* A container at the deepest level may only be empty: its values would be deeper. */
-        if (c.depth == MAX_DEPTH)
+        if (UNLIKELY(c.depth == MAX_DEPTH))
             FAIL(p, "maximum parsing depth reached");
         if (f->close == '}') {
-            f->base = (size_t)(mtop - c.mems);
+            f->base = (size_t)((char *)mtop - (char *)c.mems);
             f->keys = 0;
             f->index = NULL;
             goto key;
         }
-        f->base = (size_t)(vtop - c.vals);
+        f->base = (size_t)((char *)c.vtop - (char *)c.vals);
         goto value;
     case '"':
         q = p;
-        if (!(p = inlet_json_string_parse(p, end, tail, delta, &s, 0, &fault)))
+        if (UNLIKELY(!(p = inlet_json_string_parse(p, end, tail, delta, &s, &fault))))
             goto fail;
         SLOT(v);
         v->type = INLET_V_STRING;
@@ -386,7 +428,7 @@ value: /* p where a value must start */
         v->raw = q;
         v->raw_len = (uint32_t)(p - q);
         v->u.s = s.s;
-        if (!s.canonical)
+        if (UNLIKELY(!s.canonical))
             dirty = q;
         goto after; /* the closing quote ends it: no byte was put back */
     case '-':
@@ -402,7 +444,7 @@ value: /* p where a value must start */
     case '9': {
         SLOT(v);
         q = p;
-        if (!(p = number_fast(q, v))) {
+        if (UNLIKELY(!(p = number_fast(q, v)))) {
             inlet_json_number_status st;
             if (!(p = inlet_json_number_parse(a, q, end, v, &st))) {
                 static const char *const why[] = {
@@ -416,7 +458,7 @@ value: /* p where a value must start */
                 FAIL(q, "%s", why[st]);
             }
         }
-        if (!v->canonical)
+        if (UNLIKELY(!v->canonical))
             dirty = q;
         goto after;
     }
@@ -456,7 +498,7 @@ after_literal:
     v->u.i = 0;
     p += v->raw_len;
 after: /* p after a value inside container f; whitespace is looked for when nothing else fits */
-    if (*p == ',') {
+    if (__builtin_expect(*p == ',', 1)) {
         p++;
         if (f->close == '}')
             goto key;
@@ -464,7 +506,7 @@ after: /* p after a value inside container f; whitespace is looked for when noth
     }
     if (*p == f->close)
         goto close;
-    if (IS_WS(*p)) {
+    if (UNLIKELY(IS_WS(*p))) {
         SKIP_WS();
         goto after;
     }
@@ -478,7 +520,7 @@ after: /* p after a value inside container f; whitespace is looked for when noth
     FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
 
 key: /* p where a key of object f must start */
-    if (*p != '"') {
+    if (UNLIKELY(*p != '"')) {
         if (IS_WS(*p)) {
             SKIP_WS();
             goto key;
@@ -486,13 +528,16 @@ key: /* p where a key of object f must start */
         FAIL(p, "string or '}' expected");
     }
     q = p;
-    if (!(p = inlet_json_string_parse(p, end, tail, delta, &s, 1, &fault)))
+    if (UNLIKELY(!(p = inlet_json_string_parse(p, end, tail, delta, &s, &fault)))) {
+        if (strcmp(fault.what, INLET_JSON_NUL_VALUE) == 0)
+            snprintf(fault.what, sizeof(fault.what), "NUL byte in object key not supported");
         goto fail;
-    if (!s.canonical)
+    }
+    if (UNLIKELY(!s.canonical))
         dirty = q;
     {
         uint64_t bit = key_bit(s.s, s.n);
-        if (f->keys & bit) {
+        if (UNLIKELY(f->keys & bit)) {
             int seen = key_seen(a, f, c.mems, mtop, s.s, s.n);
             if (seen < 0)
                 goto nomem;
@@ -501,12 +546,15 @@ key: /* p where a key of object f must start */
         }
         f->keys |= bit;
     }
-    if (mtop == c.mlim && !(mtop = mems_grow(&c, &c.mems, mtop)))
-        goto nomem;
-    mtop->key = s.s;
-    mtop->key_len = s.n;
-    mtop++;
-    if (*p != ':') {
+    {
+        inlet_member *m = mtop;
+        if (UNLIKELY(m == c.mlim) && !(m = mems_grow(&c, &c.mems, m)))
+            goto nomem;
+        m->key = s.s;
+        m->key_len = s.n;
+        mtop = m + 1;
+    }
+    if (UNLIKELY(*p != ':')) {
         SKIP_WS();
         if (*p != ':')
             FAIL(p, "':' expected");
@@ -516,56 +564,59 @@ key: /* p where a key of object f must start */
 
 close : /* p at the closing bracket of f */
 {
-    inlet_value cv;
-    size_t n, size;
+    const char *open = f->start;
     const void *from;
-    int top = c.depth == 1;
+    size_t size;
+    uint32_t n;
+    uint8_t type;
+    char *mem = NULL;
 
     if (f->close == '}') {
-        from = c.mems + f->base;
-        n = (size_t)(mtop - c.mems) - f->base;
+        inlet_member *first = (inlet_member *)(void *)((char *)c.mems + f->base);
+        from = first;
+        n = (uint32_t)(mtop - first);
         size = n * sizeof(inlet_member);
-        mtop = c.mems + f->base;
-        cv.type = INLET_V_OBJECT;
+        mtop = first;
+        type = INLET_V_OBJECT;
     } else {
-        from = c.vals + f->base;
-        n = (size_t)(vtop - c.vals) - f->base;
+        inlet_value *first = (inlet_value *)(void *)((char *)c.vals + f->base);
+        from = first;
+        n = (uint32_t)(c.vtop - first);
         size = n * sizeof(inlet_value);
-        vtop = c.vals + f->base;
-        cv.type = INLET_V_ARRAY;
-    }
-    cv.canonical = dirty <= f->start;
-    cv.n = (uint32_t)n;
-    cv.raw = f->start;
-    cv.raw_len = (uint32_t)(p + 1 - f->start);
-    cv.u.members = NULL;
-    if (n || top) {
-        /* The root shares the storage of its children. */
-        char *mem = carve(&c, size + (top ? sizeof(inlet_value) : 0));
-        if (!mem)
-            goto nomem;
-        if (top) {
-            root = (inlet_value *)(void *)mem;
-            mem += sizeof(inlet_value);
-        }
-        if (n) {
-            memcpy(mem, from, size);
-            if (cv.type == INLET_V_OBJECT)
-                cv.u.members = (inlet_member *)(void *)mem;
-            else
-                cv.u.items = (inlet_value *)(void *)mem;
-        }
+        c.vtop = first;
+        type = INLET_V_ARRAY;
     }
     p++;
-    if (top) {
-        *root = cv;
-        goto done;
+    if (UNLIKELY(c.depth == 1)) {
+        /* The root shares the storage of its children. */
+        if (!(root = carve(&c, sizeof(inlet_value) + size)))
+            goto nomem;
+        mem = (char *)(root + 1);
+        children_copy(mem, from, size);
+        v = root;
+    } else {
+        if (n) {
+            if (!(mem = carve(&c, size)))
+                goto nomem;
+            children_copy(mem, from, size);
+        }
+        c.depth--;
+        f--;
+        if (UNLIKELY(p == end)) /* that bracket ended the input */
+            FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
+        SLOT(v);
     }
-    f = &c.frames[--c.depth - 1];
-    if (p == end) /* that bracket ended the input */
-        FAIL(p, f->close == '}' ? "'}' expected" : "']' expected");
-    SLOT(v);
-    *v = cv;
+    v->type = type;
+    v->canonical = dirty <= open;
+    v->n = n;
+    v->raw = open;
+    v->raw_len = (uint32_t)(p - open);
+    if (type == INLET_V_OBJECT)
+        v->u.members = n ? (inlet_member *)(void *)mem : NULL;
+    else
+        v->u.items = n ? (inlet_value *)(void *)mem : NULL;
+    if (v == root)
+        goto done;
     goto after;
 }
 

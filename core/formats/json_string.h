@@ -8,16 +8,26 @@
  *
  * Strings decode in place in a copy of the whole input (the pool): a string without escapes
  * is already there and only needs the NUL that replaces its closing quote; one with escapes
- * decodes over its own quoted text, which is longer. The scanner is inline so that the parser
- * keeps its cursor in registers; escapes and non-ASCII bytes take the calls below.
+ * decodes over its own quoted text, which is longer.
  */
 #ifndef INLET_JSON_STRING_H
 #define INLET_JSON_STRING_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
+
+/* How plain runs are scanned: 2 = SSE2, 16 bytes a load; 1 = SWAR, 8; 0 = a byte at a time.
+ * The best the target has unless the build says otherwise (the fuzz target is run with each). */
+#ifndef INLET_JSON_SCAN
 #if defined(__SSE2__)
+#define INLET_JSON_SCAN 2
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define INLET_JSON_SCAN 1
+#else
+#define INLET_JSON_SCAN 0
+#endif
+#endif
+#if INLET_JSON_SCAN == 2
 #include <emmintrin.h>
 #endif
 
@@ -36,110 +46,61 @@ typedef struct inlet_json_str {
     int canonical; /* the quoted text is what inlet_buf_json_string writes for s */
 } inlet_json_str;
 
-/* Length of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if invalid or cut short. */
-size_t inlet_json_utf8_valid(const unsigned char *p, const unsigned char *end);
-
-/* The rest of the string whose opening quote is q, from the backslash at p on: decodes it at
- * q + 1 + delta (delta = pool - input) and returns the byte after the closing quote, or NULL
- * with fault set. */
-const char *inlet_json_string_escaped(const char *q, const char *p, const char *end,
-                                      const char *tail, ptrdiff_t delta, inlet_json_str *out,
-                                      int is_key, inlet_json_fault *fault);
-
-/* The first byte at or after p that ends a plain run: '"', '\\', below 0x20 or above 0x7f;
- * end if none. 16 bytes at a time with SSE2, else 8 with SWAR. tail, if not NULL, is end - 16
- * and readable: the last few bytes are then looked at in one load too. */
-static inline __attribute__((always_inline)) const char *
-inlet_json_string_stop(const char *p, const char *end, const char *tail)
+#if INLET_JSON_SCAN == 2
+/* Bit i set if at[i] stops a plain run: '"', '\\', below 0x20 or above 0x7f. As signed bytes,
+ * the plain ones are those above 0x1f that are not '"' or '\\'; one and-not joins the two. */
+static inline __attribute__((always_inline)) unsigned inlet_json_stops16(const char *at)
 {
-#if defined(__SSE2__)
-    /* As signed bytes, below 0x20 and above 0x7f are both less than 0x20. */
-#define INLET_JSON_STOPS(x)                                                                        \
-    ((unsigned)_mm_movemask_epi8(                                                                  \
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),                           \
-                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),                         \
-                     _mm_cmpgt_epi8(_mm_set1_epi8(0x20), x))))
-    while (end - p >= 16) {
-        unsigned stops = INLET_JSON_STOPS(_mm_loadu_si128((const __m128i *)(const void *)p));
-        if (stops)
-            return p + __builtin_ctz(stops);
-        p += 16;
-    }
-    if (tail && p < end) {
-        unsigned stops =
-            INLET_JSON_STOPS(_mm_loadu_si128((const __m128i *)(const void *)tail)) >> (p - tail);
-        return stops ? p + __builtin_ctz(stops) : end;
-    }
-#undef INLET_JSON_STOPS
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    (void)tail;
-    /* ((y - c) & ~y) | y is (y - c) | y, and '"' and '\\' have no high bit, so the has-zero-
-     * byte tests fold into one OR; borrows only run upwards from a stop, so the lowest
-     * flagged byte is exact. */
-    while (end - p >= 8) {
-        const uint64_t ones = 0x0101010101010101u;
-        uint64_t x, stops;
-        memcpy(&x, p, 8);
-        stops =
-            (((x ^ (ones * '"')) - ones) | ((x ^ (ones * '\\')) - ones) | (x - ones * 0x20) | x) &
-            (ones * 0x80);
-        if (stops)
-            return p + (__builtin_ctzll(stops) >> 3);
-        p += 8;
-    }
-#else
-    (void)tail;
-#endif
-    for (; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            break;
-    }
-    return p;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)at);
+    __m128i special =
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+    __m128i plain = _mm_andnot_si128(special, _mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)));
+    return ~(unsigned)_mm_movemask_epi8(plain) & 0xffffu;
 }
-
-/* A raw control character, or the input ending inside the string at q: the fault. */
-void inlet_json_string_refuse(const char *q, const char *p, const char *end,
-                              inlet_json_fault *fault);
+#endif
 
 /*
- * The string literal whose opening quote is at p, decoded in the pool (delta = pool - input;
- * tail as for inlet_json_string_stop). Returns the byte after the closing quote, or NULL with
- * fault set.
+ * The string literal whose opening quote is at q, all of it: long strings, escapes, non-ASCII
+ * text, the last bytes of the input. Decodes at q + 1 + delta (delta = pool - input); tail is
+ * end - 16 if the input has 16 bytes, else NULL. Returns the byte after the closing quote, or
+ * NULL with fault set.
+ */
+const char *inlet_json_string_long(const char *q, const char *end, const char *tail,
+                                   ptrdiff_t delta, inlet_json_str *out, inlet_json_fault *fault);
+
+/* The fault for "\u0000" (jansson's words for a value; a key's are the parser's to say). */
+#define INLET_JSON_NUL_VALUE "\\u0000 is not allowed without JSON_ALLOW_NUL"
+
+/*
+ * The same, inline for what telemetry keys and values are: ASCII without escapes, closed
+ * within 16 bytes. One load finds the closing quote; anything else takes the call.
  */
 static inline __attribute__((always_inline)) const char *
-inlet_json_string_parse(const char *p, const char *end, const char *tail, ptrdiff_t delta,
-                        inlet_json_str *out, int is_key, inlet_json_fault *fault)
+inlet_json_string_parse(const char *q, const char *end, const char *tail, ptrdiff_t delta,
+                        inlet_json_str *out, inlet_json_fault *fault)
 {
-    const char *q = p++;
-
-    for (;;) {
-        p = inlet_json_string_stop(p, end, tail);
-        if (p < end && *p == '"')
-            break;
-        if (p < end && *p == '\\') {
-            /* Its own result, so that out can stay in registers. */
-            inlet_json_str esc;
-            p = inlet_json_string_escaped(q, p, end, tail, delta, &esc, is_key, fault);
-            *out = esc;
-            return p;
+#if INLET_JSON_SCAN == 2
+    if (__builtin_expect(end - q > 16, 1)) {
+        unsigned stops = inlet_json_stops16(q + 1);
+        if (__builtin_expect(stops != 0, 1)) {
+            const char *e = q + 1 + __builtin_ctz(stops);
+            if (__builtin_expect(*e == '"', 1)) {
+                out->s = q + 1 + delta;
+                out->n = (uint32_t)(e - q - 1);
+                out->canonical = 1;
+                *(char *)(e + delta) = '\0';
+                return e + 1;
+            }
         }
-        if (p == end || (unsigned char)*p < 0x20) {
-            inlet_json_string_refuse(q, p, end, fault);
-            return NULL;
-        }
-        size_t n = inlet_json_utf8_valid((const unsigned char *)p, (const unsigned char *)end);
-        if (!n) {
-            inlet_json_fault_set(fault, p, "unable to decode byte 0x%x", (unsigned char)*p);
-            return NULL;
-        }
-        p += n;
     }
-    out->s = q + 1 + delta;
-    out->n = (uint32_t)(p - q - 1);
-    out->canonical = 1;
-    *(char *)(p + delta) = '\0';
-    return p + 1;
+#endif
+    {
+        /* Its own result, so that out can stay in registers. */
+        inlet_json_str slow;
+        const char *p = inlet_json_string_long(q, end, tail, delta, &slow, fault);
+        *out = slow;
+        return p;
+    }
 }
 
 #endif
