@@ -298,13 +298,11 @@ static rd_kafka_topic_t *topic_get(inlet_producer *p, const char *topic)
     return found;
 }
 
-rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, const char *key,
-                                        size_t key_len, const char *value, size_t value_len,
-                                        rd_kafka_headers_t *headers, inlet_slot *slot)
+rd_kafka_resp_err_t inlet_producer_send_to(inlet_producer *p, rd_kafka_topic_t *rkt,
+                                           const char *key, size_t key_len, const char *value,
+                                           size_t value_len, rd_kafka_headers_t *headers,
+                                           inlet_slot *slot)
 {
-    rd_kafka_topic_t *rkt = topic_get(p, topic);
-    if (!rkt)
-        return RD_KAFKA_RESP_ERR__INVALID_ARG;
     rd_kafka_resp_err_t e =
         rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -313,6 +311,16 @@ rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, co
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
         inlet_metric_add(p->m_inflight, 1);
     return e;
+}
+
+rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, const char *key,
+                                        size_t key_len, const char *value, size_t value_len,
+                                        rd_kafka_headers_t *headers, inlet_slot *slot)
+{
+    rd_kafka_topic_t *rkt = topic_get(p, topic);
+    if (!rkt)
+        return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    return inlet_producer_send_to(p, rkt, key, key_len, value, value_len, headers, slot);
 }
 
 int inlet_producer_reserve(inlet_producer *p, size_t n, size_t bytes)
@@ -334,9 +342,9 @@ void inlet_producer_unreserve(inlet_producer *p, size_t n, size_t bytes)
     atomic_fetch_sub(&p->reserved_bytes, (long long)bytes);
 }
 
-rd_kafka_resp_err_t inlet_producer_prepare_topic(inlet_producer *p, const char *topic)
+rd_kafka_topic_t *inlet_producer_topic(inlet_producer *p, const char *topic)
 {
-    return topic_get(p, topic) ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__INVALID_ARG;
+    return topic_get(p, topic);
 }
 
 int inlet_producer_drain(inlet_producer *p, int timeout_ms)

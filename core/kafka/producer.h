@@ -22,8 +22,9 @@ int inlet_producer_start(inlet_producer *p, char *err, size_t err_len);
 /*
  * Produce one message. value is copied (librdkafka allocates the message and its payload as one
  * block, so copying costs less than a second allocation); headers pass to the producer on
- * success and stay the caller's on failure. The slot's result is filled and its submission put when the delivery
- * report arrives. Returns 0 or the librdkafka error (e.g. RD_KAFKA_RESP_ERR__QUEUE_FULL).
+ * success and stay the caller's on failure. The slot's result is filled and its submission put when
+ * the delivery report arrives. Returns 0 or the librdkafka error (e.g.
+ * RD_KAFKA_RESP_ERR__QUEUE_FULL).
  */
 rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, const char *key,
                                         size_t key_len, const char *value, size_t value_len,
@@ -37,8 +38,14 @@ rd_kafka_resp_err_t inlet_producer_send(inlet_producer *p, const char *topic, co
  */
 int inlet_producer_reserve(inlet_producer *p, size_t n, size_t bytes);
 void inlet_producer_unreserve(inlet_producer *p, size_t n, size_t bytes);
-/* Make sure the topic's handle exists (the cache is bounded): 0, or the error send would give. */
-rd_kafka_resp_err_t inlet_producer_prepare_topic(inlet_producer *p, const char *topic);
+/* The cached handle of a topic, created on first use; NULL when the cache (bounded) is full.
+ * Valid until the producer is freed. */
+rd_kafka_topic_t *inlet_producer_topic(inlet_producer *p, const char *topic);
+/* inlet_producer_send() to a handle from inlet_producer_topic(). */
+rd_kafka_resp_err_t inlet_producer_send_to(inlet_producer *p, rd_kafka_topic_t *rkt,
+                                           const char *key, size_t key_len, const char *value,
+                                           size_t value_len, rd_kafka_headers_t *headers,
+                                           inlet_slot *slot);
 
 /* 1 when a metadata request succeeded within the last health interval (and no all-brokers-down
  * event since). */

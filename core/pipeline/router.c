@@ -178,13 +178,15 @@ static size_t produce_all(const inlet_request *req, inlet_envelope *envs, size_t
                           inlet_submission *sub, rd_kafka_resp_err_t *kerr)
 {
     size_t bytes = 0, produced = 0;
+    rd_kafka_topic_t *rkt = NULL;
     *kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
     for (size_t i = 0; i < n; i++) {
         bytes += envs[i].value_len;
         if (i == 0 || envs[i].topic != envs[i - 1].topic) {
-            *kerr = inlet_producer_prepare_topic(router.producer, envs[i].topic);
-            if (*kerr != RD_KAFKA_RESP_ERR_NO_ERROR)
+            if (!inlet_producer_topic(router.producer, envs[i].topic)) {
+                *kerr = RD_KAFKA_RESP_ERR__INVALID_ARG;
                 return 0;
+            }
         }
     }
     if (inlet_producer_reserve(router.producer, n, bytes) != 0) {
@@ -196,8 +198,10 @@ static size_t produce_all(const inlet_request *req, inlet_envelope *envs, size_t
         inlet_slot *slot = &sub->slots[produced];
         memcpy(slot->event_id, env->event_id, sizeof(slot->event_id));
         rd_kafka_headers_t *h = envelope_headers(req, env);
-        *kerr = inlet_producer_send(router.producer, env->topic, env->key, env->key_len, env->value,
-                                    env->value_len, h, slot);
+        if (produced == 0 || env->topic != envs[produced - 1].topic)
+            rkt = inlet_producer_topic(router.producer, env->topic);
+        *kerr = inlet_producer_send_to(router.producer, rkt, env->key, env->key_len, env->value,
+                                       env->value_len, h, slot);
         if (*kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_headers_destroy(h);
             break;
