@@ -78,9 +78,12 @@ coap_block1_result coap_block1_put(coap_block1_table *tb, const void *key, size_
         return COAP_BLOCK1_TOO_LARGE;
     }
     if (num == 0) {
-        if (x && x->next_num == 1 && x->szx == szx && x->len == len &&
-            memcmp(x->buf, data, len) == 0 && more)
+        /* Block 0 again with the same bytes is a duplicate (a late or re-sent copy under a
+         * new Message ID), however far the transfer got; other bytes start a new transfer. */
+        if (x && more && x->szx == szx && x->len >= len && memcmp(x->buf, data, len) == 0) {
+            x->last_ms = now_ms;
             return COAP_BLOCK1_DUPLICATE;
+        }
         if (x)
             drop(x);
         if (!more) {
@@ -102,8 +105,14 @@ coap_block1_result coap_block1_put(coap_block1_table *tb, const void *key, size_
         if (!x)
             return COAP_BLOCK1_INCOMPLETE;
         if (num < x->next_num && szx == x->szx) {
-            x->last_ms = now_ms;
-            return COAP_BLOCK1_DUPLICATE;
+            /* A block already stored: a duplicate only if it is that block, byte for byte;
+             * else the client's body changed under the transfer, which is out of step. */
+            if (more && memcmp(x->buf + (size_t)num * bsize, data, len) == 0) {
+                x->last_ms = now_ms;
+                return COAP_BLOCK1_DUPLICATE;
+            }
+            drop(x);
+            return COAP_BLOCK1_INCOMPLETE;
         }
         /* Only the size of block 0 is taken; a client changing it, skipping a block, or
          * changing the Content-Format mid-transfer is out of step (4.08, §2.9.2). */

@@ -296,7 +296,7 @@ void coap_request_handler(coap_resource_t *resource, coap_session_t *session,
     /* Only requests that may produce are remembered: a GET elsewhere is harmless to repeat. */
     r.ex = coap_exchange_insert(&l->exchanges, &key, inlet_support_monotonic_ms());
     if (route.kind == COAP_ROUTE_NONE) {
-        refuse(&r, COAP_CODE(4, 4), "no such resource (POST /.well-known/core lists them)");
+        refuse(&r, COAP_CODE(4, 4), "no such resource (GET /.well-known/core lists them)");
         return;
     }
     if (coap_pdu_get_code(request) != COAP_REQUEST_CODE_POST) {

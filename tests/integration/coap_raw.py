@@ -155,3 +155,36 @@ class Udp:
 
     def close(self):
         self.s.close()
+
+
+MAX_AGE = 14
+
+
+def con_post(u, mid, token, options, payload, wait=30.0):
+    """Send one CON request and collect what answers it, ACKing a separate CON response as a
+    client must (RFC 7252 §5.2.2). Returns (final, seen): final is the parsed response
+    (piggybacked on the ACK, or the separate CON/NON) or None after wait seconds; seen lists
+    every parsed message received, the empty ACK of a separate response included."""
+    import time
+    u.send(message(0, 2, mid, token, options, payload))
+    seen = []
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        r = u.recv()
+        if r is None:
+            continue
+        p = parse(r)
+        seen.append(p)
+        t, code, rmid, rtok = p[0], p[1], p[2], p[3]
+        if t == 2 and rmid == mid and code != "0.00":
+            return p, seen  # piggybacked
+        if t in (0, 1) and rtok == token:
+            if t == 0:
+                u.send(message(2, 0, rmid, b""))  # ACK the separate response
+            return p, seen
+    return None, seen
+
+
+def max_age(p):
+    v = p[4].get(MAX_AGE)
+    return int.from_bytes(v[0], "big") if v else None

@@ -154,7 +154,7 @@ class Inletd:
     """A real inletd in its own config dir. tenants: {name: yaml text without the tenant key}."""
 
     def __init__(self, tenants, bootstrap=None, http_extra="", listeners=None, main_extra="",
-                 delivery_timeout="5s", extra_confd=None):
+                 delivery_timeout="5s", extra_confd=None, linger="2ms"):
         self.dir = tempfile.mkdtemp(prefix="inletd-test-")
         self.port = free_port()
         self.bootstrap = bootstrap or BOOTSTRAP
@@ -169,7 +169,7 @@ retry_after: 3s
 {main_extra}
 kafka:
   bootstrap_servers: {self.bootstrap}
-  linger: 2ms
+  linger: {linger}
   delivery_timeout: {delivery_timeout}
   health_interval: 300ms
 """)

@@ -47,6 +47,9 @@ def test_valid_config_and_shipped_config():
     assert "valid (1 modules)" in out.stdout
     env = dict(os.environ, INLET_MODULE_DIR=os.path.join(BUILD, "modules"))
     source = os.environ.get("INLET_SOURCE_DIR")
+    # the demo PSK: git does not keep mode 0600, so a checkout has it 0644 until
+    # contrib/quickstart fixes it; do what the quickstart does
+    os.chmod(os.path.join(source, "conf.d", "keys", "truck-0042.psk"), 0o600)
     out = subprocess.run([INLETD, "--check-config", "-c", source], capture_output=True,
                          text=True, env=env)
     assert out.returncode == 0, out.stderr

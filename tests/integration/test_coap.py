@@ -4,6 +4,9 @@ malformed messages. Every accepted event is read back from Kafka with its exact 
 every refusal has its code and leaves nothing in Kafka."""
 import json
 import os
+import re
+import signal
+import subprocess
 import time
 
 import cbor2
@@ -277,3 +280,84 @@ def test_raw_datagram_violations(inletd):
     code, text = cr.client(uri(inletd, "/e/fleet.position/v1"), json.dumps(fleet(accuracy_m=acc)))
     assert code == "2.04", text
     accepted_once(acc)
+
+
+# --- PSK keys: file permissions and reloads -----------------------------------------------------
+
+def psk_tenant(pskf):
+    return {"demo": f"""devices:
+  - {{id: {TRUCK}, groups: [trucks], psk_file: {pskf}}}
+acl:
+  - {{effect: allow, groups: [trucks], schemas: ["fleet.position@v1"]}}
+"""}
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604])
+def test_psk_file_readable_by_others_is_refused(tmp_path, mode):
+    pskf = str(tmp_path / "truck.psk")
+    with open(pskf, "w") as f:
+        f.write(PSK)
+    os.chmod(pskf, mode)
+    from harness import INLETD, Inletd
+    d = Inletd(psk_tenant(pskf), extra_confd={"coap.yaml": "module: coap\nlisteners:\n"
+                                              "  - address: 127.0.0.1:0\n    security: dtls\n"})
+    out = subprocess.run([INLETD, "--check-config", "-c", d.dir], capture_output=True, text=True,
+                         timeout=30)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    # file:line of the tenant, the device entry, the key file and the fix
+    assert re.search(r"conf\.d/tenant-demo\.yaml:\d+: .*devices\[0\]\.psk_file: " +
+                     re.escape(pskf) + f": mode 0{mode:o} lets group or others read the key "
+                     r"\(chmod 600\)", text), text
+
+
+def test_sighup_changes_a_psk_key(tmp_path):
+    pskf = str(tmp_path / "truck.psk")
+    old, new = unique("old"), unique("new")
+    with open(pskf, "w") as f:
+        f.write(old)
+    os.chmod(pskf, 0o600)
+    d = cr.start_inletd(psk_tenant(pskf))
+    url = f"coaps://127.0.0.1:{d.coaps_port}/e/fleet.position/v1"
+    ident = f"{TRUCK}@demo"
+    try:
+        acc = mark()
+        code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)), psk=(ident, old))
+        assert code == "2.04", text
+        accepted_once(acc)
+
+        with open(pskf, "w") as f:  # the mode stays 0600
+            f.write(new)
+        d.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: d.logs().count("reloaded 1 tenants") >= 1), d.logs()
+        # the old key's handshake fails; the new key's works
+        acc = mark()
+        code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)), psk=(ident, old),
+                               timeout=5)
+        assert code is None, text
+        nothing(acc)
+        acc = mark()
+        code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)), psk=(ident, new))
+        assert code == "2.04", text
+        accepted_once(acc)
+
+        # a reload that makes the key world-readable fails with file:line; the key stays
+        os.chmod(pskf, 0o644)
+        d.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "reload failed" in d.logs()), d.logs()
+        assert re.search(r"tenant-demo\.yaml:\d+: .*psk_file: .*mode 0644", d.logs()), d.logs()
+        acc = mark()
+        code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)), psk=(ident, new))
+        assert code == "2.04", text
+        accepted_once(acc)
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def wait_for(cond, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
