@@ -30,6 +30,9 @@
 #define PAYLOAD_MAX   8192
 #define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
 #define ES256_PART    32
+/* 9999-12-31T23:59:59Z: a NumericDate beyond it (1e300, inf) is not a date but a token that never
+ * expires, and would also overflow the integer microseconds identity_expires_at() reports. */
+#define NUMERIC_DATE_MAX 253402300799.0
 
 static int verify_hs256(const inlet_jwt_key *k, const char *input, size_t input_len,
                         const unsigned char *sig, size_t sig_len)
@@ -122,7 +125,8 @@ static int numeric_date(const json_t *claims, const char *name, int *present, do
     if (!json_is_number(v))
         return -1;
     *out = json_number_value(v);
-    return 0;
+    /* also refuses NaN: every comparison with it is false */
+    return *out >= 0 && *out <= NUMERIC_DATE_MAX ? 0 : -1;
 }
 
 static int audience_matches(const inlet_jwt_key *k, const json_t *aud)
@@ -155,7 +159,8 @@ static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t no
     if (numeric_date(claims, "exp", &has_exp, &exp) ||
         numeric_date(claims, "nbf", &has_nbf, &nbf) ||
         numeric_date(claims, "iat", &has_iat, &iat)) {
-        inlet_ident_msgf(msg, msg_len, "exp, nbf and iat must be numbers");
+        inlet_ident_msgf(msg, msg_len,
+                         "exp, nbf and iat must be numbers between 0 and 253402300799 (9999)");
         return -1;
     }
     /* exp is required here: a bearer token that never expires cannot be contained. */

@@ -92,10 +92,11 @@ static const inlet_option jwt_key_options[] = {
     {.name = "max_lifetime",
      .type = INLET_OPT_DURATION,
      .offset = offsetof(inlet_jwt_key_conf, max_lifetime_ms),
-     .default_value = "0",
+     .default_value = "24h",
      .min = 0,
      .max = 366LL * 24 * 3600 * 1000,
-     .description = "Longest accepted exp - iat, and exp - now (0 = unbounded)."},
+     .description = "Longest accepted exp - iat, and exp - now. 0 lifts the bound (not "
+                    "recommended); exp, nbf and iat must still be dates before the year 10000."},
     INLET_OPTIONS_END,
 };
 

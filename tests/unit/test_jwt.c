@@ -151,8 +151,13 @@ static int build_main(void)
              "    public_key_file: %s\n"
              "    private_key_file: %s\n"
              "    clock_skew: 30s\n"
-             "    max_lifetime: 1h\n",
-             hs_secret, rs_pub, rs_key, es_pub, es_key);
+             "    max_lifetime: 1h\n"
+             "  - kid: hs0\n"
+             "    alg: HS256\n"
+             "    secret_file: %s\n"
+             "    issuer: https://zero.acme\n"
+             "    max_lifetime: 0\n",
+             hs_secret, rs_pub, rs_key, es_pub, es_key, hs_secret);
     snprintf(beta, sizeof(beta),
              "tenant: beta\n"
              "jwt:\n"
@@ -384,6 +389,43 @@ static void test_time(void)
     free(t);
     t = mint(&hs, claims("%s,\"exp\":%lld,\"nbf\":true}", base, NOW + 60));
     expect_reject(t, NOW, "must be numbers");
+    free(t);
+}
+
+/* Regression: with max_lifetime unset a token with exp 1e300 never expired. */
+static void test_lifetime_default(void)
+{
+    inlet_jwt_key_conf hs = signer("hs1", INLET_JWT_HS256, hs_secret, NULL);
+    inlet_jwt_key_conf hs0 = signer("hs0", INLET_JWT_HS256, hs_secret, NULL);
+    const char *base = "{\"iss\":\"https://auth.acme\",\"aud\":\"inlet\",\"sub\":\"d\"";
+    const char *base0 = "{\"iss\":\"https://zero.acme\",\"sub\":\"d\"";
+    char *t;
+
+    /* hs1 configures no max_lifetime: the 24 h default applies. */
+    t = mint(&hs, claims("%s,\"exp\":1e300}", base));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+    t = mint(&hs, claims("%s,\"iat\":%lld,\"exp\":%lld}", base, NOW, NOW + 2 * 86400));
+    expect_reject(t, NOW, "max_lifetime");
+    free(t);
+    t = mint(&hs, claims("%s,\"exp\":%lld}", base, NOW + 25 * 3600)); /* no iat */
+    expect_reject(t, NOW, "max_lifetime");
+    free(t);
+    t = mint(&hs, claims("%s,\"iat\":%lld,\"exp\":%lld}", base, NOW, NOW + 23 * 3600));
+    expect_accept(t, NOW, "acme", "d");
+    free(t);
+    /* max_lifetime: 0 lifts the bound, but not past what a date can be. */
+    t = mint(&hs0, claims("%s,\"exp\":%lld}", base0, NOW + 300LL * 86400));
+    expect_accept(t, NOW, "acme", "d");
+    free(t);
+    t = mint(&hs0, claims("%s,\"exp\":1e300}", base0));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+    t = mint(&hs0, claims("%s,\"exp\":253402300800}", base0));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+    t = mint(&hs0, claims("%s,\"exp\":%lld,\"iat\":-5}", base0, NOW + 60));
+    expect_reject(t, NOW, "between 0 and");
     free(t);
 }
 
@@ -778,6 +820,7 @@ int main(void)
     if (ts) {
         test_valid();
         test_time();
+        test_lifetime_default();
         test_claims();
         test_attacks();
         test_ambiguous_issuer();
