@@ -16,6 +16,7 @@
 
 #include "cert_identity.h"
 #include "device_id.h"
+#include "device_table.h"
 #include "file_read.h"
 #include "ident_error.h"
 #include "identity.h"
@@ -243,6 +244,16 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
     if (why) {
         inlet_ident_msgf(msg, msg_len, "tenant %s: device id from certificate: %s", match->name,
                          why);
+        goto done;
+    }
+    /* A CA usually certifies more than this tenant's fleet (a company CA, a vendor CA): only
+     * listed devices, unless the tenant says its CA is exactly its fleet. */
+    if (!match->allow_unlisted && !inlet_device_table_find(&match->devices, device)) {
+        char shown[64];
+        inlet_ident_msgf(msg, msg_len,
+                         "tenant %s: certificate names device \"%s\", which is not in devices "
+                         "(mtls.allow_unlisted_devices is false)",
+                         match->name, inlet_ident_printable(device, shown, sizeof(shown)));
         goto done;
     }
     st = inlet_identity_new(ts, match, device, device_len, INLET_AUTH_CERT, out);

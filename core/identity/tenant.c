@@ -108,6 +108,7 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
     if (c->mtls.device_id_from < INLET_CERT_ID_CN || c->mtls.device_id_from > INLET_CERT_ID_SAN_URI)
         return inlet_ident_errf(err, err_len, "%s: mtls.device_id_from: out of range", where);
     t->device_id_from = c->mtls.device_id_from;
+    t->allow_unlisted = c->mtls.allow_unlisted_devices;
     if (c->mtls.ca_file) {
         t->ca = inlet_cert_ca_load(c->mtls.ca_file, why, sizeof(why));
         if (!t->ca)

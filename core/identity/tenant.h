@@ -23,8 +23,10 @@
  *       device_claim: sub
  *       clock_skew: 60s
  *   mtls:
- *     ca_file: certs/demo-ca.pem
+ *     ca_file: certs/demo-ca.pem     # a root, or an intermediate (partial chains are trusted)
  *     device_id_from: cn             # cn | san_dns | san_uri
+ *     crl_file: certs/demo-crl.pem   # optional; re-read on every reload
+ *     allow_unlisted_devices: false  # true: any device id the CA vouches for
  *   acl:                             # first match wins; no match = deny
  *     - effect: allow
  *       groups: [trucks]
@@ -75,7 +77,9 @@ typedef struct inlet_jwt_key_conf {
 
 typedef struct inlet_mtls_conf {
     char *ca_file;
-    int device_id_from; /* inlet_cert_id_from */
+    int device_id_from;          /* inlet_cert_id_from */
+    bool allow_unlisted_devices; /* any device id the CA vouches for, not only devices[] */
+    char *crl_file;              /* PEM CRLs of the CAs in ca_file; NULL = none */
 } inlet_mtls_conf;
 
 typedef struct inlet_acl_rule_conf {

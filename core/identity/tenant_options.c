@@ -112,6 +112,12 @@ static const inlet_option mtls_options[] = {
      .default_value = "cn",
      .description = "Where the device id is read from: subject CN, first SAN dNSName or first "
                     "SAN URI (which must itself be a valid device id, e.g. urn:dev:meter-9)."},
+    {.name = "allow_unlisted_devices",
+     .type = INLET_OPT_BOOL,
+     .offset = offsetof(inlet_mtls_conf, allow_unlisted_devices),
+     .default_value = "false",
+     .description = "false: a certificate authenticates only a device listed in devices[]; "
+                    "true: any device id this tenant's CA certifies."},
     INLET_OPTIONS_END,
 };
 

@@ -54,6 +54,7 @@ acl:
 """,
         "acme": f"""mtls:
   ca_file: {pki}/acme-ca.pem
+  allow_unlisted_devices: true
 acl:
   - effect: allow
     schemas: ["*"]

@@ -207,10 +207,16 @@ int main(void)
     CHECK(write_pem(gamma_ca_pem, gamma_ca.cert, NULL) == 0);
     CHECK(write_pem(uri_ca_pem, uri_ca.cert, NULL) == 0);
 
-    snprintf(alpha, sizeof(alpha), "tenant: alpha\nmtls:\n  ca_file: %s\n", alpha_ca_pem);
-    snprintf(beta, sizeof(beta), "tenant: beta\nmtls:\n  ca_file: %s\n  device_id_from: san_dns\n",
+    snprintf(alpha, sizeof(alpha),
+             "tenant: alpha\nmtls:\n  ca_file: %s\n  allow_unlisted_devices: true\n", alpha_ca_pem);
+    snprintf(beta, sizeof(beta),
+             "tenant: beta\nmtls:\n  ca_file: %s\n  device_id_from: san_dns\n"
+             "  allow_unlisted_devices: true\n",
              beta_ca_pem);
-    snprintf(gamma, sizeof(gamma), "tenant: gamma\nmtls:\n  ca_file: %s\n  device_id_from: cn\n",
+    /* gamma lists its devices: its CA's other certificates are not gamma's devices. */
+    snprintf(gamma, sizeof(gamma),
+             "tenant: gamma\nmtls:\n  ca_file: %s\n  device_id_from: cn\n"
+             "devices: [{id: truck-0042}]\n",
              gamma_ca_pem);
     snprintf(uri, sizeof(uri),
              "tenant: meters\nmtls:\n  ca_file: %s\n  device_id_from: san_uri\n"
@@ -228,6 +234,9 @@ int main(void)
     pki g1 = make_leaf(&gamma_ca, "truck-0042", NULL);
     expect_identity(&a1.cert, 1, "alpha", "truck-0042");
     expect_identity(&g1.cert, 1, "gamma", "truck-0042");
+    /* Regression: any CN the CA signed used to authenticate, listed or not. */
+    pki g2 = make_leaf(&gamma_ca, "truck-9999", NULL);
+    expect_refused(&g2.cert, 1, "not in devices");
 
     /* SAN dNSName mapping: the first dNSName, not the CN, not an earlier IP entry. */
     pki b1 = make_leaf(&beta_ca, "alpha-truck-0042",
@@ -344,9 +353,9 @@ int main(void)
                      sizeof(err)) != 0);
     CHECK_CONTAINS(err, "device_id_from");
 
-    pki *all[] = {&alpha_ca, &beta_ca, &gamma_ca, &uri_ca, &rogue_ca,    &alpha_int, &a1,
-                  &g1,       &b1,      &b2,       &b3,     &beta_old_ca, &m1,        &m2,
-                  &r1,       &e1,      &f1,       &s1,     &i1,          &bad_cn,    &no_cn};
+    pki *all[] = {&alpha_ca, &beta_ca, &gamma_ca, &uri_ca,      &rogue_ca, &alpha_int, &a1, &g1,
+                  &b1,       &b2,      &b3,       &beta_old_ca, &m1,       &m2,        &r1, &e1,
+                  &f1,       &s1,      &i1,       &bad_cn,      &no_cn,    &g2};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         pki_free(all[i]);
     unlink(alpha_ca_pem);
