@@ -1,86 +1,28 @@
 /*
  * cert_identity.c - TLS client certificates to identities. Each tenant with mtls.ca_file has its
- * own trust store holding only its CA bundle; a chain names the tenant whose store verifies it,
- * and the device id is read from the leaf as that tenant configures. Nothing the client asserts
- * (a CN that looks like another tenant's device, an SNI, a header) chooses the tenant.
+ * own trust store holding only its CA bundle and CRLs (trust_store.c); a chain names the tenant
+ * whose store verifies it, and the device id is read from the leaf as that tenant configures.
+ * Nothing the client asserts (a CN that looks like another tenant's device, an SNI, a header)
+ * chooses the tenant.
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "cert_identity.h"
 #include "device_id.h"
 #include "device_table.h"
-#include "file_read.h"
 #include "ident_error.h"
 #include "identity.h"
 #include "tenant.h"
 #include "tenant_runtime.h"
 #include "tenant_set.h"
 
-#define CA_FILE_MAX (4 * 1024 * 1024)
-#define CHAIN_MAX   10
-
-X509_STORE *inlet_cert_ca_load(const char *ca_file, char *err, size_t err_len)
-{
-    unsigned char *pem = NULL;
-    size_t pem_len = 0, count = 0;
-    X509_STORE *store = NULL, *loaded = NULL;
-    BIO *bio = NULL;
-    X509 *cert;
-
-    if (inlet_file_read(ca_file, CA_FILE_MAX, &pem, &pem_len, err, err_len))
-        return NULL;
-    ERR_clear_error();
-    store = X509_STORE_new();
-    bio = BIO_new_mem_buf(pem, (int)pem_len);
-    if (!store || !bio) {
-        inlet_ident_errf(err, err_len, "%s: out of memory", ca_file);
-        goto done;
-    }
-    while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        int added = X509_STORE_add_cert(store, cert);
-        X509_free(cert);
-        if (!added) {
-            inlet_ident_errf(err, err_len, "%s: certificate %zu could not be added", ca_file,
-                             count + 1);
-            goto done;
-        }
-        count++;
-    }
-    /* The loop ends at "no start line" after the last certificate; anything else means a
-     * damaged certificate that would otherwise be dropped without a word. */
-    unsigned long e = ERR_peek_last_error();
-    if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-        inlet_ident_errf(err, err_len, "%s: certificate %zu is malformed", ca_file, count + 1);
-        goto done;
-    }
-    if (count == 0) {
-        inlet_ident_errf(err, err_len, "%s: no PEM certificates", ca_file);
-        goto done;
-    }
-    /* RFC 5280 profile checks, a client-auth purpose on every certificate in the chain, and no
-     * default CA paths: the store trusts this tenant's bundle and nothing else. */
-    if (X509_STORE_set_flags(store, X509_V_FLAG_X509_STRICT) != 1 ||
-        X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT) != 1) {
-        inlet_ident_errf(err, err_len, "%s: cannot configure the trust store", ca_file);
-        goto done;
-    }
-    loaded = store;
-    store = NULL;
-done:
-    ERR_clear_error();
-    X509_STORE_free(store);
-    BIO_free(bio);
-    free(pem);
-    return loaded;
-}
+#define CHAIN_MAX 10
 
 static X509 *der_decode(const uint8_t *der, size_t len)
 {

@@ -11,7 +11,6 @@
 #include <openssl/x509_vfy.h>
 
 #include "acl.h"
-#include "cert_identity.h"
 #include "device_table.h"
 #include "ident_error.h"
 #include "jwt_index.h"
@@ -20,6 +19,7 @@
 #include "tenant_runtime.h"
 #include "tenant_set.h"
 #include "token_index.h"
+#include "trust_store.h"
 
 #define TENANT_NAME_MAX  64
 #define TOPIC_PREFIX_MAX 200
@@ -110,9 +110,11 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
     t->device_id_from = c->mtls.device_id_from;
     t->allow_unlisted = c->mtls.allow_unlisted_devices;
     if (c->mtls.ca_file) {
-        t->ca = inlet_cert_ca_load(c->mtls.ca_file, why, sizeof(why));
+        t->ca = inlet_trust_store_load(c->mtls.ca_file, c->mtls.crl_file, why, sizeof(why));
         if (!t->ca)
-            return inlet_ident_errf(err, err_len, "%s: mtls.ca_file: %s", where, why);
+            return inlet_ident_errf(err, err_len, "%s: mtls: %s", where, why);
+    } else if (c->mtls.crl_file) {
+        return inlet_ident_errf(err, err_len, "%s: mtls.crl_file: needs mtls.ca_file", where);
     }
 
     if (inlet_acl_compile(&t->acl, &t->devices, &c->acl, why, sizeof(why)))
@@ -151,6 +153,8 @@ int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const
     if (inlet_token_index_build(&ts->tokens, ts->tenants, ts->n, confs, origins, err, err_len))
         goto fail;
     if (inlet_jwt_index_build(&ts->jwt, ts->tenants, ts->n, origins, err, err_len))
+        goto fail;
+    if (inlet_trust_store_overlap(ts->tenants, ts->n, origins, err, err_len))
         goto fail;
     *out = ts;
     return 0;

@@ -108,7 +108,8 @@ typedef struct inlet_tenants inlet_tenants; /* immutable set of tenants */
 /*
  * Build the runtime set: load key files and CA bundles, index token hashes, compile ACL rules.
  * confs[i] came from origin[i] (a "file:line" string for errors). Duplicate tenant names,
- * duplicate token hashes, bad hex, unreadable keys are errors. Nothing in confs is retained.
+ * duplicate token hashes, bad hex, unreadable keys, CA bundles that overlap are errors. Nothing in
+ * confs is retained.
  */
 int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins, size_t n,
                         inlet_tenants **out, char *err, size_t err_len);

@@ -104,7 +104,9 @@ static const inlet_option mtls_options[] = {
     {.name = "ca_file",
      .type = INLET_OPT_PATH,
      .offset = offsetof(inlet_mtls_conf, ca_file),
-     .description = "PEM bundle of the CAs that issue this tenant's device certificates."},
+     .description = "PEM bundle of the CAs that issue this tenant's device certificates. Each "
+                    "is a trust anchor (an intermediate may be trusted without its root); no "
+                    "certificate may be in, or under, another tenant's bundle."},
     {.name = "device_id_from",
      .type = INLET_OPT_ENUM,
      .offset = offsetof(inlet_mtls_conf, device_id_from),
@@ -118,6 +120,11 @@ static const inlet_option mtls_options[] = {
      .default_value = "false",
      .description = "false: a certificate authenticates only a device listed in devices[]; "
                     "true: any device id this tenant's CA certifies."},
+    {.name = "crl_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_mtls_conf, crl_file),
+     .description = "PEM CRLs issued by the CAs of ca_file; the leaf is checked against its "
+                    "issuer's CRL (which must then be present). Re-read on every reload."},
     INLET_OPTIONS_END,
 };
 

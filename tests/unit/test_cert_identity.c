@@ -142,6 +142,45 @@ static int write_pem(const char *path, X509 *a, X509 *b)
     return ok ? 0 : -1;
 }
 
+/* A CRL from ca revoking the certificates in revoked[0..n). */
+static int write_crl(const char *path, const pki *ca, X509 *const *revoked, size_t n)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_new();
+    X509V3_CTX ctx;
+    FILE *f = NULL;
+    int ok = crl && t && X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1 &&
+             X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) == 1;
+
+    ok = ok && X509_gmtime_adj(t, -3600) && X509_CRL_set1_lastUpdate(crl, t) == 1;
+    ok = ok && X509_gmtime_adj(t, 30 * DAY) && X509_CRL_set1_nextUpdate(crl, t) == 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ok = r && X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i])) == 1 &&
+             X509_gmtime_adj(t, -60) && X509_REVOKED_set_revocationDate(r, t) == 1 &&
+             X509_CRL_add0_revoked(crl, r) == 1;
+        if (!ok)
+            X509_REVOKED_free(r);
+    }
+    if (ok) {
+        X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);
+        X509_EXTENSION *akid =
+            X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
+        ASN1_INTEGER *num = ASN1_INTEGER_new();
+        ok = akid && num && ASN1_INTEGER_set(num, 1) == 1 && X509_CRL_add_ext(crl, akid, -1) == 1 &&
+             X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1;
+        X509_EXTENSION_free(akid);
+        ASN1_INTEGER_free(num);
+    }
+    ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, ca->key, EVP_sha256()) > 0;
+    ok = ok && (f = fopen(path, "w")) != NULL && PEM_write_X509_CRL(f, crl) == 1;
+    if (f)
+        fclose(f);
+    ASN1_TIME_free(t);
+    X509_CRL_free(crl);
+    return ok ? 0 : -1;
+}
+
 /* Authenticate a chain of certificates (leaf first). */
 static inlet_status auth_chain(X509 *const *certs, size_t n, inlet_identity **id, char *msg,
                                size_t msg_len)
@@ -308,15 +347,69 @@ int main(void)
     }
     inlet_tenants_release(ts);
 
-    /* Two tenants trusting the same CA: which one a certificate belongs to is ambiguous. */
+    /* Regression: two tenants trusting the same CA loaded, and a certificate was only refused
+     * as ambiguous when it was used. Now the set is refused, naming both and the CA. */
     char both[512];
     snprintf(both, sizeof(both), "tenant: alpha2\nmtls:\n  ca_file: %s\n", alpha_ca_pem);
     const char *overlap[] = {alpha, both};
-    CHECK(build_yaml(overlap, 2, &ts, err, sizeof(err)) == 0);
+    CHECK(build_yaml(overlap, 2, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tenant alpha2");
+    CHECK_CONTAINS(err, "tenant alpha's");
+    CHECK_CONTAINS(err, "CN=Alpha CA");
+    CHECK_CONTAINS(err, "is also in");
+
+    /* Partial chains: "sub" trusts alpha's intermediate only; a leaf under it verifies with
+     * nothing but the leaf. Next to alpha (which trusts the root above it) the set is refused:
+     * sub's devices would verify as alpha's. */
+    char int_pem[128], sub_doc[512];
+    snprintf(int_pem, sizeof(int_pem), "%s/alpha-int.pem", dir);
+    CHECK(write_pem(int_pem, alpha_int.cert, NULL) == 0);
+    snprintf(sub_doc, sizeof(sub_doc),
+             "tenant: sub\nmtls:\n  ca_file: %s\n  allow_unlisted_devices: true\n", int_pem);
+    const char *sub_only[] = {sub_doc};
+    CHECK(build_yaml(sub_only, 1, &ts, err, sizeof(err)) == 0);
     if (ts) {
-        expect_refused(&a1.cert, 1, "ambiguous");
+        expect_identity(&i1.cert, 1, "sub", "truck-0099");
+        expect_refused(&a1.cert, 1, "not verified");
         inlet_tenants_release(ts);
     }
+    const char *nested[] = {alpha, sub_doc};
+    CHECK(build_yaml(nested, 2, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tenant sub: mtls.ca_file: certificate");
+    CHECK_CONTAINS(err, "CN=Alpha Issuing CA");
+    CHECK_CONTAINS(err, "is issued under tenant alpha's");
+    const char *nested_rev[] = {sub_doc, alpha};
+    CHECK(build_yaml(nested_rev, 2, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "CN=Alpha Issuing CA");
+
+    /* CRLs: a revoked leaf is refused, its sibling is not; a reload re-reads the file. */
+    char crl_pem[128], crl_doc[512];
+    pki a2 = make_leaf(&alpha_ca, "truck-0043", NULL);
+    snprintf(crl_pem, sizeof(crl_pem), "%s/alpha-crl.pem", dir);
+    CHECK(write_crl(crl_pem, &alpha_ca, &a2.cert, 1) == 0);
+    snprintf(crl_doc, sizeof(crl_doc),
+             "tenant: alpha\nmtls:\n  ca_file: %s\n  crl_file: %s\n"
+             "  allow_unlisted_devices: true\n",
+             alpha_ca_pem, crl_pem);
+    const char *crl_docs[] = {crl_doc};
+    CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) == 0);
+    if (ts) {
+        expect_identity(&a1.cert, 1, "alpha", "truck-0042");
+        expect_refused(&a2.cert, 1, "revoked");
+        inlet_tenants_release(ts);
+    }
+    X509 *both_revoked[] = {a1.cert, a2.cert};
+    CHECK(write_crl(crl_pem, &alpha_ca, both_revoked, 2) == 0);
+    CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) == 0);
+    if (ts) {
+        expect_refused(&a1.cert, 1, "revoked");
+        inlet_tenants_release(ts);
+    }
+    CHECK(write_pem(crl_pem, alpha_ca.cert, NULL) == 0); /* not a CRL */
+    CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "mtls.crl_file");
+    unlink(crl_pem);
+    unlink(int_pem);
 
     /* No tenant with mTLS at all. */
     const char *none[] = {"tenant: plain\n"};
