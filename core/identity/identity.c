@@ -34,7 +34,7 @@ inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const 
     dev[len] = '\0';
     d = inlet_device_table_find(&t->devices, dev);
     b->groups = d ? d->groups : NULL;
-    inlet_acl_device_rules(&t->acl, &t->devices, dev, b->groups, b->rules);
+    inlet_acl_device_rules(&t->acl, &t->devices, dev, b->groups, method, b->rules);
 
     b->pub.size = sizeof(inlet_identity);
     b->pub.tenant = t->name;
@@ -86,12 +86,20 @@ inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, co
     return inlet_identity_new(ts, t, device, strlen(device), method, out);
 }
 
-/* The device half of every rule was evaluated when the identity was made (b->rules). */
-inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
-                             char *reason, size_t reason_len)
+/* The device and method half of every rule was evaluated when the identity was made
+ * (b->rules). */
+inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source,
+                                    const char *schema, const char *version, char *reason,
+                                    size_t reason_len)
 {
     const inlet_identity_block *b = inlet_identity_block_of(id);
 
-    return inlet_acl_decide(&b->tenant->acl, b->rules, id->device_id, schema, version, reason,
-                            reason_len);
+    return inlet_acl_decide(&b->tenant->acl, b->rules, id->device_id,
+                            inlet_acl_protocol_bit(source), schema, version, reason, reason_len);
+}
+
+inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
+                             char *reason, size_t reason_len)
+{
+    return inlet_acl_check_source(id, NULL, schema, version, reason, reason_len);
 }

@@ -31,6 +31,8 @@
  *     - effect: allow
  *       groups: [trucks]
  *       schemas: ["fleet.position@v1", "driver.panic@*"]
+ *       protocols: [http, mqtt]      # optional: only events arriving over these
+ *       methods: [cert]              # optional: only devices authenticated so
  *     - effect: deny
  *       devices: ["*"]
  *       schemas: ["*"]
@@ -88,6 +90,8 @@ typedef struct inlet_acl_rule_conf {
     inlet_str_list groups;  /* group names */
     inlet_str_list schemas; /* "name@vN", "name@*", "name" (= any version) or "*" */
     char *reason;
+    inlet_str_list protocols; /* http, mqtt, mqtt_bridge, coap, binary, teltonika; empty = any */
+    inlet_str_list methods;   /* token, jwt, cert, psk, imei; empty = any */
 } inlet_acl_rule_conf;
 
 typedef struct inlet_tenant_conf {
@@ -146,10 +150,18 @@ inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
 
 /*
  * ACL: may id send schema@version? INLET_OK, or INLET_E_FORBIDDEN with the rule's reason (or
- * "no ACL rule allows <device> to send <schema>@<version>") in reason.
+ * "no ACL rule allows <device> to send <schema>@<version>") in reason. The protocol is not known
+ * here, so rules that name protocols do not match: use inlet_acl_check_source() on the submit
+ * path.
  */
 inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
                              char *reason, size_t reason_len);
+/* The same for an event that arrived over source (inlet_request.source: "http", "mqtt",
+ * "mqtt-bridge"...; '-' and '_' are the same). NULL or an unknown source matches only rules
+ * without protocols. */
+inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source,
+                                    const char *schema, const char *version, char *reason,
+                                    size_t reason_len);
 
 /* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
 void inlet_token_hash_hex(const char *token, size_t len, char out[65]);

@@ -152,6 +152,16 @@ static const inlet_option acl_rule_options[] = {
      .type = INLET_OPT_STRING,
      .offset = offsetof(inlet_acl_rule_conf, reason),
      .description = "Message returned when this rule denies."},
+    {.name = "protocols",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, protocols),
+     .description = "Only for events that arrive over one of these: http, mqtt, mqtt_bridge, "
+                    "coap, binary, teltonika (none: any protocol)."},
+    {.name = "methods",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, methods),
+     .description = "Only for devices authenticated by one of these: token, jwt, cert, psk, imei "
+                    "(none: any method)."},
     INLET_OPTIONS_END,
 };
 

@@ -231,6 +231,66 @@ static void test_build_errors(void)
     expect_build_error("  - effect: allow\n  - effect: deny\n    schemas: [x]\n", "schemas");
     expect_build_error("  - effect: maybe\n    schemas: [x]\n", "effect");
     expect_build_error("  - schemas: [x]\n", "effect");
+    expect_build_error("  - effect: allow\n    schemas: [x]\n    protocols: [http, smtp]\n",
+                       "acl[0].protocols[1]: \"smtp\" is not one of");
+    expect_build_error("  - effect: allow\n    schemas: [x]\n    methods: [password]\n",
+                       "acl[0].methods[0]: \"password\" is not one of");
+}
+
+/* Rules that name protocols or methods apply only to those; rules without them as before. */
+static void test_protocols_and_methods(void)
+{
+    const char *doc = "tenant: fleet\n"
+                      "devices: [{id: truck-1}]\n"
+                      "acl:\n"
+                      "  - effect: allow\n"
+                      "    schemas: [\"driver.panic@v1\"]\n"
+                      "    methods: [cert]\n"
+                      "  - effect: deny\n"
+                      "    schemas: [\"driver.panic\"]\n"
+                      "    reason: panic needs a client certificate\n"
+                      "  - effect: deny\n"
+                      "    schemas: [\"fleet.position\"]\n"
+                      "    protocols: [mqtt_bridge, coap]\n"
+                      "    reason: not via the bridge\n"
+                      "  - effect: allow\n"
+                      "    schemas: [\"*\"]\n";
+    inlet_tenants *set = NULL;
+    inlet_identity *cert = NULL, *token = NULL, *jwt = NULL;
+    char err[512], reason[256];
+
+    CHECK(build_yaml(&doc, 1, &set, err, sizeof(err)) == 0);
+    if (!set) {
+        fprintf(stderr, "build failed: %s\n", err);
+        return;
+    }
+    CHECK(inlet_identity_for_device(set, "fleet", "truck-1", INLET_AUTH_CERT, &cert) == INLET_OK);
+    CHECK(inlet_identity_for_device(set, "fleet", "truck-1", INLET_AUTH_TOKEN, &token) == INLET_OK);
+    CHECK(inlet_identity_for_device(set, "fleet", "truck-1", INLET_AUTH_JWT, &jwt) == INLET_OK);
+    CHECK(inlet_acl_check_source(cert, "http", "driver.panic", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    CHECK(inlet_acl_check_source(token, "http", "driver.panic", "v1", reason, sizeof(reason)) ==
+          INLET_E_FORBIDDEN);
+    CHECK_STR(reason, "panic needs a client certificate");
+    CHECK(inlet_acl_check_source(jwt, "mqtt", "driver.panic", "v1", reason, sizeof(reason)) ==
+          INLET_E_FORBIDDEN);
+    /* protocols: the bridge's source is "mqtt-bridge"; '-' and '_' are the same */
+    CHECK(inlet_acl_check_source(token, "mqtt-bridge", "fleet.position", "v1", reason,
+                                 sizeof(reason)) == INLET_E_FORBIDDEN);
+    CHECK_STR(reason, "not via the bridge");
+    CHECK(inlet_acl_check_source(token, "coap", "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_E_FORBIDDEN);
+    CHECK(inlet_acl_check_source(token, "mqtt", "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    CHECK(inlet_acl_check_source(token, "http", "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    /* unknown protocol: rules naming protocols do not apply */
+    CHECK(inlet_acl_check_source(token, NULL, "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    inlet_identity_release(cert);
+    inlet_identity_release(token);
+    inlet_identity_release(jwt);
+    inlet_tenants_release(set);
 }
 
 int main(void)
@@ -247,5 +307,6 @@ int main(void)
     test_identity_for_device();
     inlet_tenants_release(ts);
     test_build_errors();
+    test_protocols_and_methods();
     return check_done();
 }

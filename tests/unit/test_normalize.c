@@ -17,9 +17,14 @@ static const char tenants_yaml[] = "tenant: demo\n"
                                    "  - id: truck-0042\n"
                                    "    groups: [trucks]\n"
                                    "acl:\n"
+                                   "  - effect: deny\n"
+                                   "    protocols: [coap]\n"
+                                   "    schemas: [\"*\"]\n"
+                                   "    reason: no coap\n"
                                    "  - effect: allow\n"
                                    "    groups: [trucks]\n"
                                    "    schemas: [\"fleet.position@v1\"]\n";
+static const char *source = "http";
 
 static const char reference[] =
     "{\"events\": [{\n"
@@ -76,7 +81,7 @@ static result run(inlet_body_form form, const char *body, const char *content_ty
     req.body = body;
     req.body_len = strlen(body);
     req.content_type = content_type;
-    req.source = "http";
+    req.source = source;
     req.schema = "fleet.position";
     req.schema_version = "v1";
     inlet_normalize_input in = {
@@ -193,6 +198,18 @@ static void test_acl_deny(void)
                    NULL);
     CHECK(r.st == INLET_E_FORBIDDEN);
     CHECK(r.rej && r.rej->n_errors == 1);
+    done(&r);
+
+    /* the request's source reaches the ACL: a rule for coap denies there only */
+    const char *allowed = reference;
+    source = "coap";
+    r = run(INLET_FORM_BATCH, allowed, NULL);
+    CHECK(r.st == INLET_E_FORBIDDEN);
+    CHECK(r.rej && r.rej->n_errors == 1 && strstr(r.rej->errors[0].message, "no coap"));
+    done(&r);
+    source = "http";
+    r = run(INLET_FORM_BATCH, allowed, NULL);
+    CHECK(r.st == INLET_OK);
     done(&r);
 }
 
