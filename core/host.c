@@ -157,6 +157,7 @@ static const inlet_host host_table = {
     .status_name = inlet_status_name,
     .content_type_for_coap = host_content_type_for_coap,
     .content_type_supported = host_content_type_supported,
+    .identity_expires_at = inlet_identity_expires_at,
 };
 
 const inlet_host *inlet_host_table(void)

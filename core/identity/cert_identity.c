@@ -92,6 +92,25 @@ static const char *device_id_read(X509 *leaf, int from, char **out, size_t *out_
     return why;
 }
 
+/* The earliest notAfter of the verified chain, wall clock microseconds (0 if unreadable). */
+static int64_t chain_expires_at(X509_STORE_CTX *ctx)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+    int64_t earliest = 0;
+
+    for (int i = 0; epoch && i < sk_X509_num(chain); i++) {
+        int days = 0, secs = 0;
+        if (ASN1_TIME_diff(&days, &secs, epoch, X509_get0_notAfter(sk_X509_value(chain, i))) != 1)
+            continue;
+        int64_t at = ((int64_t)days * 86400 + secs) * 1000000;
+        if (at > 0 && (earliest == 0 || at < earliest))
+            earliest = at;
+    }
+    ASN1_TIME_free(epoch);
+    return earliest;
+}
+
 /* "unable to get issuer" only says this tenant's CA is not the issuer; any other failure (expired,
  * bad purpose, bad signature) is what an operator wants to read. */
 static int error_is_informative(int e)
@@ -114,6 +133,7 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
     char *device = NULL;
     size_t device_len = 0;
     const char *why;
+    int64_t expires_at_us = 0;
 
     *out = NULL;
     if (!ts || !chain || !chain_len || n == 0) {
@@ -154,9 +174,10 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
             goto done;
         }
         if (X509_verify_cert(ctx) == 1) {
-            if (!match)
+            if (!match) {
                 match = t;
-            else if (!second)
+                expires_at_us = chain_expires_at(ctx);
+            } else if (!second)
                 second = t;
         } else {
             int e = X509_STORE_CTX_get_error(ctx);
@@ -199,6 +220,16 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
         goto done;
     }
     st = inlet_identity_new(ts, match, device, device_len, INLET_AUTH_CERT, out);
+    if (st == INLET_OK) {
+        inlet_identity_block *b = inlet_identity_block_mut(*out);
+        b->expires_at_us = expires_at_us;
+        b->chain = inlet_identity_chain_copy(chain, chain_len, n);
+        if (!b->chain) {
+            inlet_identity_release(*out);
+            *out = NULL;
+            st = INLET_E_INTERNAL;
+        }
+    }
     if (st != INLET_OK)
         inlet_ident_msgf(msg, msg_len, "out of memory");
 done:

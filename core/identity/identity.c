@@ -61,10 +61,41 @@ void inlet_identity_release(const inlet_identity *id)
     if (id) {
         inlet_identity_block *b = (inlet_identity_block *)(void *)id;
         if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+            /* nobody else can reach b now, so its successor needs no lock */
+            if (b->successor)
+                inlet_identity_release(&b->successor->pub);
+            free(b->chain);
             inlet_tenants_release(b->ts);
             free(b);
         }
     }
+}
+
+inlet_identity_chain *inlet_identity_chain_copy(const uint8_t *const *chain, const size_t *len,
+                                                size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += len[i];
+    inlet_identity_chain *c = malloc(sizeof(*c) + n * (sizeof(uint8_t *) + sizeof(size_t)) + bytes);
+    if (!c)
+        return NULL;
+    c->n = n;
+    c->der = (const uint8_t **)(void *)(c + 1);
+    c->len = (size_t *)(void *)(c->der + n);
+    uint8_t *p = (uint8_t *)(c->len + n);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, chain[i], len[i]);
+        c->der[i] = p;
+        c->len[i] = len[i];
+        p += len[i];
+    }
+    return c;
+}
+
+int64_t inlet_identity_expires_at(const inlet_identity *id)
+{
+    return id ? inlet_identity_block_of(id)->expires_at_us : 0;
 }
 
 const char *inlet_identity_topic_prefix(const inlet_identity *id)

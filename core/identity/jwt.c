@@ -147,8 +147,8 @@ static int audience_matches(const inlet_jwt_key *k, const json_t *aud)
     return 0;
 }
 
-static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t now_s, char *msg,
-                        size_t msg_len)
+static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t now_s,
+                        int64_t *expires_at_us, char *msg, size_t msg_len)
 {
     double now = (double)now_s, skew = (double)k->clock_skew_ms / 1000.0;
     double exp, nbf, iat;
@@ -178,6 +178,8 @@ static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t no
         inlet_ident_msgf(msg, msg_len, "token not yet valid (nbf)");
         return -1;
     }
+    /* bounded by NUMERIC_DATE_MAX, so this fits an int64_t */
+    *expires_at_us = (int64_t)((exp + skew) * 1e6);
     if (has_iat && iat > now + skew) {
         inlet_ident_msgf(msg, msg_len, "token issued in the future (iat)");
         return -1;
@@ -327,7 +329,8 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
         inlet_ident_msgf(msg, msg_len, "bad JWT signature");
         goto done;
     }
-    if (claims_check(key, claims, now_s, msg, msg_len))
+    int64_t expires_at_us = 0;
+    if (claims_check(key, claims, now_s, &expires_at_us, msg, msg_len))
         goto done;
     dev = json_object_get(claims, key->device_claim);
     if (!json_is_string(dev)) {
@@ -342,8 +345,12 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
     }
     st = inlet_identity_new(ts, key->tenant, json_string_value(dev), json_string_length(dev),
                             INLET_AUTH_JWT, out);
-    if (st != INLET_OK)
+    if (st != INLET_OK) {
         inlet_ident_msgf(msg, msg_len, "out of memory");
+        goto done;
+    }
+    inlet_identity_block_mut(*out)->expires_at_us = expires_at_us;
+    inlet_identity_block_mut(*out)->key = key;
 done:
     json_decref(header);
     json_decref(claims);

@@ -135,6 +135,10 @@ void inlet_identity_ref(const inlet_identity *id);
 void inlet_identity_release(const inlet_identity *id);
 /* The tenant's topic_prefix ("" if none). */
 const char *inlet_identity_topic_prefix(const inlet_identity *id);
+/* When the credential stops being valid, wall clock microseconds: a JWT's exp plus the key's
+ * clock_skew (the moment inletd stops accepting it), the earliest notAfter of a certificate
+ * chain; 0 = never (opaque tokens, identity_for_device). */
+int64_t inlet_identity_expires_at(const inlet_identity *id);
 /* A identity for tests and tools: tenant must exist in ts; device need not be configured. */
 inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, const char *device,
                                        inlet_auth_method method, inlet_identity **out);
@@ -142,11 +146,18 @@ inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, co
 /*
  * After a reload: the same tenant and device in the current set ts, with ts's groups and ACL.
  * If id already belongs to ts, *out is id with a new reference. Refused (UNAUTHENTICATED, with
- * the reason in msg) when the tenant is gone or id came from an opaque token that ts no longer
- * maps to that device: long-lived connections lose what a reload revoked.
+ * the reason in msg) when the credential has expired (always checked), or, after a reload, when
+ * the tenant is gone, id came from an opaque token that ts no longer maps to that device, from
+ * a JWT whose key ts no longer has (same tenant, kid, issuer, algorithm and material), or from a
+ * certificate chain that ts's CAs and CRLs no longer verify as that device: long-lived
+ * connections lose what a reload revoked. The result is cached in id, so each reload costs a
+ * connection one refresh.
  */
 inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
                                     inlet_identity **out, char *msg, size_t msg_len);
+/* The same at wall clock now_us (tests). */
+inlet_status inlet_identity_refresh_at(inlet_tenants *ts, const inlet_identity *id, int64_t now_us,
+                                       inlet_identity **out, char *msg, size_t msg_len);
 
 /*
  * ACL: may id send schema@version? INLET_OK, or INLET_E_FORBIDDEN with the rule's reason (or

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -273,6 +274,15 @@ int main(void)
     pki g1 = make_leaf(&gamma_ca, "truck-0042", NULL);
     expect_identity(&a1.cert, 1, "alpha", "truck-0042");
     expect_identity(&g1.cert, 1, "gamma", "truck-0042");
+    {
+        /* the identity ends with the leaf's notAfter (365 days), before the CA's */
+        inlet_identity *id = NULL;
+        char msg[256];
+        CHECK(auth_chain(&a1.cert, 1, &id, msg, sizeof(msg)) == INLET_OK);
+        int64_t left = id ? inlet_identity_expires_at(id) / 1000000 - (int64_t)time(NULL) : 0;
+        CHECK(left > 365 * DAY - 60 && left <= 365 * DAY);
+        inlet_identity_release(id);
+    }
     /* Regression: any CN the CA signed used to authenticate, listed or not. */
     pki g2 = make_leaf(&gamma_ca, "truck-9999", NULL);
     expect_refused(&g2.cert, 1, "not in devices");
@@ -392,10 +402,13 @@ int main(void)
              "  allow_unlisted_devices: true\n",
              alpha_ca_pem, crl_pem);
     const char *crl_docs[] = {crl_doc};
+    inlet_identity *held = NULL;
     CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) == 0);
     if (ts) {
         expect_identity(&a1.cert, 1, "alpha", "truck-0042");
         expect_refused(&a2.cert, 1, "revoked");
+        char msg[256];
+        CHECK(auth_chain(&a1.cert, 1, &held, msg, sizeof(msg)) == INLET_OK);
         inlet_tenants_release(ts);
     }
     X509 *both_revoked[] = {a1.cert, a2.cert};
@@ -403,8 +416,15 @@ int main(void)
     CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) == 0);
     if (ts) {
         expect_refused(&a1.cert, 1, "revoked");
+        /* a connection authenticated before the reload loses its identity at its next event */
+        inlet_identity *fresh = NULL;
+        char msg[256] = "";
+        CHECK(held && inlet_identity_refresh(ts, held, &fresh, msg, sizeof(msg)) ==
+                          INLET_E_UNAUTHENTICATED);
+        CHECK_CONTAINS(msg, "revoked");
         inlet_tenants_release(ts);
     }
+    inlet_identity_release(held);
     CHECK(write_pem(crl_pem, alpha_ca.cert, NULL) == 0); /* not a CRL */
     CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) != 0);
     CHECK_CONTAINS(err, "mtls.crl_file");

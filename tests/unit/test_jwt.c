@@ -429,6 +429,64 @@ static void test_lifetime_default(void)
     free(t);
 }
 
+/* A JWT identity knows when it ends, and a reload that drops its key ends it. */
+static void test_expiry_and_reload(void)
+{
+    inlet_jwt_key_conf hs = signer("hs1", INLET_JWT_HS256, hs_secret, NULL);
+    inlet_identity *id, *fresh = NULL, *again = NULL;
+    inlet_tenants *same = NULL, *dropped = NULL;
+    char msg[256] = "", err[512], doc[512];
+    char *t = mint(&hs, claims("{\"iss\":\"https://auth.acme\",\"aud\":\"inlet\",\"sub\":"
+                               "\"d\",\"exp\":%lld}",
+                               NOW + 600));
+
+    id = accept_token(t, NOW, "acme", "d");
+    free(t);
+    if (!id)
+        return;
+    /* exp plus hs1's default 60 s clock_skew: when inletd stops accepting it */
+    CHECK(inlet_identity_expires_at(id) == (NOW + 660) * 1000000LL);
+    CHECK(inlet_identity_refresh_at(ts, id, (NOW + 659) * 1000000LL, &fresh, msg, sizeof(msg)) ==
+          INLET_OK);
+    CHECK(fresh == id);
+    inlet_identity_release(fresh);
+    CHECK(inlet_identity_refresh_at(ts, id, (NOW + 660) * 1000000LL, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK_CONTAINS(msg, "expired");
+
+    /* a reload keeping the key: refreshed once, then the cached identity */
+    snprintf(doc, sizeof(doc),
+             "tenant: acme\njwt:\n  - kid: hs1\n    alg: HS256\n    secret_file: %s\n"
+             "    issuer: https://auth.acme\n    audience: inlet\n",
+             hs_secret);
+    const char *docs[] = {doc};
+    CHECK(build_yaml(docs, 1, &same, err, sizeof(err)) == 0);
+    CHECK(same && inlet_identity_refresh_at(same, id, NOW * 1000000LL, &fresh, msg, sizeof(msg)) ==
+                      INLET_OK);
+    CHECK(fresh && fresh != id &&
+          inlet_identity_expires_at(fresh) == inlet_identity_expires_at(id));
+    CHECK(same && inlet_identity_refresh_at(same, id, NOW * 1000000LL, &again, msg, sizeof(msg)) ==
+                      INLET_OK);
+    CHECK(again == fresh);
+    inlet_identity_release(fresh);
+    inlet_identity_release(again);
+
+    /* a reload in which hs1 has another secret: the connection's key is gone */
+    snprintf(doc, sizeof(doc),
+             "tenant: acme\njwt:\n  - kid: hs1\n    alg: HS256\n    secret_file: %s\n"
+             "    issuer: https://auth.acme\n",
+             hs_beta);
+    CHECK(build_yaml(docs, 1, &dropped, err, sizeof(err)) == 0);
+    fresh = (inlet_identity *)1;
+    CHECK(dropped && inlet_identity_refresh_at(dropped, id, NOW * 1000000LL, &fresh, msg,
+                                               sizeof(msg)) == INLET_E_UNAUTHENTICATED);
+    CHECK(fresh == NULL);
+    CHECK_CONTAINS(msg, "JWT key");
+    inlet_identity_release(id);
+    inlet_tenants_release(same);
+    inlet_tenants_release(dropped);
+}
+
 static void test_claims(void)
 {
     inlet_jwt_key_conf hs = signer("hs1", INLET_JWT_HS256, hs_secret, NULL);
@@ -821,6 +879,7 @@ int main(void)
         test_valid();
         test_time();
         test_lifetime_default();
+        test_expiry_and_reload();
         test_claims();
         test_attacks();
         test_ambiguous_issuer();

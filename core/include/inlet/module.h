@@ -24,6 +24,9 @@
  *                    host->content_type_for_coap() maps a CoAP Content-Format to its content
  *                    type, host->content_type_supported() tells a module early whether the core
  *                    decodes a content type. Kafka records gain the inlet-content-type header.
+ *   1.4  2026-12-01  host->identity_expires_at(): when an identity's credential (a JWT's exp, a
+ *                    client certificate's notAfter) stops being valid, so a long-lived
+ *                    connection can end then.
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -39,7 +42,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 3
+#define INLET_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -261,6 +264,9 @@ typedef struct inlet_host {
      * module answer "unsupported media type" before it reads a large body. Whether a given
      * schema accepts the format is decided at submit (INLET_E_MEDIA_TYPE). */
     int (*content_type_supported)(const char *content_type);
+
+    /* ABI 1.4. When this identity's credential stops being valid (a JWT's exp, a client certificate's notAfter), wall clock microseconds; 0 = no expiry. A long-lived connection ends then. */
+    int64_t (*identity_expires_at)(const inlet_identity *id);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
