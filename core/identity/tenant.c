@@ -122,6 +122,34 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
     return 0;
 }
 
+/*
+ * Tenant isolation on Kafka: two tenants with the same topic_prefix produce into the same topics,
+ * and the record key is the device id, so their truck-0042s would share a key, a partition and,
+ * under compaction, a history. Allowed only when every tenant involved says shared_topics: the
+ * choice is each tenant's, so a tenant file added later cannot join another's topics unasked.
+ */
+static int topics_shared_check(const inlet_tenants *ts, const inlet_tenant_conf *const *confs,
+                               const char *const *origins, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < ts->n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            const inlet_tenant *a = &ts->tenants[j], *b = &ts->tenants[i];
+            if (strcmp(a->topic_prefix, b->topic_prefix) != 0)
+                continue;
+            if (confs[i]->shared_topics && confs[j]->shared_topics)
+                continue;
+            return inlet_ident_errf(
+                err, err_len,
+                "%s: tenant %s: topic_prefix \"%s\" is also tenant %s's (%s): both would produce "
+                "into the same Kafka topics, keyed by device id; give each its own "
+                "topic_prefix, or set shared_topics: true in both",
+                origins && origins[i] ? origins[i] : "tenant", b->name, b->topic_prefix, a->name,
+                origins && origins[j] ? origins[j] : "tenant");
+        }
+    }
+    return 0;
+}
+
 int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins, size_t n,
                         inlet_tenants **out, char *err, size_t err_len)
 {
@@ -155,6 +183,9 @@ int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const
     if (inlet_jwt_index_build(&ts->jwt, ts->tenants, ts->n, origins, err, err_len))
         goto fail;
     if (inlet_trust_store_overlap(ts->tenants, ts->n, origins, err, err_len))
+        goto fail;
+    /* last: each tenant's own errors (a bad token, key or CA) are the ones to read first */
+    if (topics_shared_check(ts, confs, origins, err, err_len))
         goto fail;
     *out = ts;
     return 0;

@@ -7,7 +7,8 @@
  *
  *   tenant: demo
  *   topic_prefix: ""                 # prepended to every schema topic of this tenant
- *   devices:
+ *   shared_topics: false             # true: other tenants may use the same prefix (all must say
+ * so) devices:
  *     - id: truck-0042
  *       groups: [trucks]
  *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
@@ -102,6 +103,7 @@ typedef struct inlet_tenant_conf {
     inlet_section_list jwt;     /* inlet_jwt_key_conf */
     inlet_mtls_conf mtls;
     inlet_section_list acl; /* inlet_acl_rule_conf */
+    bool shared_topics;     /* may produce into the topics of other tenants with this prefix */
 } inlet_tenant_conf;
 
 /* The option table of a tenant file; "tenant" is the name key. */
@@ -112,7 +114,8 @@ typedef struct inlet_tenants inlet_tenants; /* immutable set of tenants */
 /*
  * Build the runtime set: load key files and CA bundles, index token hashes, compile ACL rules.
  * confs[i] came from origin[i] (a "file:line" string for errors). Duplicate tenant names,
- * duplicate token hashes, bad hex, unreadable keys, CA bundles that overlap are errors. Nothing in
+ * duplicate token hashes, bad hex, unreadable keys, CA bundles that overlap, two tenants with the
+ * same topic_prefix (unless both set shared_topics) are errors. Nothing in
  * confs is retained.
  */
 int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins, size_t n,

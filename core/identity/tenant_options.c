@@ -176,6 +176,13 @@ const inlet_option inlet_tenant_options[] = {
      .offset = offsetof(inlet_tenant_conf, topic_prefix),
      .default_value = "",
      .description = "Prepended to the Kafka topic of every event of this tenant."},
+    {.name = "shared_topics",
+     .type = INLET_OPT_BOOL,
+     .offset = offsetof(inlet_tenant_conf, shared_topics),
+     .default_value = "false",
+     .description = "Two tenants with the same topic_prefix (e.g. both empty) share Kafka topics "
+                    "and record keys (the device id); that is refused unless every such "
+                    "tenant sets this to true."},
     {.name = "devices",
      .type = INLET_OPT_SECTION_LIST,
      .offset = offsetof(inlet_tenant_conf, devices),

@@ -27,7 +27,11 @@ static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, ch
     for (size_t i = 0; i < n; i++) {
         inlet_conf_file *f = NULL;
         snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
-        if (inlet_conf_load_string(names[i], docs[i], strlen(docs[i]), &f, err, err_len))
+        /* These tenants test other things than Kafka isolation: let them share topics. */
+        char text[4096];
+        snprintf(text, sizeof(text), "%s\n%s", docs[i],
+                 strstr(docs[i], "shared_topics") ? "" : "shared_topics: true\n");
+        if (inlet_conf_load_string(names[i], text, strlen(text), &f, err, err_len))
             goto done;
         const inlet_conf_node *root = inlet_conf_root(f);
         snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
@@ -237,6 +241,33 @@ static void test_build_errors(void)
                        "acl[0].methods[0]: \"password\" is not one of");
 }
 
+/* Regression: two tenants without a topic_prefix loaded and produced into the same topics,
+ * keyed by device id, so both tenants' truck-1 shared a key. */
+static void test_shared_topics(void)
+{
+    inlet_tenants *set = NULL;
+    char err[512];
+    const char *a = "tenant: a\nshared_topics: false\n";
+    const char *b = "tenant: b\nshared_topics: false\n";
+    const char *a_shared = "tenant: a\nshared_topics: true\n";
+    const char *b_shared = "tenant: b\nshared_topics: true\n";
+    const char *b_own = "tenant: b\ntopic_prefix: b.\nshared_topics: false\n";
+    const char *c_own = "tenant: c\ntopic_prefix: b.\nshared_topics: false\n";
+
+    CHECK(build_yaml((const char *[]){a, b}, 2, &set, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tenant1.yaml:1: tenant b: topic_prefix \"\" is also tenant a's "
+                        "(tenant0.yaml:1)");
+    CHECK_CONTAINS(err, "shared_topics: true in both");
+    CHECK(build_yaml((const char *[]){a_shared, b}, 2, &set, err, sizeof(err)) != 0);
+    CHECK(build_yaml((const char *[]){a, b_shared}, 2, &set, err, sizeof(err)) != 0);
+    CHECK(build_yaml((const char *[]){a, b_own, c_own}, 3, &set, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "topic_prefix \"b.\" is also tenant b's");
+    CHECK(build_yaml((const char *[]){a_shared, b_shared}, 2, &set, err, sizeof(err)) == 0);
+    inlet_tenants_release(set);
+    CHECK(build_yaml((const char *[]){a, b_own}, 2, &set, err, sizeof(err)) == 0);
+    inlet_tenants_release(set);
+}
+
 /* Rules that name protocols or methods apply only to those; rules without them as before. */
 static void test_protocols_and_methods(void)
 {
@@ -308,5 +339,6 @@ int main(void)
     inlet_tenants_release(ts);
     test_build_errors();
     test_protocols_and_methods();
+    test_shared_topics();
     return check_done();
 }
