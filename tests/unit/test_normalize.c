@@ -213,6 +213,36 @@ static void test_acl_deny(void)
     done(&r);
 }
 
+/* Regression: one refusal listed every error, so 95,000 unknown fields in a 1 MB body made
+ * 95,000 entries (and 190,000 strings) to build, send and log. */
+static void test_rejection_cap(void)
+{
+    const size_t fields = 95000;
+    size_t cap = fields * 12 + 256, len = 0;
+    char *body = malloc(cap);
+    if (!body) {
+        CHECK(0);
+        return;
+    }
+    len += (size_t)snprintf(body + len, cap - len,
+                            "{\"events\":[{\"use_case\":"
+                            "\"fleet.position\",\"schema\":\"v1\"");
+    for (size_t i = 0; i < fields; i++)
+        len += (size_t)snprintf(body + len, cap - len, ",\"x%05zu\":0", i);
+    snprintf(body + len, cap - len, "}]}");
+    CHECK(strlen(body) > 1000000 && strlen(body) < 1200000);
+    result r = run(INLET_FORM_BATCH, body, NULL);
+    CHECK(r.st == INLET_E_INVALID);
+    CHECK(r.rej && r.rej->n_errors == INLET_REJECTION_MAX_ERRORS + 1);
+    if (r.rej && r.rej->n_errors == INLET_REJECTION_MAX_ERRORS + 1) {
+        CHECK_CONTAINS(r.rej->errors[0].pointer, "/x00000");
+        CHECK_STR(r.rej->errors[INLET_REJECTION_MAX_ERRORS].message,
+                  "94901 more errors not listed (a refusal lists at most 100)");
+    }
+    done(&r);
+    free(body);
+}
+
 static void test_shape_errors(void)
 {
     struct {
@@ -311,6 +341,7 @@ int main(void)
     test_device_mismatch_is_forbidden();
     test_partly_invalid_batch_refused_whole();
     test_acl_deny();
+    test_rejection_cap();
     test_shape_errors();
     test_shortest_doubles();
     inlet_identity_release(truck);
