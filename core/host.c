@@ -199,6 +199,7 @@ static const inlet_host host_table = {
     .content_type_supported = host_content_type_supported,
     .auth_psk = host_auth_psk,
     .identity_for_imei = host_identity_for_imei,
+    .identity_expires_at = inlet_identity_expires_at,
 };
 
 const inlet_host *inlet_host_table(void)

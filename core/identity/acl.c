@@ -21,6 +21,50 @@ static int cmp_str_key(const void *key, const void *elem)
     return strcmp((const char *)key, *(char *const *)elem);
 }
 
+/* The words of protocols: and methods:. A method's bit is its inlet_auth_method value; psk (4)
+ * and imei (5) are the ABI 1.4 methods for DTLS-PSK and Teltonika devices. */
+static const char *const protocol_names[] = {"http",   "mqtt",      "mqtt_bridge", "coap",
+                                             "binary", "teltonika", NULL};
+static const char *const method_names[] = {NULL, "token", "jwt", "cert", "psk", "imei", NULL};
+
+/* a and b equal, with '-' and '_' the same */
+static bool protocol_equal(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a == '-' ? '_' : *a, y = *b == '-' ? '_' : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+uint32_t inlet_acl_protocol_bit(const char *source)
+{
+    for (size_t i = 0; source && protocol_names[i]; i++) {
+        if (protocol_equal(source, protocol_names[i]))
+            return UINT32_C(1) << i;
+    }
+    return 0;
+}
+
+/* The bits of the words in list; -1 with the offending item in *bad for an unknown word. */
+static int64_t words_mask(const inlet_str_list *list, const char *const *names, size_t first,
+                          size_t *bad)
+{
+    uint32_t mask = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        size_t k = first;
+        while (names[k] && strcmp(names[k], list->items[i]) != 0)
+            k++;
+        if (!names[k]) {
+            *bad = i;
+            return -1;
+        }
+        mask |= UINT32_C(1) << k;
+    }
+    return mask;
+}
+
 static int name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -119,6 +163,21 @@ static int rule_compile(const inlet_device_table *dt, inlet_acl_rule *r,
                                     "\"name@*\" or \"name@vN\"",
                                     idx, i, c->schemas.items[i]);
     }
+    size_t bad = 0;
+    int64_t mask = words_mask(&c->protocols, protocol_names, 0, &bad);
+    if (mask < 0)
+        return inlet_ident_errf(err, err_len,
+                                "acl[%zu].protocols[%zu]: \"%s\" is not one of http, mqtt, "
+                                "mqtt_bridge, coap, binary, teltonika",
+                                idx, bad, c->protocols.items[bad]);
+    r->protocols = (uint32_t)mask;
+    mask = words_mask(&c->methods, method_names, 1, &bad);
+    if (mask < 0)
+        return inlet_ident_errf(err, err_len,
+                                "acl[%zu].methods[%zu]: \"%s\" is not one of token, jwt, cert, "
+                                "psk, imei",
+                                idx, bad, c->methods.items[bad]);
+    r->methods = (uint32_t)mask;
     if (c->reason) {
         r->reason = strdup(c->reason);
         if (!r->reason)
@@ -166,10 +225,12 @@ void inlet_acl_free(inlet_acl *acl)
 }
 
 void inlet_acl_device_rules(const inlet_acl *acl, const inlet_device_table *dt, const char *device,
-                            const uint64_t *groups, uint64_t *bits)
+                            const uint64_t *groups, inlet_auth_method method, uint64_t *bits)
 {
     for (size_t i = 0; i < acl->n_rules; i++) {
         const inlet_acl_rule *r = &acl->rules[i];
+        if (r->methods && (method < 0 || method >= 32 || !(r->methods >> method & 1)))
+            continue;
         bool match = r->any_device;
         if (!match && r->n_devices)
             match = bsearch(device, r->devices, r->n_devices, sizeof(char *), cmp_str_key) != NULL;
@@ -195,8 +256,8 @@ static bool schema_matches(const inlet_acl_schema *s, const char *schema, const 
 }
 
 inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules,
-                              const char *device, const char *schema, const char *version,
-                              char *reason, size_t reason_len)
+                              const char *device, uint32_t protocol, const char *schema,
+                              const char *version, char *reason, size_t reason_len)
 {
     if (!schema)
         schema = "";
@@ -205,6 +266,8 @@ inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules
     for (size_t i = 0; i < acl->n_rules; i++) {
         const inlet_acl_rule *r = &acl->rules[i];
         if (!(device_rules[i / 64] >> (i % 64) & 1))
+            continue;
+        if (r->protocols && !(r->protocols & protocol))
             continue;
         for (size_t j = 0; j < r->n_schemas; j++) {
             if (!schema_matches(&r->schemas[j], schema, version))

@@ -31,7 +31,9 @@ typedef struct inlet_acl_rule {
     uint64_t *groups; /* group bitset of the tenant's device table; NULL if the rule names none */
     inlet_acl_schema *schemas;
     size_t n_schemas;
-    char *reason; /* NULL = the generic message */
+    char *reason;       /* NULL = the generic message */
+    uint32_t protocols; /* bit inlet_acl_protocol_bit(); 0 = any protocol */
+    uint32_t methods;   /* bit 1 << inlet_auth_method; 0 = any method */
 } inlet_acl_rule;
 
 typedef struct inlet_acl {
@@ -53,16 +55,21 @@ static inline size_t inlet_acl_rule_words(const inlet_acl *acl)
 }
 
 /* Set bit i of bits (zeroed, inlet_acl_rule_words() words) when rule i's device condition holds
- * for device, whose group bitset in dt is groups (NULL if it is not a configured device). */
+ * for device, whose group bitset in dt is groups (NULL if it is not a configured device), as
+ * authenticated by method (the rule's methods are part of that condition). */
 void inlet_acl_device_rules(const inlet_acl *acl, const inlet_device_table *dt, const char *device,
-                            const uint64_t *groups, uint64_t *bits);
+                            const uint64_t *groups, inlet_auth_method method, uint64_t *bits);
+
+/* The bit of a protocol name (inlet_request.source, '-' = '_'), or 0 if it is none we know. */
+uint32_t inlet_acl_protocol_bit(const char *source);
 
 /*
- * May device, whose rule bits inlet_acl_device_rules() computed, send schema@version? INLET_OK,
+ * May device, whose rule bits inlet_acl_device_rules() computed, send schema@version over
+ * protocol (inlet_acl_protocol_bit(); 0 = unknown: rules naming protocols are skipped)? INLET_OK,
  * or INLET_E_FORBIDDEN with the deciding rule's reason (or why none allowed it) in reason.
  */
 inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules,
-                              const char *device, const char *schema, const char *version,
-                              char *reason, size_t reason_len);
+                              const char *device, uint32_t protocol, const char *schema,
+                              const char *version, char *reason, size_t reason_len);
 
 #endif

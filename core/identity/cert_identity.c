@@ -1,85 +1,28 @@
 /*
  * cert_identity.c - TLS client certificates to identities. Each tenant with mtls.ca_file has its
- * own trust store holding only its CA bundle; a chain names the tenant whose store verifies it,
- * and the device id is read from the leaf as that tenant configures. Nothing the client asserts
- * (a CN that looks like another tenant's device, an SNI, a header) chooses the tenant.
+ * own trust store holding only its CA bundle and CRLs (trust_store.c); a chain names the tenant
+ * whose store verifies it, and the device id is read from the leaf as that tenant configures.
+ * Nothing the client asserts (a CN that looks like another tenant's device, an SNI, a header)
+ * chooses the tenant.
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "cert_identity.h"
 #include "device_id.h"
-#include "file_read.h"
+#include "device_table.h"
 #include "ident_error.h"
 #include "identity.h"
 #include "tenant.h"
 #include "tenant_runtime.h"
 #include "tenant_set.h"
 
-#define CA_FILE_MAX (4 * 1024 * 1024)
-#define CHAIN_MAX   10
-
-X509_STORE *inlet_cert_ca_load(const char *ca_file, char *err, size_t err_len)
-{
-    unsigned char *pem = NULL;
-    size_t pem_len = 0, count = 0;
-    X509_STORE *store = NULL, *loaded = NULL;
-    BIO *bio = NULL;
-    X509 *cert;
-
-    if (inlet_file_read(ca_file, CA_FILE_MAX, &pem, &pem_len, err, err_len))
-        return NULL;
-    ERR_clear_error();
-    store = X509_STORE_new();
-    bio = BIO_new_mem_buf(pem, (int)pem_len);
-    if (!store || !bio) {
-        inlet_ident_errf(err, err_len, "%s: out of memory", ca_file);
-        goto done;
-    }
-    while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        int added = X509_STORE_add_cert(store, cert);
-        X509_free(cert);
-        if (!added) {
-            inlet_ident_errf(err, err_len, "%s: certificate %zu could not be added", ca_file,
-                             count + 1);
-            goto done;
-        }
-        count++;
-    }
-    /* The loop ends at "no start line" after the last certificate; anything else means a
-     * damaged certificate that would otherwise be dropped without a word. */
-    unsigned long e = ERR_peek_last_error();
-    if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-        inlet_ident_errf(err, err_len, "%s: certificate %zu is malformed", ca_file, count + 1);
-        goto done;
-    }
-    if (count == 0) {
-        inlet_ident_errf(err, err_len, "%s: no PEM certificates", ca_file);
-        goto done;
-    }
-    /* RFC 5280 profile checks, a client-auth purpose on every certificate in the chain, and no
-     * default CA paths: the store trusts this tenant's bundle and nothing else. */
-    if (X509_STORE_set_flags(store, X509_V_FLAG_X509_STRICT) != 1 ||
-        X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT) != 1) {
-        inlet_ident_errf(err, err_len, "%s: cannot configure the trust store", ca_file);
-        goto done;
-    }
-    loaded = store;
-    store = NULL;
-done:
-    ERR_clear_error();
-    X509_STORE_free(store);
-    BIO_free(bio);
-    free(pem);
-    return loaded;
-}
+#define CHAIN_MAX 10
 
 static X509 *der_decode(const uint8_t *der, size_t len)
 {
@@ -149,6 +92,25 @@ static const char *device_id_read(X509 *leaf, int from, char **out, size_t *out_
     return why;
 }
 
+/* The earliest notAfter of the verified chain, wall clock microseconds (0 if unreadable). */
+static int64_t chain_expires_at(X509_STORE_CTX *ctx)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+    int64_t earliest = 0;
+
+    for (int i = 0; epoch && i < sk_X509_num(chain); i++) {
+        int days = 0, secs = 0;
+        if (ASN1_TIME_diff(&days, &secs, epoch, X509_get0_notAfter(sk_X509_value(chain, i))) != 1)
+            continue;
+        int64_t at = ((int64_t)days * 86400 + secs) * 1000000;
+        if (at > 0 && (earliest == 0 || at < earliest))
+            earliest = at;
+    }
+    ASN1_TIME_free(epoch);
+    return earliest;
+}
+
 /* "unable to get issuer" only says this tenant's CA is not the issuer; any other failure (expired,
  * bad purpose, bad signature) is what an operator wants to read. */
 static int error_is_informative(int e)
@@ -171,6 +133,7 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
     char *device = NULL;
     size_t device_len = 0;
     const char *why;
+    int64_t expires_at_us = 0;
 
     *out = NULL;
     if (!ts || !chain || !chain_len || n == 0) {
@@ -211,9 +174,10 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
             goto done;
         }
         if (X509_verify_cert(ctx) == 1) {
-            if (!match)
+            if (!match) {
                 match = t;
-            else if (!second)
+                expires_at_us = chain_expires_at(ctx);
+            } else if (!second)
                 second = t;
         } else {
             int e = X509_STORE_CTX_get_error(ctx);
@@ -245,7 +209,27 @@ inlet_status inlet_tenants_auth_cert(inlet_tenants *ts, const uint8_t *const *ch
                          why);
         goto done;
     }
+    /* A CA usually certifies more than this tenant's fleet (a company CA, a vendor CA): only
+     * listed devices, unless the tenant says its CA is exactly its fleet. */
+    if (!match->allow_unlisted && !inlet_device_table_find(&match->devices, device)) {
+        char shown[64];
+        inlet_ident_msgf(msg, msg_len,
+                         "tenant %s: certificate names device \"%s\", which is not in devices "
+                         "(mtls.allow_unlisted_devices is false)",
+                         match->name, inlet_ident_printable(device, shown, sizeof(shown)));
+        goto done;
+    }
     st = inlet_identity_new(ts, match, device, device_len, INLET_AUTH_CERT, out);
+    if (st == INLET_OK) {
+        inlet_identity_block *b = inlet_identity_block_mut(*out);
+        b->expires_at_us = expires_at_us;
+        b->chain = inlet_identity_chain_copy(chain, chain_len, n);
+        if (!b->chain) {
+            inlet_identity_release(*out);
+            *out = NULL;
+            st = INLET_E_INTERNAL;
+        }
+    }
     if (st != INLET_OK)
         inlet_ident_msgf(msg, msg_len, "out of memory");
 done:

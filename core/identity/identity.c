@@ -34,7 +34,7 @@ inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const 
     dev[len] = '\0';
     d = inlet_device_table_find(&t->devices, dev);
     b->groups = d ? d->groups : NULL;
-    inlet_acl_device_rules(&t->acl, &t->devices, dev, b->groups, b->rules);
+    inlet_acl_device_rules(&t->acl, &t->devices, dev, b->groups, method, b->rules);
 
     b->pub.size = sizeof(inlet_identity);
     b->pub.tenant = t->name;
@@ -61,10 +61,41 @@ void inlet_identity_release(const inlet_identity *id)
     if (id) {
         inlet_identity_block *b = (inlet_identity_block *)(void *)id;
         if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+            /* nobody else can reach b now, so its successor needs no lock */
+            if (b->successor)
+                inlet_identity_release(&b->successor->pub);
+            free(b->chain);
             inlet_tenants_release(b->ts);
             free(b);
         }
     }
+}
+
+inlet_identity_chain *inlet_identity_chain_copy(const uint8_t *const *chain, const size_t *len,
+                                                size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += len[i];
+    inlet_identity_chain *c = malloc(sizeof(*c) + n * (sizeof(uint8_t *) + sizeof(size_t)) + bytes);
+    if (!c)
+        return NULL;
+    c->n = n;
+    c->der = (const uint8_t **)(void *)(c + 1);
+    c->len = (size_t *)(void *)(c->der + n);
+    uint8_t *p = (uint8_t *)(c->len + n);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, chain[i], len[i]);
+        c->der[i] = p;
+        c->len[i] = len[i];
+        p += len[i];
+    }
+    return c;
+}
+
+int64_t inlet_identity_expires_at(const inlet_identity *id)
+{
+    return id ? inlet_identity_block_of(id)->expires_at_us : 0;
 }
 
 const char *inlet_identity_topic_prefix(const inlet_identity *id)
@@ -86,12 +117,20 @@ inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, co
     return inlet_identity_new(ts, t, device, strlen(device), method, out);
 }
 
-/* The device half of every rule was evaluated when the identity was made (b->rules). */
-inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
-                             char *reason, size_t reason_len)
+/* The device and method half of every rule was evaluated when the identity was made
+ * (b->rules). */
+inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source,
+                                    const char *schema, const char *version, char *reason,
+                                    size_t reason_len)
 {
     const inlet_identity_block *b = inlet_identity_block_of(id);
 
-    return inlet_acl_decide(&b->tenant->acl, b->rules, id->device_id, schema, version, reason,
-                            reason_len);
+    return inlet_acl_decide(&b->tenant->acl, b->rules, id->device_id,
+                            inlet_acl_protocol_bit(source), schema, version, reason, reason_len);
+}
+
+inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
+                             char *reason, size_t reason_len)
+{
+    return inlet_acl_check_source(id, NULL, schema, version, reason, reason_len);
 }

@@ -15,6 +15,15 @@
 #include "tenant.h"
 
 struct inlet_tenant;
+struct inlet_jwt_key;
+
+/* The client certificate chain an identity was made from (leaf first, DER), kept so that a
+ * reload can verify it again against the new CAs and CRLs. One allocation. */
+typedef struct inlet_identity_chain {
+    size_t n;
+    const uint8_t **der; /* point into this allocation */
+    size_t *len;
+} inlet_identity_chain;
 
 typedef struct inlet_identity_block {
     inlet_identity pub; /* first, so an inlet_identity * is a block * */
@@ -26,6 +35,13 @@ typedef struct inlet_identity_block {
     int has_token;          /* made from an opaque token: its digest, to check after reloads */
     unsigned char token_digest[32];
     char imei[16]; /* made from an IMEI (INLET_AUTH_IMEI): it, to check after reloads; else "" */
+    int64_t expires_at_us;           /* the credential's end, wall clock; 0 = none */
+    const struct inlet_jwt_key *key; /* JWT: the key that verified it (lives in ts) */
+    inlet_identity_chain *chain;     /* certificate: owned; NULL otherwise */
+    /* The same identity refreshed into a newer tenant set (one reference held), so that a
+     * long-lived connection refreshes once per reload, not once per event; see
+     * identity_refresh.c. */
+    struct inlet_identity_block *successor;
 } inlet_identity_block;
 
 static inline const inlet_identity_block *inlet_identity_block_of(const inlet_identity *id)
@@ -37,5 +53,15 @@ static inline const inlet_identity_block *inlet_identity_block_of(const inlet_id
  * tenant t in ts. Takes a reference to ts. */
 inlet_status inlet_identity_new(inlet_tenants *ts, const struct inlet_tenant *t, const char *device,
                                 size_t len, inlet_auth_method method, inlet_identity **out);
+
+/* A copy of chain[0..n) for inlet_identity_block.chain (free() it), or NULL if out of memory. */
+inlet_identity_chain *inlet_identity_chain_copy(const uint8_t *const *chain, const size_t *len,
+                                                size_t n);
+
+/* The block behind a new identity, while its maker still fills it in. */
+static inline inlet_identity_block *inlet_identity_block_mut(inlet_identity *id)
+{
+    return (inlet_identity_block *)(void *)id;
+}
 
 #endif

@@ -30,6 +30,9 @@
 #define PAYLOAD_MAX   8192
 #define SIGNATURE_MAX 1024 /* RSA up to 8192 bits */
 #define ES256_PART    32
+/* 9999-12-31T23:59:59Z: a NumericDate beyond it (1e300, inf) is not a date but a token that never
+ * expires, and would also overflow the integer microseconds identity_expires_at() reports. */
+#define NUMERIC_DATE_MAX 253402300799.0
 
 static int verify_hs256(const inlet_jwt_key *k, const char *input, size_t input_len,
                         const unsigned char *sig, size_t sig_len)
@@ -122,7 +125,8 @@ static int numeric_date(const json_t *claims, const char *name, int *present, do
     if (!json_is_number(v))
         return -1;
     *out = json_number_value(v);
-    return 0;
+    /* also refuses NaN: every comparison with it is false */
+    return *out >= 0 && *out <= NUMERIC_DATE_MAX ? 0 : -1;
 }
 
 static int audience_matches(const inlet_jwt_key *k, const json_t *aud)
@@ -143,8 +147,8 @@ static int audience_matches(const inlet_jwt_key *k, const json_t *aud)
     return 0;
 }
 
-static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t now_s, char *msg,
-                        size_t msg_len)
+static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t now_s,
+                        int64_t *expires_at_us, char *msg, size_t msg_len)
 {
     double now = (double)now_s, skew = (double)k->clock_skew_ms / 1000.0;
     double exp, nbf, iat;
@@ -155,7 +159,8 @@ static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t no
     if (numeric_date(claims, "exp", &has_exp, &exp) ||
         numeric_date(claims, "nbf", &has_nbf, &nbf) ||
         numeric_date(claims, "iat", &has_iat, &iat)) {
-        inlet_ident_msgf(msg, msg_len, "exp, nbf and iat must be numbers");
+        inlet_ident_msgf(msg, msg_len,
+                         "exp, nbf and iat must be numbers between 0 and 253402300799 (9999)");
         return -1;
     }
     /* exp is required here: a bearer token that never expires cannot be contained. */
@@ -173,6 +178,8 @@ static int claims_check(const inlet_jwt_key *k, const json_t *claims, int64_t no
         inlet_ident_msgf(msg, msg_len, "token not yet valid (nbf)");
         return -1;
     }
+    /* bounded by NUMERIC_DATE_MAX, so this fits an int64_t */
+    *expires_at_us = (int64_t)((exp + skew) * 1e6);
     if (has_iat && iat > now + skew) {
         inlet_ident_msgf(msg, msg_len, "token issued in the future (iat)");
         return -1;
@@ -322,7 +329,8 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
         inlet_ident_msgf(msg, msg_len, "bad JWT signature");
         goto done;
     }
-    if (claims_check(key, claims, now_s, msg, msg_len))
+    int64_t expires_at_us = 0;
+    if (claims_check(key, claims, now_s, &expires_at_us, msg, msg_len))
         goto done;
     dev = json_object_get(claims, key->device_claim);
     if (!json_is_string(dev)) {
@@ -337,8 +345,12 @@ inlet_status inlet_jwt_auth(inlet_tenants *ts, const char *token, size_t len, in
     }
     st = inlet_identity_new(ts, key->tenant, json_string_value(dev), json_string_length(dev),
                             INLET_AUTH_JWT, out);
-    if (st != INLET_OK)
+    if (st != INLET_OK) {
         inlet_ident_msgf(msg, msg_len, "out of memory");
+        goto done;
+    }
+    inlet_identity_block_mut(*out)->expires_at_us = expires_at_us;
+    inlet_identity_block_mut(*out)->key = key;
 done:
     json_decref(header);
     json_decref(claims);

@@ -38,6 +38,21 @@ const char *inlet_jwt_alg_name(int alg)
     return alg >= INLET_JWT_HS256 && alg <= INLET_JWT_ES256 ? alg_names[alg] : "?";
 }
 
+static int str_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int inlet_jwt_key_same(const inlet_jwt_key *a, const inlet_jwt_key *b)
+{
+    if (a->alg != b->alg || !str_same(a->kid, b->kid) || !str_same(a->issuer, b->issuer))
+        return 0;
+    if (a->alg == INLET_JWT_HS256)
+        return a->secret_len == b->secret_len &&
+               CRYPTO_memcmp(a->secret, b->secret, a->secret_len) == 0;
+    return a->pkey && b->pkey && EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+}
+
 static int key_type_check(EVP_PKEY *pkey, int alg, char *err, size_t err_len)
 {
     if (alg == INLET_JWT_RS256) {

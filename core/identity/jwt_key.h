@@ -36,6 +36,9 @@ int inlet_jwt_key_load(inlet_jwt_key *key, const inlet_jwt_key_conf *conf, char 
 /* Frees what key holds (cleansing an HS256 secret), not key itself. */
 void inlet_jwt_key_free(inlet_jwt_key *key);
 
+/* 1 if a and b verify the same tokens the same way: kid, issuer, algorithm and key material. */
+int inlet_jwt_key_same(const inlet_jwt_key *a, const inlet_jwt_key *b);
+
 /* "HS256", "RS256" or "ES256" for an inlet_jwt_alg ("?" for anything else). */
 const char *inlet_jwt_alg_name(int alg);
 

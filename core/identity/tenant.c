@@ -11,7 +11,6 @@
 #include <openssl/x509_vfy.h>
 
 #include "acl.h"
-#include "cert_identity.h"
 #include "device_table.h"
 #include "ident_error.h"
 #include "imei_index.h"
@@ -21,6 +20,7 @@
 #include "tenant_runtime.h"
 #include "tenant_set.h"
 #include "token_index.h"
+#include "trust_store.h"
 
 #define TENANT_NAME_MAX  64
 #define TOPIC_PREFIX_MAX 200
@@ -109,14 +109,45 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
     if (c->mtls.device_id_from < INLET_CERT_ID_CN || c->mtls.device_id_from > INLET_CERT_ID_SAN_URI)
         return inlet_ident_errf(err, err_len, "%s: mtls.device_id_from: out of range", where);
     t->device_id_from = c->mtls.device_id_from;
+    t->allow_unlisted = c->mtls.allow_unlisted_devices;
     if (c->mtls.ca_file) {
-        t->ca = inlet_cert_ca_load(c->mtls.ca_file, why, sizeof(why));
+        t->ca = inlet_trust_store_load(c->mtls.ca_file, c->mtls.crl_file, why, sizeof(why));
         if (!t->ca)
-            return inlet_ident_errf(err, err_len, "%s: mtls.ca_file: %s", where, why);
+            return inlet_ident_errf(err, err_len, "%s: mtls: %s", where, why);
+    } else if (c->mtls.crl_file) {
+        return inlet_ident_errf(err, err_len, "%s: mtls.crl_file: needs mtls.ca_file", where);
     }
 
     if (inlet_acl_compile(&t->acl, &t->devices, &c->acl, why, sizeof(why)))
         return inlet_ident_errf(err, err_len, "%s: %s", where, why);
+    return 0;
+}
+
+/*
+ * Tenant isolation on Kafka: two tenants with the same topic_prefix produce into the same topics,
+ * and the record key is the device id, so their truck-0042s would share a key, a partition and,
+ * under compaction, a history. Allowed only when every tenant involved says shared_topics: the
+ * choice is each tenant's, so a tenant file added later cannot join another's topics unasked.
+ */
+static int topics_shared_check(const inlet_tenants *ts, const inlet_tenant_conf *const *confs,
+                               const char *const *origins, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < ts->n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            const inlet_tenant *a = &ts->tenants[j], *b = &ts->tenants[i];
+            if (strcmp(a->topic_prefix, b->topic_prefix) != 0)
+                continue;
+            if (confs[i]->shared_topics && confs[j]->shared_topics)
+                continue;
+            return inlet_ident_errf(
+                err, err_len,
+                "%s: tenant %s: topic_prefix \"%s\" is also tenant %s's (%s): both would produce "
+                "into the same Kafka topics, keyed by device id; give each its own "
+                "topic_prefix, or set shared_topics: true in both",
+                origins && origins[i] ? origins[i] : "tenant", b->name, b->topic_prefix, a->name,
+                origins && origins[j] ? origins[j] : "tenant");
+        }
+    }
     return 0;
 }
 
@@ -153,6 +184,11 @@ int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const
     if (inlet_jwt_index_build(&ts->jwt, ts->tenants, ts->n, origins, err, err_len))
         goto fail;
     if (inlet_imei_index_build(&ts->imeis, ts->tenants, ts->n, confs, origins, err, err_len))
+        goto fail;
+    if (inlet_trust_store_overlap(ts->tenants, ts->n, origins, err, err_len))
+        goto fail;
+    /* last: each tenant's own errors (a bad token, key or CA) are the ones to read first */
+    if (topics_shared_check(ts, confs, origins, err, err_len))
         goto fail;
     *out = ts;
     return 0;

@@ -7,7 +7,8 @@
  *
  *   tenant: demo
  *   topic_prefix: ""                 # prepended to every schema topic of this tenant
- *   devices:
+ *   shared_topics: false             # true: other tenants may use the same prefix (all must say
+ * so) devices:
  *     - id: truck-0042
  *       groups: [trucks]
  *       psk_file: keys/truck-0042.psk  # DTLS-PSK key (CoAP), identity "truck-0042@demo"
@@ -25,12 +26,16 @@
  *       device_claim: sub
  *       clock_skew: 60s
  *   mtls:
- *     ca_file: certs/demo-ca.pem
+ *     ca_file: certs/demo-ca.pem     # a root, or an intermediate (partial chains are trusted)
  *     device_id_from: cn             # cn | san_dns | san_uri
+ *     crl_file: certs/demo-crl.pem   # optional; re-read on every reload
+ *     allow_unlisted_devices: false  # true: any device id the CA vouches for
  *   acl:                             # first match wins; no match = deny
  *     - effect: allow
  *       groups: [trucks]
  *       schemas: ["fleet.position@v1", "driver.panic@*"]
+ *       protocols: [http, mqtt]      # optional: only events arriving over these
+ *       methods: [cert]              # optional: only devices authenticated so
  *     - effect: deny
  *       devices: ["*"]
  *       schemas: ["*"]
@@ -79,7 +84,9 @@ typedef struct inlet_jwt_key_conf {
 
 typedef struct inlet_mtls_conf {
     char *ca_file;
-    int device_id_from; /* inlet_cert_id_from */
+    int device_id_from;          /* inlet_cert_id_from */
+    bool allow_unlisted_devices; /* any device id the CA vouches for, not only devices[] */
+    char *crl_file;              /* PEM CRLs of the CAs in ca_file; NULL = none */
 } inlet_mtls_conf;
 
 typedef struct inlet_acl_rule_conf {
@@ -88,6 +95,8 @@ typedef struct inlet_acl_rule_conf {
     inlet_str_list groups;  /* group names */
     inlet_str_list schemas; /* "name@vN", "name@*", "name" (= any version) or "*" */
     char *reason;
+    inlet_str_list protocols; /* http, mqtt, mqtt_bridge, coap, binary, teltonika; empty = any */
+    inlet_str_list methods;   /* token, jwt, cert, psk, imei; empty = any */
 } inlet_acl_rule_conf;
 
 typedef struct inlet_tenant_conf {
@@ -98,6 +107,7 @@ typedef struct inlet_tenant_conf {
     inlet_section_list jwt;     /* inlet_jwt_key_conf */
     inlet_mtls_conf mtls;
     inlet_section_list acl; /* inlet_acl_rule_conf */
+    bool shared_topics;     /* may produce into the topics of other tenants with this prefix */
 } inlet_tenant_conf;
 
 /* The option table of a tenant file; "tenant" is the name key. */
@@ -108,7 +118,9 @@ typedef struct inlet_tenants inlet_tenants; /* immutable set of tenants */
 /*
  * Build the runtime set: load key files and CA bundles, index token hashes, compile ACL rules.
  * confs[i] came from origin[i] (a "file:line" string for errors). Duplicate tenant names,
- * duplicate token hashes, bad hex, unreadable keys are errors. Nothing in confs is retained.
+ * duplicate token hashes, bad hex, unreadable keys, CA bundles that overlap, two tenants with the
+ * same topic_prefix (unless both set shared_topics) are errors. Nothing in
+ * confs is retained.
  */
 int inlet_tenants_build(const inlet_tenant_conf *const *confs, const char *const *origins, size_t n,
                         inlet_tenants **out, char *err, size_t err_len);
@@ -143,6 +155,10 @@ void inlet_identity_ref(const inlet_identity *id);
 void inlet_identity_release(const inlet_identity *id);
 /* The tenant's topic_prefix ("" if none). */
 const char *inlet_identity_topic_prefix(const inlet_identity *id);
+/* When the credential stops being valid, wall clock microseconds: a JWT's exp plus the key's
+ * clock_skew (the moment inletd stops accepting it), the earliest notAfter of a certificate
+ * chain; 0 = never (opaque tokens, identity_for_device). */
+int64_t inlet_identity_expires_at(const inlet_identity *id);
 /* A identity for tests and tools: tenant must exist in ts; device need not be configured. */
 inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, const char *device,
                                        inlet_auth_method method, inlet_identity **out);
@@ -150,18 +166,33 @@ inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, co
 /*
  * After a reload: the same tenant and device in the current set ts, with ts's groups and ACL.
  * If id already belongs to ts, *out is id with a new reference. Refused (UNAUTHENTICATED, with
- * the reason in msg) when the tenant is gone or id came from an opaque token that ts no longer
- * maps to that device: long-lived connections lose what a reload revoked.
+ * the reason in msg) when the credential has expired (always checked), or, after a reload, when
+ * the tenant is gone, id came from an opaque token that ts no longer maps to that device, from
+ * a JWT whose key ts no longer has (same tenant, kid, issuer, algorithm and material), or from a
+ * certificate chain that ts's CAs and CRLs no longer verify as that device: long-lived
+ * connections lose what a reload revoked. The result is cached in id, so each reload costs a
+ * connection one refresh.
  */
 inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,
                                     inlet_identity **out, char *msg, size_t msg_len);
+/* The same at wall clock now_us (tests). */
+inlet_status inlet_identity_refresh_at(inlet_tenants *ts, const inlet_identity *id, int64_t now_us,
+                                       inlet_identity **out, char *msg, size_t msg_len);
 
 /*
  * ACL: may id send schema@version? INLET_OK, or INLET_E_FORBIDDEN with the rule's reason (or
- * "no ACL rule allows <device> to send <schema>@<version>") in reason.
+ * "no ACL rule allows <device> to send <schema>@<version>") in reason. The protocol is not known
+ * here, so rules that name protocols do not match: use inlet_acl_check_source() on the submit
+ * path.
  */
 inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,
                              char *reason, size_t reason_len);
+/* The same for an event that arrived over source (inlet_request.source: "http", "mqtt",
+ * "mqtt-bridge"...; '-' and '_' are the same). NULL or an unknown source matches only rules
+ * without protocols. */
+inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source,
+                                    const char *schema, const char *version, char *reason,
+                                    size_t reason_len);
 
 /* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
 void inlet_token_hash_hex(const char *token, size_t len, char out[65]);

@@ -105,10 +105,11 @@ static const inlet_option jwt_key_options[] = {
     {.name = "max_lifetime",
      .type = INLET_OPT_DURATION,
      .offset = offsetof(inlet_jwt_key_conf, max_lifetime_ms),
-     .default_value = "0",
+     .default_value = "24h",
      .min = 0,
      .max = 366LL * 24 * 3600 * 1000,
-     .description = "Longest accepted exp - iat, and exp - now (0 = unbounded)."},
+     .description = "Longest accepted exp - iat, and exp - now. 0 lifts the bound (not "
+                    "recommended); exp, nbf and iat must still be dates before the year 10000."},
     INLET_OPTIONS_END,
 };
 
@@ -116,7 +117,9 @@ static const inlet_option mtls_options[] = {
     {.name = "ca_file",
      .type = INLET_OPT_PATH,
      .offset = offsetof(inlet_mtls_conf, ca_file),
-     .description = "PEM bundle of the CAs that issue this tenant's device certificates."},
+     .description = "PEM bundle of the CAs that issue this tenant's device certificates. Each "
+                    "is a trust anchor (an intermediate may be trusted without its root); no "
+                    "certificate may be in, or under, another tenant's bundle."},
     {.name = "device_id_from",
      .type = INLET_OPT_ENUM,
      .offset = offsetof(inlet_mtls_conf, device_id_from),
@@ -124,6 +127,17 @@ static const inlet_option mtls_options[] = {
      .default_value = "cn",
      .description = "Where the device id is read from: subject CN, first SAN dNSName or first "
                     "SAN URI (which must itself be a valid device id, e.g. urn:dev:meter-9)."},
+    {.name = "allow_unlisted_devices",
+     .type = INLET_OPT_BOOL,
+     .offset = offsetof(inlet_mtls_conf, allow_unlisted_devices),
+     .default_value = "false",
+     .description = "false: a certificate authenticates only a device listed in devices[]; "
+                    "true: any device id this tenant's CA certifies."},
+    {.name = "crl_file",
+     .type = INLET_OPT_PATH,
+     .offset = offsetof(inlet_mtls_conf, crl_file),
+     .description = "PEM CRLs issued by the CAs of ca_file; the leaf is checked against its "
+                    "issuer's CRL (which must then be present). Re-read on every reload."},
     INLET_OPTIONS_END,
 };
 
@@ -151,6 +165,16 @@ static const inlet_option acl_rule_options[] = {
      .type = INLET_OPT_STRING,
      .offset = offsetof(inlet_acl_rule_conf, reason),
      .description = "Message returned when this rule denies."},
+    {.name = "protocols",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, protocols),
+     .description = "Only for events that arrive over one of these: http, mqtt, mqtt_bridge, "
+                    "coap, binary, teltonika (none: any protocol)."},
+    {.name = "methods",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_acl_rule_conf, methods),
+     .description = "Only for devices authenticated by one of these: token, jwt, cert, psk, imei "
+                    "(none: any method)."},
     INLET_OPTIONS_END,
 };
 
@@ -165,6 +189,13 @@ const inlet_option inlet_tenant_options[] = {
      .offset = offsetof(inlet_tenant_conf, topic_prefix),
      .default_value = "",
      .description = "Prepended to the Kafka topic of every event of this tenant."},
+    {.name = "shared_topics",
+     .type = INLET_OPT_BOOL,
+     .offset = offsetof(inlet_tenant_conf, shared_topics),
+     .default_value = "false",
+     .description = "Two tenants with the same topic_prefix (e.g. both empty) share Kafka topics "
+                    "and record keys (the device id); that is refused unless every such "
+                    "tenant sets this to true."},
     {.name = "devices",
      .type = INLET_OPT_SECTION_LIST,
      .offset = offsetof(inlet_tenant_conf, devices),

@@ -5,6 +5,7 @@
 #ifndef INLET_TENANT_RUNTIME_H
 #define INLET_TENANT_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/x509_vfy.h>
@@ -19,8 +20,9 @@ typedef struct inlet_tenant {
     inlet_device_table devices;
     inlet_jwt_key *keys; /* in configuration order; each key's tenant points back here */
     size_t n_keys;
-    X509_STORE *ca;     /* NULL = no mTLS for this tenant */
-    int device_id_from; /* inlet_cert_id_from */
+    X509_STORE *ca;      /* NULL = no mTLS for this tenant */
+    int device_id_from;  /* inlet_cert_id_from */
+    bool allow_unlisted; /* a certificate may name a device not in `devices` */
     inlet_acl acl;
 } inlet_tenant;
 

@@ -276,8 +276,8 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
         return INLET_E_MEDIA_TYPE;
     }
     if (!cached) {
-        if (inlet_acl_check(id, inlet_schema_name(schema), inlet_schema_version(schema), msg,
-                            sizeof(msg)) != INLET_OK) {
+        if (inlet_acl_check_source(id, req->source, inlet_schema_name(schema),
+                                   inlet_schema_version(schema), msg, sizeof(msg)) != INLET_OK) {
             if (c->in->on_acl_deny)
                 c->in->on_acl_deny(c->in->ctx, id, inlet_schema_name(schema));
             inlet_rejection_add(&c->b, index, INLET_E_FORBIDDEN, "", msg);

@@ -1,6 +1,7 @@
 /* rejection.c - see rejection.h. */
 #include "rejection.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +39,8 @@ static const char *keep(inlet_rejection_builder *b, const char *s)
     return copy;
 }
 
-void inlet_rejection_add(inlet_rejection_builder *b, size_t index, inlet_status status,
-                         const char *pointer, const char *message)
+static void append(inlet_rejection_builder *b, size_t index, inlet_status status,
+                   const char *pointer, const char *message)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 4;
@@ -58,6 +59,17 @@ void inlet_rejection_add(inlet_rejection_builder *b, size_t index, inlet_status 
     e->message = keep(b, message);
 }
 
+void inlet_rejection_add(inlet_rejection_builder *b, size_t index, inlet_status status,
+                         const char *pointer, const char *message)
+{
+    if (b->n >= INLET_REJECTION_MAX_ERRORS) {
+        if (b->omitted++ == 0)
+            b->first_omitted = index;
+        return;
+    }
+    append(b, index, status, pointer, message);
+}
+
 void inlet_rejection_builder_clear(inlet_rejection_builder *b)
 {
     for (size_t i = 0; i < b->n_strings; i++)
@@ -67,9 +79,22 @@ void inlet_rejection_builder_clear(inlet_rejection_builder *b)
     inlet_rejection_builder_init(b);
 }
 
+/* The entry after the listed ones: how many were left out, at the first of them. */
+static void append_omitted(inlet_rejection_builder *b, inlet_status status)
+{
+    char text[96];
+
+    snprintf(text, sizeof(text), "%zu more error%s not listed (a refusal lists at most %d)",
+             b->omitted, b->omitted == 1 ? "" : "s", INLET_REJECTION_MAX_ERRORS);
+    append(b, b->first_omitted, status, "", text);
+    b->omitted = 0;
+}
+
 inlet_rejection *inlet_rejection_finish(inlet_rejection_builder *b, inlet_status status,
                                         size_t n_events, const char *message)
 {
+    if (b->omitted)
+        append_omitted(b, status);
     rejection_impl *r = calloc(1, sizeof(*r));
     char *msg = strdup(message ? message : inlet_status_name(status));
     if (!r || !msg) {

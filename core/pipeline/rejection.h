@@ -11,10 +11,17 @@ typedef struct inlet_rejection_builder {
     char **strings; /* every string the errors point at */
     size_t n_strings, cap_strings;
     int oom;
+    size_t omitted;       /* errors past INLET_REJECTION_MAX_ERRORS, only counted */
+    size_t first_omitted; /* the event index of the first of them */
 } inlet_rejection_builder;
 
+/* A refusal lists at most this many errors, then one saying how many more there were: a body of
+ * 95,000 unknown fields gets 101 entries, not 95,000 (on every protocol). */
+#define INLET_REJECTION_MAX_ERRORS 100
+
 void inlet_rejection_builder_init(inlet_rejection_builder *b);
-/* Record one event's error; pointer and message are copied. */
+/* Record one event's error; pointer and message are copied. Past INLET_REJECTION_MAX_ERRORS the
+ * error is only counted. */
 void inlet_rejection_add(inlet_rejection_builder *b, size_t index, inlet_status status,
                          const char *pointer, const char *message);
 /* Finish: the overall status and message; n_events found in the body. The builder's content

@@ -265,7 +265,18 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     inlet_envelope *envs = NULL;
     size_t n = 0;
     inlet_rejection *r = NULL;
+    inlet_schema_budget_begin(INLET_SCHEMA_REGEX_BUDGET_US);
     inlet_status st = arena ? inlet_normalize(&in, &envs, &n, &r) : INLET_E_INTERNAL;
+    int too_complex = inlet_schema_budget_exhausted();
+    inlet_schema_budget_end();
+    if (st != INLET_OK && too_complex) {
+        /* the per-string errors would only say "could not be matched" */
+        inlet_rejection_free(r);
+        r = inlet_rejection_simple(INLET_E_TOO_LARGE,
+                                   "the request is too complex to validate: its strings used up "
+                                   "the pattern-matching budget");
+        st = INLET_E_TOO_LARGE;
+    }
     if (st != INLET_OK) {
         inlet_metric_add(router.m_rejected[st], 1);
         if (rej)

@@ -11,9 +11,9 @@
  * examples, default, deprecated, readOnly, writeOnly.
  * Inlet keys at the top level: x-inlet-topic (required), x-inlet-key (JSON pointer into the
  * event used as Kafka key; default /device_id), x-inlet-formats (the payload formats accepted,
- * by name: json, cbor, senml+json, senml+cbor, octet-stream), x-inlet-layout (the binary frame layout that turns
- * application/octet-stream payloads into an object, layout.h). In the schema of a property: x-inlet-unit (the SenML unit of that field).
- * Any other keyword is a load error.
+ * by name: json, cbor, senml+json, senml+cbor, octet-stream), x-inlet-layout (the binary frame
+ * layout that turns application/octet-stream payloads into an object, layout.h). In the schema of a
+ * property: x-inlet-unit (the SenML unit of that field). Any other keyword is a load error.
  */
 #ifndef INLET_SCHEMA_H
 #define INLET_SCHEMA_H
@@ -45,6 +45,18 @@ void inlet_schema_free(inlet_schema *s);
  */
 size_t inlet_schema_validate(const inlet_schema *s, const inlet_value *instance,
                              const char *base_pointer, inlet_schema_error *errs, size_t max_errs);
+
+/*
+ * The CPU one request may spend matching "pattern" keywords, across all its strings: this
+ * thread's validations until inlet_schema_budget_end() share regex_us microseconds of matching
+ * (0 = no budget; a string still stops at PCRE2's match limit). Once spent, or once one string
+ * hits the match limit, every later pattern check fails at once ("could not be matched") and
+ * inlet_schema_budget_exhausted() is 1, for the caller to refuse the request as too complex.
+ */
+#define INLET_SCHEMA_REGEX_BUDGET_US 50000
+void inlet_schema_budget_begin(int64_t regex_us);
+int inlet_schema_budget_exhausted(void);
+void inlet_schema_budget_end(void);
 
 /* The payload formats (INLET_FMT_* bits, formats/formats.h) a schema accepts: its
  * x-inlet-formats list, or by default every format but octet-stream, which needs a layout. */

@@ -4,17 +4,58 @@
  * JSON Schema patterns are unanchored searches (2020-12 validation section 6.3.3). The options
  * bring PCRE2 closer to ECMA-262: UTF mode, \uXXXX escapes (ALT_BSUX), and "$" only at the very
  * end (DOLLAR_ENDONLY). Match data is per thread and reused, so a match does not allocate.
+ *
+ * Work is bounded twice (docs/SECURITY.md): one string against one pattern by PCRE2's match
+ * limit, and one request by a budget of matching time across all its strings (begun by the
+ * router per submission, inlet_schema_budget_begin()). A string that hits the match limit, or a
+ * match that ends past the budget, exhausts the request's budget: every later match of that
+ * request fails at once, and the router refuses the request as too complex.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "schema_internal.h"
 
-/* Bounds the work one hostile string can cause against a backtracking-prone pattern. */
-#define MATCH_LIMIT 1000000
+/* Bounds the work one hostile string can cause against a backtracking-prone pattern: far above
+ * what a sane pattern needs on a string of a payload, about a millisecond of backtracking. */
+#define MATCH_LIMIT 100000
+
+/* This thread's current request: matching time left, and whether it ran out. */
+static _Thread_local struct {
+    bool active;
+    bool exhausted;
+    int64_t left_ns;
+} budget;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void inlet_schema_budget_begin(int64_t regex_us)
+{
+    budget.active = regex_us > 0;
+    budget.exhausted = false;
+    budget.left_ns = regex_us * 1000;
+}
+
+int inlet_schema_budget_exhausted(void)
+{
+    return budget.exhausted;
+}
+
+void inlet_schema_budget_end(void)
+{
+    budget.active = false;
+    budget.exhausted = false;
+}
 
 struct schema_regex {
     pcre2_code *code;
@@ -98,7 +139,17 @@ int schema_regex_search(const schema_regex *re, const char *subject, size_t len)
 
     if (!md)
         return -1;
+    if (budget.exhausted)
+        return -1;
+    int64_t start = budget.active ? now_ns() : 0;
     rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, md, re->mctx);
+    if (budget.active) {
+        budget.left_ns -= now_ns() - start;
+        if (budget.left_ns < 0)
+            budget.exhausted = true;
+    }
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+        budget.exhausted = budget.active;
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;

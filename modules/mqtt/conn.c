@@ -126,6 +126,49 @@ static void on_timer(mqtt_loop *loop, mqtt_timer *t)
     }
 }
 
+/*
+ * The credential's end (MQTT 5.0 §4.13): DISCONNECT 0xA0 Maximum connect time, the code for "the
+ * time this connection was authorized for is over". It tells the client its session was fine
+ * and it should reconnect with a fresh token or certificate; 0x87 Not authorized would read as
+ * a permanent refusal. 3.1.1 has no DISCONNECT from the server: the connection is closed.
+ */
+static void on_credential_expiry(mqtt_loop *loop, mqtt_timer *t)
+{
+    mqtt_conn *c = MQTT_CONTAINER(t, mqtt_conn, cred);
+    (void)loop;
+    if (c->state != MQTT_CONN_CONNECTED)
+        return;
+    mqtt_conn_close(c, MQTT_RC_MAXIMUM_CONNECT_TIME, "the credential expired",
+                    MQTT_CLOSE_CREDENTIAL_EXPIRED);
+}
+
+void mqtt_conn_arm_credential(mqtt_conn *c)
+{
+    mqtt_loop *loop = c->loop;
+    const inlet_host *host = loop->m->host;
+
+    if (!INLET_HOST_HAS(host, identity_expires_at) || c->identity == NULL)
+        return;
+    int64_t at = host->identity_expires_at(c->identity);
+    if (at == 0)
+        return;
+    int64_t left = at - host->now_us();
+    /* round up: the timer must not fire while the credential is still valid */
+    int64_t secs = left <= 0 ? 0 : (left + 999999) / 1000000;
+    if (secs > UINT32_MAX - loop->now_s)
+        return; /* beyond the loop clock's range: about 136 years */
+    mqtt_timer_arm(&loop->wheel, &c->cred, loop->now_s + (uint32_t)secs);
+}
+
+bool mqtt_conn_credential_expired(const mqtt_conn *c)
+{
+    const inlet_host *host = c->loop->m->host;
+    if (!INLET_HOST_HAS(host, identity_expires_at) || c->identity == NULL)
+        return false;
+    int64_t at = host->identity_expires_at(c->identity);
+    return at != 0 && host->now_us() >= at;
+}
+
 void mqtt_conn_touch(mqtt_conn *c)
 {
     c->last_packet_s = c->loop->now_s;
@@ -170,6 +213,7 @@ static void conn_end(mqtt_conn *c, enum mqtt_close_reason why)
 
     c->close_reason = (uint8_t)why;
     m->host->metric_add(m->metrics.disconnects[why], 1);
+    mqtt_timer_disarm(&loop->wheel, &c->cred);
     if (c->session != NULL) {
         mqtt_session *s = c->session;
         c->session = NULL;
@@ -218,6 +262,7 @@ void mqtt_conn_abort(mqtt_conn *c, enum mqtt_close_reason why)
     if (c->state != MQTT_CONN_CLOSING)
         conn_end(c, why);
     mqtt_timer_disarm(&loop->wheel, &c->timer);
+    mqtt_timer_disarm(&loop->wheel, &c->cred);
     ready_unlink(c);
     if (c->in_flush) {
         mqtt_list_unlink(&c->flush_link);
@@ -269,6 +314,7 @@ void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd)
     mqtt_list_init(&c->ready_link);
     mqtt_list_init(&c->flush_link);
     mqtt_timer_init(&c->timer, on_timer);
+    mqtt_timer_init(&c->cred, on_credential_expiry);
     /* acknowledgements are small and latency is what a device waits on */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
@@ -332,6 +378,7 @@ static void migrate(mqtt_conn *c)
 
     epoll_ctl(from->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     mqtt_timer_disarm(&from->wheel, &c->timer);
+    mqtt_timer_disarm(&from->wheel, &c->cred);
     ready_unlink(c);
     if (c->in_flush) {
         mqtt_list_unlink(&c->flush_link);

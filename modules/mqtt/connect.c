@@ -356,6 +356,7 @@ void mqtt_connect_attach(mqtt_loop *loop, mqtt_conn *c)
     /* MQTT 5.0 §3.1.2.10: one and a half times the keep alive, then the connection goes */
     c->keep_alive_s = ((uint32_t)info->keep_alive * 3 + 1) / 2;
     mqtt_timer_arm(&loop->wheel, &c->timer, loop->now_s + c->keep_alive_s);
+    mqtt_conn_arm_credential(c);
     if (m->host->log_enabled(m->mod, INLET_LOG_DEBUG))
         MQTT_LOG(m, INLET_LOG_DEBUG, "%s/%s connected as \"%s\" (MQTT %s, session %s)", id->tenant,
                  id->device_id, info->client_id, c->version == MQTT_V5 ? "5" : "3.1.1",

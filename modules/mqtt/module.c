@@ -133,6 +133,8 @@ static const char *const close_names[MQTT_CLOSE_REASONS] = {
     [MQTT_CLOSE_SLOW_READER] = "slow_reader",
     [MQTT_CLOSE_SHUTDOWN] = "server_shutdown",
     [MQTT_CLOSE_INTERNAL] = "internal_error",
+    [MQTT_CLOSE_CREDENTIAL_EXPIRED] = "credential_expired",
+    [MQTT_CLOSE_CREDENTIAL_REVOKED] = "credential_revoked",
 };
 
 void mqtt_count_connack(mqtt_module *m, uint8_t reason)

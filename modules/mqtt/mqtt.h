@@ -309,6 +309,8 @@ enum mqtt_close_reason {
     MQTT_CLOSE_SLOW_READER, /* the output bound was exceeded */
     MQTT_CLOSE_SHUTDOWN,
     MQTT_CLOSE_INTERNAL,
+    MQTT_CLOSE_CREDENTIAL_EXPIRED, /* the JWT's exp or the certificate's notAfter passed */
+    MQTT_CLOSE_CREDENTIAL_REVOKED, /* a reload no longer accepts the credential */
     MQTT_CLOSE_REASONS
 };
 
@@ -333,6 +335,7 @@ struct mqtt_conn {
     mqtt_list ready_link; /* loop->ready / loop->stalled; the inbox while migrating */
     mqtt_list flush_link; /* loop->flush: output waiting to be written */
     mqtt_timer timer;     /* connect timeout, keep alive, linger */
+    mqtt_timer cred;      /* armed while connected: the credential's expiry */
 
     mqtt_loop *loop;
     const mqtt_listener *listener;
@@ -519,6 +522,11 @@ bool mqtt_conn_can_process(mqtt_conn *c);
 void mqtt_conn_wake(mqtt_conn *c);
 /* A complete packet was received: the keep-alive clock restarts. */
 void mqtt_conn_touch(mqtt_conn *c);
+/* Once connected: arm c->cred for when the identity's credential expires (ABI 1.4
+ * identity_expires_at; nothing on an older core or for credentials without an end). */
+void mqtt_conn_arm_credential(mqtt_conn *c);
+/* Has the identity's credential expired by now? */
+bool mqtt_conn_credential_expired(const mqtt_conn *c);
 /* The connection was attached on this loop: start its keep-alive clock and register it. */
 int mqtt_conn_adopt(mqtt_loop *loop, mqtt_conn *c);
 bool mqtt_conn_is_open(const mqtt_conn *c);

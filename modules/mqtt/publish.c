@@ -428,6 +428,17 @@ bool mqtt_publish_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
         mqtt_ids_remove(&s->ids, mqtt_ids_find(&s->ids, p.packet_id));
         c->quota_used--;
     }
+    if (st == INLET_E_UNAUTHENTICATED) {
+        /* The core no longer accepts this connection's credential: it expired (the timer may
+         * not have fired yet, it has second resolution) or a reload revoked it (removed token,
+         * JWT key, CA, device; a CRL). The message is left unanswered and the connection goes:
+         * 0xA0 as at expiry, 0x87 for a revocation; 3.1.1 just closes. */
+        bool expired = mqtt_conn_credential_expired(c);
+        mqtt_conn_close(c, expired ? MQTT_RC_MAXIMUM_CONNECT_TIME : MQTT_RC_NOT_AUTHORIZED,
+                        expired ? "the credential expired" : "the credential is no longer accepted",
+                        expired ? MQTT_CLOSE_CREDENTIAL_EXPIRED : MQTT_CLOSE_CREDENTIAL_REVOKED);
+        return false;
+    }
     if (st == INLET_E_SHUTTING_DOWN) {
         /* Leave this message unanswered (the client sends it again elsewhere or later), stop
          * reading, answer what is in flight, then DISCONNECT 0x8B. */

@@ -20,11 +20,9 @@
 #include <strings.h>
 
 #include "bridge.h"
+#include "headers.h"
 
 #define BRIDGE_SOURCE        "mqtt-bridge"
-#define BRIDGE_MAX_HEADERS   32   /* user properties carried per message; more are dropped */
-#define BRIDGE_HEADER_NAMES  4096 /* bytes for their NUL-terminated names */
-#define BRIDGE_EVENT_ID_MAX  64   /* what the core accepts as an event id */
 #define BRIDGE_WAIT_LOG_MS   30000
 #define BRIDGE_REJECT_LOG_MS 1000
 
@@ -140,64 +138,6 @@ static void reject(bridge_upstream *u, int reason, const char *topic, size_t top
                "produced%s",
                u->name, (int)(topic_len > 200 ? 200 : topic_len), topic, reject_words[reason],
                why ? why : "", more);
-}
-
-typedef struct bridge_headers {
-    inlet_header h[BRIDGE_MAX_HEADERS + 1];
-    size_t n;
-    char names[BRIDGE_HEADER_NAMES];
-    size_t names_used;
-    char event_id[BRIDGE_EVENT_ID_MAX + 1];
-} bridge_headers;
-
-/* Names a device must not set: the core's own headers and ours. */
-static bool reserved_header(const char *name, size_t len)
-{
-    return (len >= 6 && strncasecmp(name, "inlet-", 6) == 0) ||
-           (len == 12 && strncasecmp(name, "content-type", 12) == 0) ||
-           (len == 10 && strncasecmp(name, "mqtt-topic", 10) == 0);
-}
-
-/* Kafka headers of a message: mqtt-topic, then MQTT 5 user properties (§3.3.2.3.7) in order. */
-static void collect_headers(bridge_upstream *u, const char *topic, size_t topic_len,
-                            const MQTTAsync_message *msg, bridge_headers *hd)
-{
-    const bridge_upstream_config *cfg = u->cfg;
-    hd->n = 0;
-    hd->names_used = 0;
-    hd->event_id[0] = '\0';
-    hd->h[hd->n++] = (inlet_header){"mqtt-topic", topic, topic_len};
-
-    if (cfg->mqtt_version != BRIDGE_MQTT_5 || msg->struct_version < 1)
-        return;
-    const MQTTProperties *props = &msg->properties;
-    for (int i = 0; i < props->count; i++) {
-        const MQTTProperty *p = &props->array[i];
-        if (p->identifier != MQTTPROPERTY_CODE_USER_PROPERTY)
-            continue;
-        const char *name = p->value.data.data;
-        size_t nlen = p->value.data.len > 0 ? (size_t)p->value.data.len : 0;
-        const char *val = p->value.value.data;
-        size_t vlen = p->value.value.len > 0 ? (size_t)p->value.value.len : 0;
-        if (!name || nlen == 0 || memchr(name, '\0', nlen))
-            continue;
-        if (cfg->event_id_property && !hd->event_id[0] && strlen(cfg->event_id_property) == nlen &&
-            memcmp(cfg->event_id_property, name, nlen) == 0) {
-            if (vlen <= BRIDGE_EVENT_ID_MAX) {
-                memcpy(hd->event_id, val, vlen);
-                hd->event_id[vlen] = '\0';
-            }
-            continue;
-        }
-        if (!cfg->user_properties || reserved_header(name, nlen) || hd->n > BRIDGE_MAX_HEADERS ||
-            hd->names_used + nlen + 1 > sizeof(hd->names))
-            continue;
-        char *copy = hd->names + hd->names_used;
-        memcpy(copy, name, nlen);
-        copy[nlen] = '\0';
-        hd->names_used += nlen + 1;
-        hd->h[hd->n++] = (inlet_header){copy, val ? val : "", vlen};
-    }
 }
 
 static const inlet_body_form forms[] = {
@@ -376,7 +316,7 @@ static void deliver(bridge_session *s, const char *topic, size_t topic_len,
     }
 
     bridge_headers hd;
-    collect_headers(u, topic, topic_len, msg, &hd);
+    bridge_headers_collect(u->cfg, topic, topic_len, msg, &hd);
     const char *schema = route.field[BRIDGE_FIELD_SCHEMA];
     const char *version = route.field[BRIDGE_FIELD_VERSION];
     inlet_request req;

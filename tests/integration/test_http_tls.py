@@ -32,7 +32,9 @@ def pki():
 def inletd(pki):
     tls_port, mtls_port = free_port(), free_port()
     tenants = {
-        "demo": f"""devices:
+        # both without topic_prefix: the test is about which tenant a CA names, on one topic
+        "demo": f"""shared_topics: true
+devices:
   - id: truck-0042
     groups: [trucks]
 tokens:
@@ -52,8 +54,10 @@ acl:
     groups: [trucks]
     schemas: ["*"]
 """,
-        "acme": f"""mtls:
+        "acme": f"""shared_topics: true
+mtls:
   ca_file: {pki}/acme-ca.pem
+  allow_unlisted_devices: true
 acl:
   - effect: allow
     schemas: ["*"]

@@ -53,7 +53,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
 def test_reload_revokes_the_token_of_an_open_mqtt_connection():
     import json
 
-    from mqtt_raw import RawClient, fleet_event, start_inletd
+    from mqtt_raw import DISCONNECT, RawClient, fleet_event, start_inletd
 
     tok = unique("mq")
     tenant = """devices: [{{id: truck-0042}}]
@@ -73,7 +73,9 @@ acl: [{{effect: allow, schemas: ["*"]}}]
                 f.write("tenant: demo\n" + tenant.format(h=sha256_hex(unique("other"))))
             d.proc.send_signal(signal.SIGHUP)
             assert wait_for(lambda: "reloaded 1 tenants" in d.logs()), d.logs()
-            refused = c.publish_qos1(topic, json.dumps(fleet_event(unique("rv"))).encode(), 2)
-            assert refused.reason == 0x87, refused  # not authorized any more
+            # the next PUBLISH ends the connection: DISCONNECT 0x87, not authorized any more
+            c.publish(topic, json.dumps(fleet_event(unique("rv"))).encode(), 1, 2)
+            got = c.expect_closed()
+            assert [(p.type, p.reason) for p in got] == [(DISCONNECT, 0x87)], got
     finally:
         assert d.stop() == 0, d.logs()

@@ -27,7 +27,11 @@ static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, ch
     for (size_t i = 0; i < n; i++) {
         inlet_conf_file *f = NULL;
         snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
-        if (inlet_conf_load_string(names[i], docs[i], strlen(docs[i]), &f, err, err_len))
+        /* These tenants test other things than Kafka isolation: let them share topics. */
+        char text[4096];
+        snprintf(text, sizeof(text), "%s\n%s", docs[i],
+                 strstr(docs[i], "shared_topics") ? "" : "shared_topics: true\n");
+        if (inlet_conf_load_string(names[i], text, strlen(text), &f, err, err_len))
             goto done;
         const inlet_conf_node *root = inlet_conf_root(f);
         snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
@@ -231,6 +235,93 @@ static void test_build_errors(void)
     expect_build_error("  - effect: allow\n  - effect: deny\n    schemas: [x]\n", "schemas");
     expect_build_error("  - effect: maybe\n    schemas: [x]\n", "effect");
     expect_build_error("  - schemas: [x]\n", "effect");
+    expect_build_error("  - effect: allow\n    schemas: [x]\n    protocols: [http, smtp]\n",
+                       "acl[0].protocols[1]: \"smtp\" is not one of");
+    expect_build_error("  - effect: allow\n    schemas: [x]\n    methods: [password]\n",
+                       "acl[0].methods[0]: \"password\" is not one of");
+}
+
+/* Regression: two tenants without a topic_prefix loaded and produced into the same topics,
+ * keyed by device id, so both tenants' truck-1 shared a key. */
+static void test_shared_topics(void)
+{
+    inlet_tenants *set = NULL;
+    char err[512];
+    const char *a = "tenant: a\nshared_topics: false\n";
+    const char *b = "tenant: b\nshared_topics: false\n";
+    const char *a_shared = "tenant: a\nshared_topics: true\n";
+    const char *b_shared = "tenant: b\nshared_topics: true\n";
+    const char *b_own = "tenant: b\ntopic_prefix: b.\nshared_topics: false\n";
+    const char *c_own = "tenant: c\ntopic_prefix: b.\nshared_topics: false\n";
+
+    CHECK(build_yaml((const char *[]){a, b}, 2, &set, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tenant1.yaml:1: tenant b: topic_prefix \"\" is also tenant a's "
+                        "(tenant0.yaml:1)");
+    CHECK_CONTAINS(err, "shared_topics: true in both");
+    CHECK(build_yaml((const char *[]){a_shared, b}, 2, &set, err, sizeof(err)) != 0);
+    CHECK(build_yaml((const char *[]){a, b_shared}, 2, &set, err, sizeof(err)) != 0);
+    CHECK(build_yaml((const char *[]){a, b_own, c_own}, 3, &set, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "topic_prefix \"b.\" is also tenant b's");
+    CHECK(build_yaml((const char *[]){a_shared, b_shared}, 2, &set, err, sizeof(err)) == 0);
+    inlet_tenants_release(set);
+    CHECK(build_yaml((const char *[]){a, b_own}, 2, &set, err, sizeof(err)) == 0);
+    inlet_tenants_release(set);
+}
+
+/* Rules that name protocols or methods apply only to those; rules without them as before. */
+static void test_protocols_and_methods(void)
+{
+    const char *doc = "tenant: fleet\n"
+                      "devices: [{id: truck-1}]\n"
+                      "acl:\n"
+                      "  - effect: allow\n"
+                      "    schemas: [\"driver.panic@v1\"]\n"
+                      "    methods: [cert]\n"
+                      "  - effect: deny\n"
+                      "    schemas: [\"driver.panic\"]\n"
+                      "    reason: panic needs a client certificate\n"
+                      "  - effect: deny\n"
+                      "    schemas: [\"fleet.position\"]\n"
+                      "    protocols: [mqtt_bridge, coap]\n"
+                      "    reason: not via the bridge\n"
+                      "  - effect: allow\n"
+                      "    schemas: [\"*\"]\n";
+    inlet_tenants *set = NULL;
+    inlet_identity *cert = NULL, *token = NULL, *jwt = NULL;
+    char err[512], reason[256];
+
+    CHECK(build_yaml(&doc, 1, &set, err, sizeof(err)) == 0);
+    if (!set) {
+        fprintf(stderr, "build failed: %s\n", err);
+        return;
+    }
+    CHECK(inlet_identity_for_device(set, "fleet", "truck-1", INLET_AUTH_CERT, &cert) == INLET_OK);
+    CHECK(inlet_identity_for_device(set, "fleet", "truck-1", INLET_AUTH_TOKEN, &token) == INLET_OK);
+    CHECK(inlet_identity_for_device(set, "fleet", "truck-1", INLET_AUTH_JWT, &jwt) == INLET_OK);
+    CHECK(inlet_acl_check_source(cert, "http", "driver.panic", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    CHECK(inlet_acl_check_source(token, "http", "driver.panic", "v1", reason, sizeof(reason)) ==
+          INLET_E_FORBIDDEN);
+    CHECK_STR(reason, "panic needs a client certificate");
+    CHECK(inlet_acl_check_source(jwt, "mqtt", "driver.panic", "v1", reason, sizeof(reason)) ==
+          INLET_E_FORBIDDEN);
+    /* protocols: the bridge's source is "mqtt-bridge"; '-' and '_' are the same */
+    CHECK(inlet_acl_check_source(token, "mqtt-bridge", "fleet.position", "v1", reason,
+                                 sizeof(reason)) == INLET_E_FORBIDDEN);
+    CHECK_STR(reason, "not via the bridge");
+    CHECK(inlet_acl_check_source(token, "coap", "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_E_FORBIDDEN);
+    CHECK(inlet_acl_check_source(token, "mqtt", "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    CHECK(inlet_acl_check_source(token, "http", "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    /* unknown protocol: rules naming protocols do not apply */
+    CHECK(inlet_acl_check_source(token, NULL, "fleet.position", "v1", reason, sizeof(reason)) ==
+          INLET_OK);
+    inlet_identity_release(cert);
+    inlet_identity_release(token);
+    inlet_identity_release(jwt);
+    inlet_tenants_release(set);
 }
 
 int main(void)
@@ -247,5 +338,7 @@ int main(void)
     test_identity_for_device();
     inlet_tenants_release(ts);
     test_build_errors();
+    test_protocols_and_methods();
+    test_shared_topics();
     return check_done();
 }

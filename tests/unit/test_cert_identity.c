@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -36,7 +37,11 @@ static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, ch
     for (size_t i = 0; i < n; i++) {
         inlet_conf_file *f = NULL;
         snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
-        if (inlet_conf_load_string(names[i], docs[i], strlen(docs[i]), &f, err, err_len))
+        /* These tenants test other things than Kafka isolation: let them share topics. */
+        char text[4096];
+        snprintf(text, sizeof(text), "%s\n%s", docs[i],
+                 strstr(docs[i], "shared_topics") ? "" : "shared_topics: true\n");
+        if (inlet_conf_load_string(names[i], text, strlen(text), &f, err, err_len))
             goto done;
         const inlet_conf_node *root = inlet_conf_root(f);
         snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
@@ -142,6 +147,45 @@ static int write_pem(const char *path, X509 *a, X509 *b)
     return ok ? 0 : -1;
 }
 
+/* A CRL from ca revoking the certificates in revoked[0..n). */
+static int write_crl(const char *path, const pki *ca, X509 *const *revoked, size_t n)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *t = ASN1_TIME_new();
+    X509V3_CTX ctx;
+    FILE *f = NULL;
+    int ok = crl && t && X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1 &&
+             X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) == 1;
+
+    ok = ok && X509_gmtime_adj(t, -3600) && X509_CRL_set1_lastUpdate(crl, t) == 1;
+    ok = ok && X509_gmtime_adj(t, 30 * DAY) && X509_CRL_set1_nextUpdate(crl, t) == 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        X509_REVOKED *r = X509_REVOKED_new();
+        ok = r && X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i])) == 1 &&
+             X509_gmtime_adj(t, -60) && X509_REVOKED_set_revocationDate(r, t) == 1 &&
+             X509_CRL_add0_revoked(crl, r) == 1;
+        if (!ok)
+            X509_REVOKED_free(r);
+    }
+    if (ok) {
+        X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);
+        X509_EXTENSION *akid =
+            X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
+        ASN1_INTEGER *num = ASN1_INTEGER_new();
+        ok = akid && num && ASN1_INTEGER_set(num, 1) == 1 && X509_CRL_add_ext(crl, akid, -1) == 1 &&
+             X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1;
+        X509_EXTENSION_free(akid);
+        ASN1_INTEGER_free(num);
+    }
+    ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, ca->key, EVP_sha256()) > 0;
+    ok = ok && (f = fopen(path, "w")) != NULL && PEM_write_X509_CRL(f, crl) == 1;
+    if (f)
+        fclose(f);
+    ASN1_TIME_free(t);
+    X509_CRL_free(crl);
+    return ok ? 0 : -1;
+}
+
 /* Authenticate a chain of certificates (leaf first). */
 static inlet_status auth_chain(X509 *const *certs, size_t n, inlet_identity **id, char *msg,
                                size_t msg_len)
@@ -207,10 +251,16 @@ int main(void)
     CHECK(write_pem(gamma_ca_pem, gamma_ca.cert, NULL) == 0);
     CHECK(write_pem(uri_ca_pem, uri_ca.cert, NULL) == 0);
 
-    snprintf(alpha, sizeof(alpha), "tenant: alpha\nmtls:\n  ca_file: %s\n", alpha_ca_pem);
-    snprintf(beta, sizeof(beta), "tenant: beta\nmtls:\n  ca_file: %s\n  device_id_from: san_dns\n",
+    snprintf(alpha, sizeof(alpha),
+             "tenant: alpha\nmtls:\n  ca_file: %s\n  allow_unlisted_devices: true\n", alpha_ca_pem);
+    snprintf(beta, sizeof(beta),
+             "tenant: beta\nmtls:\n  ca_file: %s\n  device_id_from: san_dns\n"
+             "  allow_unlisted_devices: true\n",
              beta_ca_pem);
-    snprintf(gamma, sizeof(gamma), "tenant: gamma\nmtls:\n  ca_file: %s\n  device_id_from: cn\n",
+    /* gamma lists its devices: its CA's other certificates are not gamma's devices. */
+    snprintf(gamma, sizeof(gamma),
+             "tenant: gamma\nmtls:\n  ca_file: %s\n  device_id_from: cn\n"
+             "devices: [{id: truck-0042}]\n",
              gamma_ca_pem);
     snprintf(uri, sizeof(uri),
              "tenant: meters\nmtls:\n  ca_file: %s\n  device_id_from: san_uri\n"
@@ -228,6 +278,18 @@ int main(void)
     pki g1 = make_leaf(&gamma_ca, "truck-0042", NULL);
     expect_identity(&a1.cert, 1, "alpha", "truck-0042");
     expect_identity(&g1.cert, 1, "gamma", "truck-0042");
+    {
+        /* the identity ends with the leaf's notAfter (365 days), before the CA's */
+        inlet_identity *id = NULL;
+        char msg[256];
+        CHECK(auth_chain(&a1.cert, 1, &id, msg, sizeof(msg)) == INLET_OK);
+        int64_t left = id ? inlet_identity_expires_at(id) / 1000000 - (int64_t)time(NULL) : 0;
+        CHECK(left > 365 * DAY - 60 && left <= 365 * DAY);
+        inlet_identity_release(id);
+    }
+    /* Regression: any CN the CA signed used to authenticate, listed or not. */
+    pki g2 = make_leaf(&gamma_ca, "truck-9999", NULL);
+    expect_refused(&g2.cert, 1, "not in devices");
 
     /* SAN dNSName mapping: the first dNSName, not the CN, not an earlier IP entry. */
     pki b1 = make_leaf(&beta_ca, "alpha-truck-0042",
@@ -299,15 +361,79 @@ int main(void)
     }
     inlet_tenants_release(ts);
 
-    /* Two tenants trusting the same CA: which one a certificate belongs to is ambiguous. */
+    /* Regression: two tenants trusting the same CA loaded, and a certificate was only refused
+     * as ambiguous when it was used. Now the set is refused, naming both and the CA. */
     char both[512];
     snprintf(both, sizeof(both), "tenant: alpha2\nmtls:\n  ca_file: %s\n", alpha_ca_pem);
     const char *overlap[] = {alpha, both};
-    CHECK(build_yaml(overlap, 2, &ts, err, sizeof(err)) == 0);
+    CHECK(build_yaml(overlap, 2, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tenant alpha2");
+    CHECK_CONTAINS(err, "tenant alpha's");
+    CHECK_CONTAINS(err, "CN=Alpha CA");
+    CHECK_CONTAINS(err, "is also in");
+
+    /* Partial chains: "sub" trusts alpha's intermediate only; a leaf under it verifies with
+     * nothing but the leaf. Next to alpha (which trusts the root above it) the set is refused:
+     * sub's devices would verify as alpha's. */
+    char int_pem[128], sub_doc[512];
+    snprintf(int_pem, sizeof(int_pem), "%s/alpha-int.pem", dir);
+    CHECK(write_pem(int_pem, alpha_int.cert, NULL) == 0);
+    snprintf(sub_doc, sizeof(sub_doc),
+             "tenant: sub\nmtls:\n  ca_file: %s\n  allow_unlisted_devices: true\n", int_pem);
+    const char *sub_only[] = {sub_doc};
+    CHECK(build_yaml(sub_only, 1, &ts, err, sizeof(err)) == 0);
     if (ts) {
-        expect_refused(&a1.cert, 1, "ambiguous");
+        expect_identity(&i1.cert, 1, "sub", "truck-0099");
+        expect_refused(&a1.cert, 1, "not verified");
         inlet_tenants_release(ts);
     }
+    const char *nested[] = {alpha, sub_doc};
+    CHECK(build_yaml(nested, 2, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tenant sub: mtls.ca_file: certificate");
+    CHECK_CONTAINS(err, "CN=Alpha Issuing CA");
+    CHECK_CONTAINS(err, "is issued under tenant alpha's");
+    const char *nested_rev[] = {sub_doc, alpha};
+    CHECK(build_yaml(nested_rev, 2, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "CN=Alpha Issuing CA");
+
+    /* CRLs: a revoked leaf is refused, its sibling is not; a reload re-reads the file. */
+    char crl_pem[128], crl_doc[512];
+    pki a2 = make_leaf(&alpha_ca, "truck-0043", NULL);
+    snprintf(crl_pem, sizeof(crl_pem), "%s/alpha-crl.pem", dir);
+    CHECK(write_crl(crl_pem, &alpha_ca, &a2.cert, 1) == 0);
+    snprintf(crl_doc, sizeof(crl_doc),
+             "tenant: alpha\nmtls:\n  ca_file: %s\n  crl_file: %s\n"
+             "  allow_unlisted_devices: true\n",
+             alpha_ca_pem, crl_pem);
+    const char *crl_docs[] = {crl_doc};
+    inlet_identity *held = NULL;
+    CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) == 0);
+    if (ts) {
+        expect_identity(&a1.cert, 1, "alpha", "truck-0042");
+        expect_refused(&a2.cert, 1, "revoked");
+        char msg[256];
+        CHECK(auth_chain(&a1.cert, 1, &held, msg, sizeof(msg)) == INLET_OK);
+        inlet_tenants_release(ts);
+    }
+    X509 *both_revoked[] = {a1.cert, a2.cert};
+    CHECK(write_crl(crl_pem, &alpha_ca, both_revoked, 2) == 0);
+    CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) == 0);
+    if (ts) {
+        expect_refused(&a1.cert, 1, "revoked");
+        /* a connection authenticated before the reload loses its identity at its next event */
+        inlet_identity *fresh = NULL;
+        char msg[256] = "";
+        CHECK(held && inlet_identity_refresh(ts, held, &fresh, msg, sizeof(msg)) ==
+                          INLET_E_UNAUTHENTICATED);
+        CHECK_CONTAINS(msg, "revoked");
+        inlet_tenants_release(ts);
+    }
+    inlet_identity_release(held);
+    CHECK(write_pem(crl_pem, alpha_ca.cert, NULL) == 0); /* not a CRL */
+    CHECK(build_yaml(crl_docs, 1, &ts, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "mtls.crl_file");
+    unlink(crl_pem);
+    unlink(int_pem);
 
     /* No tenant with mTLS at all. */
     const char *none[] = {"tenant: plain\n"};
@@ -344,9 +470,9 @@ int main(void)
                      sizeof(err)) != 0);
     CHECK_CONTAINS(err, "device_id_from");
 
-    pki *all[] = {&alpha_ca, &beta_ca, &gamma_ca, &uri_ca, &rogue_ca,    &alpha_int, &a1,
-                  &g1,       &b1,      &b2,       &b3,     &beta_old_ca, &m1,        &m2,
-                  &r1,       &e1,      &f1,       &s1,     &i1,          &bad_cn,    &no_cn};
+    pki *all[] = {&alpha_ca, &beta_ca, &gamma_ca, &uri_ca,      &rogue_ca, &alpha_int, &a1, &g1,
+                  &b1,       &b2,      &b3,       &beta_old_ca, &m1,       &m2,        &r1, &e1,
+                  &f1,       &s1,      &i1,       &bad_cn,      &no_cn,    &g2};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         pki_free(all[i]);
     unlink(alpha_ca_pem);

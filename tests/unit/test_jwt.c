@@ -40,7 +40,11 @@ static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, ch
     for (size_t i = 0; i < n; i++) {
         inlet_conf_file *f = NULL;
         snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
-        if (inlet_conf_load_string(names[i], docs[i], strlen(docs[i]), &f, err, err_len))
+        /* These tenants test other things than Kafka isolation: let them share topics. */
+        char text[4096];
+        snprintf(text, sizeof(text), "%s\n%s", docs[i],
+                 strstr(docs[i], "shared_topics") ? "" : "shared_topics: true\n");
+        if (inlet_conf_load_string(names[i], text, strlen(text), &f, err, err_len))
             goto done;
         const inlet_conf_node *root = inlet_conf_root(f);
         snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
@@ -151,8 +155,13 @@ static int build_main(void)
              "    public_key_file: %s\n"
              "    private_key_file: %s\n"
              "    clock_skew: 30s\n"
-             "    max_lifetime: 1h\n",
-             hs_secret, rs_pub, rs_key, es_pub, es_key);
+             "    max_lifetime: 1h\n"
+             "  - kid: hs0\n"
+             "    alg: HS256\n"
+             "    secret_file: %s\n"
+             "    issuer: https://zero.acme\n"
+             "    max_lifetime: 0\n",
+             hs_secret, rs_pub, rs_key, es_pub, es_key, hs_secret);
     snprintf(beta, sizeof(beta),
              "tenant: beta\n"
              "jwt:\n"
@@ -385,6 +394,101 @@ static void test_time(void)
     t = mint(&hs, claims("%s,\"exp\":%lld,\"nbf\":true}", base, NOW + 60));
     expect_reject(t, NOW, "must be numbers");
     free(t);
+}
+
+/* Regression: with max_lifetime unset a token with exp 1e300 never expired. */
+static void test_lifetime_default(void)
+{
+    inlet_jwt_key_conf hs = signer("hs1", INLET_JWT_HS256, hs_secret, NULL);
+    inlet_jwt_key_conf hs0 = signer("hs0", INLET_JWT_HS256, hs_secret, NULL);
+    const char *base = "{\"iss\":\"https://auth.acme\",\"aud\":\"inlet\",\"sub\":\"d\"";
+    const char *base0 = "{\"iss\":\"https://zero.acme\",\"sub\":\"d\"";
+    char *t;
+
+    /* hs1 configures no max_lifetime: the 24 h default applies. */
+    t = mint(&hs, claims("%s,\"exp\":1e300}", base));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+    t = mint(&hs, claims("%s,\"iat\":%lld,\"exp\":%lld}", base, NOW, NOW + 2 * 86400));
+    expect_reject(t, NOW, "max_lifetime");
+    free(t);
+    t = mint(&hs, claims("%s,\"exp\":%lld}", base, NOW + 25 * 3600)); /* no iat */
+    expect_reject(t, NOW, "max_lifetime");
+    free(t);
+    t = mint(&hs, claims("%s,\"iat\":%lld,\"exp\":%lld}", base, NOW, NOW + 23 * 3600));
+    expect_accept(t, NOW, "acme", "d");
+    free(t);
+    /* max_lifetime: 0 lifts the bound, but not past what a date can be. */
+    t = mint(&hs0, claims("%s,\"exp\":%lld}", base0, NOW + 300LL * 86400));
+    expect_accept(t, NOW, "acme", "d");
+    free(t);
+    t = mint(&hs0, claims("%s,\"exp\":1e300}", base0));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+    t = mint(&hs0, claims("%s,\"exp\":253402300800}", base0));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+    t = mint(&hs0, claims("%s,\"exp\":%lld,\"iat\":-5}", base0, NOW + 60));
+    expect_reject(t, NOW, "between 0 and");
+    free(t);
+}
+
+/* A JWT identity knows when it ends, and a reload that drops its key ends it. */
+static void test_expiry_and_reload(void)
+{
+    inlet_jwt_key_conf hs = signer("hs1", INLET_JWT_HS256, hs_secret, NULL);
+    inlet_identity *id, *fresh = NULL, *again = NULL;
+    inlet_tenants *same = NULL, *dropped = NULL;
+    char msg[256] = "", err[512], doc[512];
+    char *t = mint(&hs, claims("{\"iss\":\"https://auth.acme\",\"aud\":\"inlet\",\"sub\":"
+                               "\"d\",\"exp\":%lld}",
+                               NOW + 600));
+
+    id = accept_token(t, NOW, "acme", "d");
+    free(t);
+    if (!id)
+        return;
+    /* exp plus hs1's default 60 s clock_skew: when inletd stops accepting it */
+    CHECK(inlet_identity_expires_at(id) == (NOW + 660) * 1000000LL);
+    CHECK(inlet_identity_refresh_at(ts, id, (NOW + 659) * 1000000LL, &fresh, msg, sizeof(msg)) ==
+          INLET_OK);
+    CHECK(fresh == id);
+    inlet_identity_release(fresh);
+    CHECK(inlet_identity_refresh_at(ts, id, (NOW + 660) * 1000000LL, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK_CONTAINS(msg, "expired");
+
+    /* a reload keeping the key: refreshed once, then the cached identity */
+    snprintf(doc, sizeof(doc),
+             "tenant: acme\njwt:\n  - kid: hs1\n    alg: HS256\n    secret_file: %s\n"
+             "    issuer: https://auth.acme\n    audience: inlet\n",
+             hs_secret);
+    const char *docs[] = {doc};
+    CHECK(build_yaml(docs, 1, &same, err, sizeof(err)) == 0);
+    CHECK(same && inlet_identity_refresh_at(same, id, NOW * 1000000LL, &fresh, msg, sizeof(msg)) ==
+                      INLET_OK);
+    CHECK(fresh && fresh != id &&
+          inlet_identity_expires_at(fresh) == inlet_identity_expires_at(id));
+    CHECK(same && inlet_identity_refresh_at(same, id, NOW * 1000000LL, &again, msg, sizeof(msg)) ==
+                      INLET_OK);
+    CHECK(again == fresh);
+    inlet_identity_release(fresh);
+    inlet_identity_release(again);
+
+    /* a reload in which hs1 has another secret: the connection's key is gone */
+    snprintf(doc, sizeof(doc),
+             "tenant: acme\njwt:\n  - kid: hs1\n    alg: HS256\n    secret_file: %s\n"
+             "    issuer: https://auth.acme\n",
+             hs_beta);
+    CHECK(build_yaml(docs, 1, &dropped, err, sizeof(err)) == 0);
+    fresh = (inlet_identity *)1;
+    CHECK(dropped && inlet_identity_refresh_at(dropped, id, NOW * 1000000LL, &fresh, msg,
+                                               sizeof(msg)) == INLET_E_UNAUTHENTICATED);
+    CHECK(fresh == NULL);
+    CHECK_CONTAINS(msg, "JWT key");
+    inlet_identity_release(id);
+    inlet_tenants_release(same);
+    inlet_tenants_release(dropped);
 }
 
 static void test_claims(void)
@@ -778,6 +882,8 @@ int main(void)
     if (ts) {
         test_valid();
         test_time();
+        test_lifetime_default();
+        test_expiry_and_reload();
         test_claims();
         test_attacks();
         test_ambiguous_issuer();

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "formats/arena.h"
@@ -440,6 +441,59 @@ static void test_boolean_schemas(void)
     VALID(s, "{\"x\": 1}");
     CHECK(inlet_schema_topic(s) == NULL);
     CHECK_STR(inlet_schema_key_pointer(s), "/device_id");
+    inlet_schema_free(s);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Regression: 40,000 strings that backtrack catastrophically each ran to PCRE2's match limit
+ * of a million steps (minutes for one request). Now the first exhausts the request's budget and
+ * the rest fail at once. */
+static void test_regex_budget(void)
+{
+    inlet_schema *s = compile("{\"type\": \"array\", \"items\": {\"type\": \"string\", "
+                              "\"pattern\": \"^(a+)+$\"}}");
+    const size_t n = 40000, one = 34; /* "aaaa...a!" */
+    char *body = malloc(n * (one + 3) + 3), *p = body;
+
+    if (!s || !body) {
+        CHECK(0);
+        free(body);
+        return;
+    }
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        *p++ = '"';
+        memset(p, 'a', one - 1);
+        p += one - 1;
+        *p++ = '!';
+        *p++ = '"';
+        *p++ = i + 1 < n ? ',' : ']';
+    }
+    *p = '\0';
+    inlet_schema_budget_begin(INLET_SCHEMA_REGEX_BUDGET_US);
+    double t0 = seconds_now();
+    size_t errors = validate(s, body, "");
+    double took = seconds_now() - t0;
+    CHECK(inlet_schema_budget_exhausted());
+    inlet_schema_budget_end();
+    CHECK(errors > 0 && errors != (size_t)-1);
+    CHECK_CONTAINS(errs[0].message, "could not be matched");
+    CHECK(took < 2.0);
+    if (took >= 2.0)
+        fprintf(stderr, "  40,000 strings took %.1f s\n", took);
+    /* a new request has its budget back; without one, matching works as before */
+    inlet_schema_budget_begin(INLET_SCHEMA_REGEX_BUDGET_US);
+    CHECK(!inlet_schema_budget_exhausted());
+    VALID(s, "[\"aaaa\"]");
+    inlet_schema_budget_end();
+    VALID(s, "[\"aaaa\"]");
+    free(body);
     inlet_schema_free(s);
 }
 
@@ -1087,6 +1141,7 @@ int main(void)
     test_arrays();
     test_boolean_schemas();
     test_error_limits();
+    test_regex_budget();
     test_annotations_and_inlet_keys();
     test_load_errors();
     test_required_many();

@@ -29,6 +29,9 @@
  *                    CoAP module's DTLS-PSK handshake; INLET_AUTH_PSK.
  *                    host->identity_for_imei(): the device a tracker's IMEI belongs to, for
  *                    protocols that identify a device by its IMEI (Teltonika); INLET_AUTH_IMEI.
+ *                    host->identity_expires_at(): when an identity's credential (a JWT's exp, a
+ *                    client certificate's notAfter) stops being valid, so a long-lived
+ *                    connection can end then.
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -280,6 +283,10 @@ typedef struct inlet_host {
      * not a secret: a listener that needs more requires mTLS. */
     inlet_status (*identity_for_imei)(const char *imei, size_t len, inlet_identity **out, char *msg,
                                       size_t msg_len);
+    /* ABI 1.4. When this identity's credential stops being valid (a JWT's exp, a client
+     * certificate's notAfter), wall clock microseconds; 0 = no expiry. A long-lived connection ends
+     * then. */
+    int64_t (*identity_expires_at)(const inlet_identity *id);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
