@@ -46,12 +46,12 @@ done:
     return rc;
 }
 
-static const char *doc_a = "tenant: acme\n"
+static const char *doc_a = "tenant: acme\ntopic_prefix: \"acme.\"\n"
                            "devices:\n"
                            "  - {id: truck-1, imei: \"356307042441013\"}\n"
                            "  - {id: truck-2, imei: \"356307042441014\"}\n"
                            "  - {id: van-3}\n";
-static const char *doc_b = "tenant: beta\n"
+static const char *doc_b = "tenant: beta\ntopic_prefix: \"beta.\"\n"
                            "devices: [{id: tracker-9, imei: \"490154203237518\"}]\n";
 
 static void test_lookup(void)
@@ -122,10 +122,11 @@ static void test_build_errors(void)
 static void test_reload(void)
 {
     const char *before[] = {doc_a, doc_b};
-    const char *moved[] = {"tenant: acme\ndevices: [{id: truck-1}, {id: truck-2, imei: "
-                           "\"356307042441014\"}]\n",
-                           "tenant: beta\ndevices: [{id: tracker-9, imei: \"490154203237518\"},"
-                           " {id: truck-1, imei: \"356307042441013\"}]\n"};
+    const char *moved[] = {
+        "tenant: acme\ntopic_prefix: a.\ndevices: [{id: truck-1}, {id: truck-2, imei: "
+        "\"356307042441014\"}]\n",
+        "tenant: beta\ntopic_prefix: b.\ndevices: [{id: tracker-9, imei: \"490154203237518\"},"
+        " {id: truck-1, imei: \"356307042441013\"}]\n"};
     inlet_tenants *ts1 = NULL, *ts2 = NULL;
     inlet_identity *id1 = NULL, *id2 = NULL, *fresh = NULL;
     char err[512] = "", msg[200] = "";
