@@ -45,7 +45,8 @@ def pki():
 def inletd(pki):
     plain, tls = free_port(), free_port()
     tenants = {
-        "demo": f"""devices: [{{id: {DEV}, groups: [trucks]}}, {{id: {DEV_CERT}, groups: [trucks]}}]
+        "demo": f"""shared_topics: true
+devices: [{{id: {DEV}, groups: [trucks]}}, {{id: {DEV_CERT}, groups: [trucks]}}]
 tokens: [{{sha256: {sha256_hex(TOK)}, device: {DEV}}}]
 mtls:
   ca_file: {pki}/demo-ca.pem
@@ -54,7 +55,8 @@ acl:
   - {{effect: allow, groups: [trucks], schemas: ["fleet.position@v1"]}}
   - {{effect: deny, schemas: ["*"]}}
 """,
-        "other": f"""devices: [{{id: {DEV_B}}}]
+        "other": f"""shared_topics: true
+devices: [{{id: {DEV_B}}}]
 tokens: [{{sha256: {sha256_hex(TOK_B)}, device: {DEV_B}}}]
 acl: [{{effect: allow, schemas: ["coldchain.temp@v1"]}}]
 """}

@@ -33,15 +33,18 @@ DEV = unique("tracker")
 DEV_DENIED = unique("denied")
 DEV_OTHER = unique("other")
 
+# Both tenants write to the shared teltonika.avl.v1 topic on purpose (distinct device ids).
 TENANTS = {
-    "tlt": f"""devices:
+    "tlt": f"""shared_topics: true
+devices:
   - {{id: {DEV}, imei: "{IMEI}", groups: [trackers]}}
   - {{id: {DEV_DENIED}, imei: "{IMEI_DENIED}"}}
 acl:
   - {{effect: allow, groups: [trackers], schemas: ["teltonika.avl@v1"]}}
   - {{effect: deny, schemas: ["*"], reason: "not a tracker"}}
 """,
-    "other": f"""devices: [{{id: {DEV_OTHER}, imei: "{IMEI_OTHER}"}}]
+    "other": f"""shared_topics: true
+devices: [{{id: {DEV_OTHER}, imei: "{IMEI_OTHER}"}}]
 acl: [{{effect: allow, schemas: ["*"]}}]
 """,
 }
@@ -101,7 +104,7 @@ def test_wiki_examples_decode_to_the_documented_values(d):
     # a device of its own, declared by a reload, so that nothing else shares its event ids
     path = os.path.join(d.dir, "conf.d", "tenant-wiki.yaml")
     with open(path, "w") as f:
-        f.write(f"tenant: wiki\ndevices: [{{id: {dev}, imei: \"{imei}\"}}]\n"
+        f.write(f"tenant: wiki\nshared_topics: true\ndevices: [{{id: {dev}, imei: \"{imei}\"}}]\n"
                 "acl: [{effect: allow, schemas: [\"*\"]}]\n")
     d.proc.send_signal(signal.SIGHUP)
     deadline = time.time() + 15
