@@ -121,7 +121,8 @@ void coap_answer_remember(coap_exchange *e, const coap_answer *a)
     e->size1 = a->size1;
     e->block1 = a->block1;
     size_t n = a->payload_len < COAP_EXCHANGE_DIAG ? a->payload_len : COAP_EXCHANGE_DIAG;
-    memcpy(e->diag, a->payload, n);
+    if (n > 0) /* a 2.04 has no payload, and memcpy from NULL is undefined even for 0 bytes */
+        memcpy(e->diag, a->payload, n);
     e->diag_len = (uint8_t)n;
 }
 
