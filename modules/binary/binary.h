@@ -171,6 +171,7 @@ struct bin_conn {
 
 /* A submission in flight (inlet_request.opaque). */
 typedef struct bin_pending {
+    bin_list link;  /* loop->pending: freed at teardown if Kafka never answers */
     bin_conn *conn; /* holds a reference */
     uint32_t slot;  /* index in conn->slots */
 } bin_pending;
@@ -192,6 +193,7 @@ struct bin_loop {
     bin_list stalled; /* waiting for loop-wide in-flight room */
     bin_list flush;   /* connections with output to write */
     bin_list zombies; /* closed, waiting for their submissions' completions */
+    bin_list pending; /* bin_pending records awaiting completion */
     bin_list dead;    /* closed and unreferenced: freed at the end of the iteration, since an
                          event of this iteration may still point at one */
     size_t n_conns;

@@ -194,6 +194,7 @@ bool bin_data_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
         bin_data_flush_acks(c);
         return c->state == BIN_CONN_OPEN;
     }
+    bin_list_push(&loop->pending, &p->link);
     c->refs++; /* the pending record's */
     c->inflight++;
     loop->inflight++;
@@ -209,6 +210,7 @@ void bin_data_on_completion(void *ctx, const inlet_completion *comp)
     bin_conn *c = p->conn;
     uint32_t idx = p->slot;
 
+    bin_list_unlink(&p->link);
     inlet_support_pending_put(&loop->base.pending, p);
     loop->inflight--;
     m->host->metric_add(m->metrics.inflight, -1);

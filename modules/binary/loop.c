@@ -292,6 +292,7 @@ static int loop_setup(void *arg, void *module, char *err, size_t err_len)
     bin_list_init(&loop->stalled);
     bin_list_init(&loop->flush);
     bin_list_init(&loop->zombies);
+    bin_list_init(&loop->pending);
     bin_list_init(&loop->dead);
     return 0;
 }
@@ -301,7 +302,13 @@ static void loop_fini(void *arg)
     bin_loop *loop = arg;
     if (loop->epfd >= 0)
         close(loop->epfd);
-    /* connections whose completions never came: nothing will drain the queue any more */
+    /* submissions whose completions never came: nothing will drain the queue any more, so
+     * their records and the connections they hold are freed here */
+    while (loop->pending.next != NULL && !bin_list_empty(&loop->pending)) {
+        bin_pending *p = BIN_CONTAINER(loop->pending.next, bin_pending, link);
+        bin_list_unlink(&p->link);
+        free(p);
+    }
     while (!bin_list_empty(&loop->zombies)) {
         bin_conn *c = BIN_CONTAINER(loop->zombies.next, bin_conn, link);
         bin_list_unlink(&c->link);

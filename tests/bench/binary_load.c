@@ -253,12 +253,16 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_conns; i++) {
         alive += !conns[i].dead;
         close(conns[i].fd);
+        free(conns[i].sent_at);
     }
+    free(conns);
+    close(ep);
     qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
     double p50 = n_lat ? lat_us[n_lat / 2] / 1000.0 : 0,
            p99 = n_lat ? lat_us[n_lat * 99 / 100] / 1000.0 : 0;
     printf("{\"connections\": %d, \"alive\": %d, \"frames\": %ld, \"frames_per_s\": %.0f, "
            "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"errors\": %ld}\n",
            n_conns, alive, counted, counted / (double)secs, p50, p99, errors);
+    free(lat_us);
     return 0;
 }
