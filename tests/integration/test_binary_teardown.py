@@ -6,7 +6,7 @@ a leak makes it non-zero."""
 import time
 
 import binary_raw as br
-from harness import Inletd, free_port, sha256_hex, unique
+from harness import Inletd, curl, free_port, sha256_hex, unique
 
 RUN = unique("binteardown")
 DEV = f"{RUN}-dev"
@@ -42,6 +42,12 @@ def test_frames_submitted_before_a_violation_close_are_freed():
             assert got[-1].type == br.CLOSE and got[-1].status == 0x82, got
             c.close()
         time.sleep(1)  # Kafka's answers come for closed connections
+        # the loop publishes its hot counters once per iteration: the gauge is back to 0
+        st, _, body = curl(d.url + "/metrics")
+        text = body.decode() if isinstance(body, bytes) else body
+        assert st == 200
+        assert 'inlet_binary_frames_total{type="data"} 20' in text, text
+        assert "inlet_binary_frames_in_flight 0" in text, text
     finally:
         rc = d.stop()
     assert rc == 0, d.logs()
