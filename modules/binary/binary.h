@@ -171,6 +171,7 @@ struct bin_conn {
 
 /* A submission in flight (inlet_request.opaque). */
 typedef struct bin_pending {
+    bin_list link;  /* loop->pending: freed at teardown if Kafka never answers */
     bin_conn *conn; /* holds a reference */
     uint32_t slot;  /* index in conn->slots */
 } bin_pending;
@@ -192,13 +193,19 @@ struct bin_loop {
     bin_list stalled; /* waiting for loop-wide in-flight room */
     bin_list flush;   /* connections with output to write */
     bin_list zombies; /* closed, waiting for their submissions' completions */
+    bin_list pending; /* bin_pending records awaiting completion */
     bin_list dead;    /* closed and unreferenced: freed at the end of the iteration, since an
                          event of this iteration may still point at one */
     size_t n_conns;
     size_t inflight; /* submissions awaiting completion (all connections) */
+    /* the hot counters, added to the shared metrics once per iteration (bin_loop_publish) */
+    int64_t n_data, n_acks_ok;
+    size_t inflight_published;
 
-    uint8_t *rbuf; /* shared read buffer, BIN_READ_CHUNK bytes */
-    char ct[64];   /* content type of the frame being submitted */
+    uint8_t *rbuf;     /* shared read buffer, BIN_READ_CHUNK bytes */
+    void *out_free;    /* idle output buffers of BIN_OUT_BUF bytes, linked through their start */
+    size_t n_out_free; /* ... how many (at most BIN_OUT_CACHE) */
+    char ct[64];       /* content type of the frame being submitted */
     char eid[BIN_MAX_EVENT_ID + 1];
 };
 
@@ -227,6 +234,8 @@ struct bin_module {
 
 #define BIN_READ_CHUNK     65536u
 #define BIN_READ_BUDGET    (4u * BIN_READ_CHUNK) /* per connection per turn: fairness */
+#define BIN_OUT_BUF        1024u /* a connection's output buffer, recycled by its loop */
+#define BIN_OUT_CACHE      1024u
 #define BIN_LINGER_S       2u
 #define BIN_PENDING_CACHE  4096u
 #define BIN_LISTEN_BACKLOG 4096
@@ -236,11 +245,14 @@ struct bin_module {
 /* module.c */
 void bin_count_hello(bin_module *m, uint8_t status);
 void bin_count_ack(bin_module *m, uint8_t status);
+void bin_count_ack_n(bin_module *m, uint8_t status, int64_t n);
 void bin_count_frame(bin_module *m, uint8_t type);
 
 /* loop.c */
 extern const inlet_support_loop_spec bin_loop_spec;
 bool bin_loop_saturated(const bin_loop *loop);
+/* Add the loop's hot counters (DATA frames, ACKs 0x00, frames in flight) to the metrics. */
+void bin_loop_publish(bin_loop *loop);
 
 /* tls.c */
 extern const inlet_support_tls_setup bin_tls_setup;
@@ -268,6 +280,8 @@ void bin_conn_unref(bin_conn *c);
 /* End of an iteration (and teardown): free loop->dead. */
 void bin_conn_reap(bin_loop *loop);
 void bin_conn_free(bin_conn *c);
+/* Loop teardown: free the idle output buffers. */
+void bin_conn_out_cache_free(bin_loop *loop);
 /* Timers, once a second: hello timeout, keep alive, linger. */
 void bin_conn_tick(bin_conn *c);
 /* Back-pressure released: read again if input may be waiting. */

@@ -7,7 +7,8 @@
  * of exactly its size, known from the header and checked against the limit before anything is
  * allocated), or the rest of a read that a pause interrupted. An idle connection holds no
  * buffer. Output (ACKs) is queued and written at the end of the loop iteration, bounded by
- * max_output_buffer.
+ * max_output_buffer; once written, the buffer goes back to the loop's cache of BIN_OUT_BUF-byte
+ * buffers, so that the ACKs of an iteration cost no malloc()/free() pair.
  */
 #include <errno.h>
 #include <limits.h>
@@ -133,6 +134,41 @@ static ssize_t io_write(bin_conn *c, const uint8_t *buf, size_t len)
 
 /* ---- output ---- */
 
+static uint8_t *out_get(bin_loop *loop)
+{
+    void *p = loop->out_free;
+    if (p == NULL)
+        return malloc(BIN_OUT_BUF);
+    memcpy(&loop->out_free, p, sizeof(void *));
+    loop->n_out_free--;
+    return p;
+}
+
+/* Give c's output buffer back: to the loop's cache if it has the usual size, else free it. */
+static void out_release(bin_conn *c)
+{
+    bin_loop *loop = c->loop;
+    if (c->out != NULL && c->out_cap == BIN_OUT_BUF && loop->n_out_free < BIN_OUT_CACHE) {
+        memcpy(c->out, &loop->out_free, sizeof(void *));
+        loop->out_free = c->out;
+        loop->n_out_free++;
+    } else {
+        free(c->out);
+    }
+    c->out = NULL;
+    c->out_off = c->out_len = c->out_cap = 0;
+}
+
+void bin_conn_out_cache_free(bin_loop *loop)
+{
+    while (loop->out_free != NULL) {
+        void *p = loop->out_free;
+        memcpy(&loop->out_free, p, sizeof(void *));
+        free(p);
+    }
+    loop->n_out_free = 0;
+}
+
 bool bin_conn_send(bin_conn *c, const uint8_t *data, size_t len)
 {
     bin_module *m = c->loop->m;
@@ -140,6 +176,13 @@ bool bin_conn_send(bin_conn *c, const uint8_t *data, size_t len)
         return false;
     if (c->out_off == c->out_len)
         c->out_off = c->out_len = 0;
+    if (c->out == NULL && len <= BIN_OUT_BUF) {
+        if ((c->out = out_get(c->loop)) == NULL) {
+            bin_conn_abort(c, BIN_CLOSE_INTERNAL);
+            return false;
+        }
+        c->out_cap = BIN_OUT_BUF;
+    }
     if ((uint64_t)c->out_len - c->out_off + len > m->cfg->max_output_buffer) {
         /* the client does not read its ACKs: never buffer without bound */
         bin_conn_abort(c, BIN_CLOSE_SLOW_READER);
@@ -187,9 +230,7 @@ void bin_conn_flush(bin_conn *c)
             return;
         }
     }
-    free(c->out); /* an idle connection holds no buffer */
-    c->out = NULL;
-    c->out_off = c->out_len = c->out_cap = 0;
+    out_release(c); /* an idle connection holds no buffer */
     if (c->state == BIN_CONN_CLOSING) {
         if (c->eof) {
             bin_conn_abort(c, (enum bin_close_reason)c->close_reason);
@@ -285,7 +326,7 @@ void bin_conn_free(bin_conn *c)
     bin_module *m = c->loop->m;
     bin_data_free_slots(c);
     free(c->in);
-    free(c->out);
+    out_release(c);
     if (c->identity != NULL)
         m->host->identity_release(c->identity);
     free(c);
@@ -392,7 +433,10 @@ static bool dispatch(bin_conn *c, const bin_header *h, const uint8_t *body)
     uint8_t st;
     const char *why;
 
-    bin_count_frame(m, h->type);
+    if (h->type == BIN_DATA)
+        c->loop->n_data++; /* published once per iteration */
+    else
+        bin_count_frame(m, h->type);
     if (c->state == BIN_CONN_AWAIT_HELLO) {
         if (h->type != BIN_HELLO) {
             bin_conn_close(c, true, BIN_ST_PROTOCOL, "the first frame must be HELLO",

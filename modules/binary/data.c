@@ -83,7 +83,10 @@ void bin_data_flush_acks(bin_conn *c)
         s->done = false;
         c->head = (c->head + 1) % w;
         c->count--;
-        bin_count_ack(m, s->status);
+        if (s->status == BIN_ST_OK)
+            c->loop->n_acks_ok++; /* published once per iteration */
+        else
+            bin_count_ack(m, s->status);
         if (!bin_conn_send(c, buf, n))
             return;
     }
@@ -194,10 +197,10 @@ bool bin_data_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
         bin_data_flush_acks(c);
         return c->state == BIN_CONN_OPEN;
     }
+    bin_list_push(&loop->pending, &p->link);
     c->refs++; /* the pending record's */
     c->inflight++;
-    loop->inflight++;
-    host->metric_add(m->metrics.inflight, 1);
+    loop->inflight++; /* the gauge follows once per iteration */
     return true;
 }
 
@@ -209,9 +212,9 @@ void bin_data_on_completion(void *ctx, const inlet_completion *comp)
     bin_conn *c = p->conn;
     uint32_t idx = p->slot;
 
+    bin_list_unlink(&p->link);
     inlet_support_pending_put(&loop->base.pending, p);
     loop->inflight--;
-    m->host->metric_add(m->metrics.inflight, -1);
     c->inflight--;
     if (c->state == BIN_CONN_OPEN && c->slots != NULL) {
         if (comp->status == INLET_OK) {

@@ -37,6 +37,25 @@ bool bin_loop_saturated(const bin_loop *loop)
     return loop->inflight >= (size_t)loop->m->cfg->max_inflight_per_thread;
 }
 
+void bin_loop_publish(bin_loop *loop)
+{
+    bin_module *m = loop->m;
+    const inlet_host *h = m->host;
+    if (loop->n_data != 0) {
+        h->metric_add(m->metrics.frames[BIN_DATA - BIN_HELLO], loop->n_data);
+        loop->n_data = 0;
+    }
+    if (loop->n_acks_ok != 0) {
+        bin_count_ack_n(m, BIN_ST_OK, loop->n_acks_ok);
+        loop->n_acks_ok = 0;
+    }
+    if (loop->inflight != loop->inflight_published) {
+        h->metric_add(m->metrics.inflight,
+                      (int64_t)loop->inflight - (int64_t)loop->inflight_published);
+        loop->inflight_published = loop->inflight;
+    }
+}
+
 static void set_listeners_events(bin_loop *loop, uint32_t events)
 {
     for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
@@ -177,6 +196,7 @@ static int loop_turn(bin_loop *loop, int timeout_ms)
     run_ready(loop);
     run_flush(loop);
     bin_conn_reap(loop);
+    bin_loop_publish(loop);
     return 0;
 }
 
@@ -250,6 +270,7 @@ static void loop_teardown(bin_loop *loop)
     }
     inlet_support_loop_release_queue(&loop->base);
     bin_conn_reap(loop);
+    bin_loop_publish(loop);
     if (loop->epfd >= 0) {
         close(loop->epfd);
         loop->epfd = -1;
@@ -292,6 +313,7 @@ static int loop_setup(void *arg, void *module, char *err, size_t err_len)
     bin_list_init(&loop->stalled);
     bin_list_init(&loop->flush);
     bin_list_init(&loop->zombies);
+    bin_list_init(&loop->pending);
     bin_list_init(&loop->dead);
     return 0;
 }
@@ -301,7 +323,13 @@ static void loop_fini(void *arg)
     bin_loop *loop = arg;
     if (loop->epfd >= 0)
         close(loop->epfd);
-    /* connections whose completions never came: nothing will drain the queue any more */
+    /* submissions whose completions never came: nothing will drain the queue any more, so
+     * their records and the connections they hold are freed here */
+    while (loop->pending.next != NULL && !bin_list_empty(&loop->pending)) {
+        bin_pending *p = BIN_CONTAINER(loop->pending.next, bin_pending, link);
+        bin_list_unlink(&p->link);
+        free(p);
+    }
     while (!bin_list_empty(&loop->zombies)) {
         bin_conn *c = BIN_CONTAINER(loop->zombies.next, bin_conn, link);
         bin_list_unlink(&c->link);
@@ -309,6 +337,7 @@ static void loop_fini(void *arg)
     }
     if (loop->dead.next != NULL)
         bin_conn_reap(loop);
+    bin_conn_out_cache_free(loop);
     free(loop->rbuf);
 }
 

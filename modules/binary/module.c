@@ -101,7 +101,12 @@ void bin_count_hello(bin_module *m, uint8_t status)
 
 void bin_count_ack(bin_module *m, uint8_t status)
 {
-    m->host->metric_add(m->metrics.acks[slot_of(ack_codes, BIN_ACK_SLOTS - 1, status)], 1);
+    bin_count_ack_n(m, status, 1);
+}
+
+void bin_count_ack_n(bin_module *m, uint8_t status, int64_t n)
+{
+    m->host->metric_add(m->metrics.acks[slot_of(ack_codes, BIN_ACK_SLOTS - 1, status)], n);
 }
 
 void bin_count_frame(bin_module *m, uint8_t type)

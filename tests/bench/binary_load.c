@@ -11,7 +11,8 @@
  *   bench-token-<i>)  -S source addresses 127.0.0.2.. (ephemeral ports)  -x schema name
  *
  * Prints one JSON line: connections, frames (acknowledged 0x00 in the window), frames_per_s,
- * p50_ms, p99_ms, errors (ACKs other than 0x00, in the window).
+ * p50_ms, p99_ms, errors (ACKs other than 0x00, in the window), cpu_s (the generator's own CPU
+ * time), sent (DATA frames sent in all).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,7 @@ typedef struct conn {
     int64_t *sent_at; /* per seq % window */
     uint16_t next_seq;
     int in_flight;
+    long n_sent; /* DATA frames sent */
 } conn;
 
 static int port = 7000, n_conns = 1000, window = 16, size = 40, secs = 15, warm = 3;
@@ -90,6 +93,7 @@ static void fill(conn *c)
             break;
         c->sent_at[c->next_seq % window] = now_ns();
         c->next_seq++;
+        c->n_sent++;
         c->in_flight++;
         off += (size_t)n;
     }
@@ -129,8 +133,8 @@ static void on_frame(conn *c, const inlet_answer *a, int64_t now)
                 fprintf(stderr, "first refusal: 0x%02x %s\n", a->status, a->reason);
         }
     }
-    if (now < t_end)
-        fill(c);
+    /* refilled once per read (main()): one send() for every ACK that read brought, not one
+     * per ACK */
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -247,18 +251,30 @@ int main(int argc, char **argv)
             }
             memmove(c->in, c->in + off, c->in_len - off);
             c->in_len -= off;
+            if (c->welcomed && !c->dead && t < t_end)
+                fill(c);
         }
     }
     int alive = 0;
+    long sent = 0;
     for (int i = 0; i < n_conns; i++) {
         alive += !conns[i].dead;
+        sent += conns[i].n_sent;
         close(conns[i].fd);
+        free(conns[i].sent_at);
     }
+    free(conns);
+    close(ep);
     qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
     double p50 = n_lat ? lat_us[n_lat / 2] / 1000.0 : 0,
            p99 = n_lat ? lat_us[n_lat * 99 / 100] / 1000.0 : 0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     printf("{\"connections\": %d, \"alive\": %d, \"frames\": %ld, \"frames_per_s\": %.0f, "
-           "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"errors\": %ld}\n",
-           n_conns, alive, counted, counted / (double)secs, p50, p99, errors);
+           "\"p50_ms\": %.2f, \"p99_ms\": %.2f, \"errors\": %ld, \"cpu_s\": %.2f, \"sent\": %ld}\n",
+           n_conns, alive, counted, counted / (double)secs, p50, p99, errors, cpu_s, sent);
+    free(lat_us);
     return 0;
 }
