@@ -131,7 +131,7 @@ static void check(const inlet_layout *l, int rc, const inlet_value *v, size_t le
     }
     if (!(j = inlet_value_to_json(v)))
         abort();
-    if (schema && inlet_schema_validate(schema, j, "/payload", errs, 4) > 0 &&
+    if (schema && inlet_schema_validate(schema, v, "/payload", errs, 4) > 0 &&
         strncmp(errs[0].pointer, "/payload", 8) != 0)
         abort();
     json_decref(j);
