@@ -124,7 +124,10 @@ int coap_dtls_event(coap_session_t *session, coap_event_t event)
         break;
     case COAP_EVENT_DTLS_ERROR:
         host->metric_add(l->m->metrics.handshakes_failed, 1);
-        break;
+        /* A session whose handshake failed (a wrong key after the PSK callback found the
+         * identity) is freed without SERVER_SESSION_DEL in 4.3.1: free its peer now. */
+        __attribute__((fallthrough));
+    case COAP_EVENT_DTLS_CLOSED:
     case COAP_EVENT_SERVER_SESSION_DEL: {
         coap_peer *p = peer_of(session, false);
         if (p) {
