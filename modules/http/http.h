@@ -185,6 +185,9 @@ SSL *http_h2o_socket_ssl(h2o_socket_t *sock, SSL_CTX *ctx);
 void http_h2o_context_dispose(h2o_context_t *ctx);
 /* Free h2o's per-thread caches; the last thing a loop thread does. */
 void http_h2o_release_thread_caches(void);
+/* The raw head (request line and header lines, up to the empty line) of an HTTP/1.x request
+ * being handled, or {NULL, 0} if it cannot be found. */
+h2o_iovec_t http_h2o_http1_request_head(h2o_req_t *req);
 
 static inline http_loop *http_loop_of(h2o_req_t *req)
 {
@@ -193,6 +196,12 @@ static inline http_loop *http_loop_of(h2o_req_t *req)
 
 /* route.c */
 void http_routes_register(http_module *m);
+
+/* framing.c */
+/* false (with why) for an HTTP/1.x request whose body framing is ambiguous: Content-Length
+ * with Transfer-Encoding, conflicting Content-Lengths, a last coding other than chunked. The
+ * caller answers 400 and closes the connection (RFC 9112 section 6.3). */
+bool http_framing_valid(h2o_req_t *req, const char **why);
 
 /* ingest.c */
 void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_req_t *req);
