@@ -33,9 +33,10 @@ typedef struct http_listener_config {
     char *address; /* "host:port", "[v6]:port", ":port" */
     http_tls_config tls;
     bool proxy_protocol; /* expect a PROXY protocol v1 line before anything else */
-    bool ingest;         /* serve the ingest endpoint */
-    bool health;         /* serve /healthz and /readyz */
-    bool metrics;        /* serve /metrics */
+    inlet_support_conn_limits_config limits; /* max_connections, max_connections_per_ip */
+    bool ingest;                             /* serve the ingest endpoint */
+    bool health;                             /* serve /healthz and /readyz */
+    bool metrics;                            /* serve /metrics */
 } http_listener_config;
 
 typedef struct http_config {
@@ -88,7 +89,8 @@ typedef struct http_conn {
     const http_listener *listener;
     h2o_socket_t *sock;
     http_cert_state cert_state;
-    inlet_identity *cert_identity; /* owned reference while cert_state == ACCEPTED */
+    inlet_identity *cert_identity;    /* owned reference while cert_state == ACCEPTED */
+    inlet_support_conn_ticket ticket; /* the listener's connection count, released at close */
 } http_conn;
 
 /*
@@ -126,6 +128,8 @@ typedef struct http_metrics {
     inlet_metric *requests[HTTP_STATUS_SLOTS];
     inlet_metric *connections;       /* gauge: open connections */
     inlet_metric *connections_total; /* counter: accepted connections */
+    inlet_metric *refused_listener;  /* counter: closed at accept, listener full */
+    inlet_metric *refused_address;   /* counter: closed at accept, source address full */
     inlet_metric *in_flight;         /* gauge: requests waiting for Kafka */
 } http_metrics;
 

@@ -34,6 +34,7 @@ static const inlet_option listener_options[] = {
     {"proxy_protocol", INLET_OPT_BOOL, offsetof(http_listener_config, proxy_protocol), "false", 0,
      0, NULL, NULL, 0, 0,
      "Expect a PROXY protocol v1 header from a load balancer before each connection."},
+    INLET_SUPPORT_CONN_LIMIT_OPTIONS(offsetof(http_listener_config, limits)),
     {"ingest", INLET_OPT_BOOL, offsetof(http_listener_config, ingest), "true", 0, 0, NULL, NULL, 0,
      0, "Serve the ingest endpoint on this listener."},
     {"health", INLET_OPT_BOOL, offsetof(http_listener_config, health), "true", 0, 0, NULL, NULL, 0,
@@ -116,6 +117,12 @@ static void create_metrics(http_module *m)
         h->metric_gauge("inlet_http_connections", "Open HTTP connections.", NULL);
     m->metrics.connections_total =
         h->metric_counter("inlet_http_connections_total", "Accepted HTTP connections.", NULL);
+    m->metrics.refused_listener = h->metric_counter(
+        "inlet_http_connections_refused_total",
+        "Connections closed at accept because a limit was reached.", "reason=\"listener_full\"");
+    m->metrics.refused_address = h->metric_counter(
+        "inlet_http_connections_refused_total",
+        "Connections closed at accept because a limit was reached.", "reason=\"address_full\"");
     m->metrics.in_flight =
         h->metric_gauge("inlet_http_requests_in_flight",
                         "Ingest requests waiting for Kafka acknowledgement.", NULL);
@@ -153,7 +160,9 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     if (inlet_support_listeners_new(
             &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
             INLET_SUPPORT_LISTENER_LAYOUT(http_listener_config, address, tls.base), &http_tls_setup,
-            err, err_len) != 0)
+            err, err_len) != 0 ||
+        inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
+                                      offsetof(http_listener_config, limits), err, err_len) != 0)
         goto fail;
 
     pin_h2o();
