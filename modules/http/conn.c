@@ -26,12 +26,16 @@ static void on_conn_close(void *data)
     free(conn);
 }
 
-http_conn *http_conn_of(h2o_req_t *req)
+http_conn *http_conn_of_socket(h2o_socket_t *sock)
 {
-    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     if (sock == NULL || sock->on_close.cb != on_conn_close)
         return NULL;
     return sock->on_close.data;
+}
+
+http_conn *http_conn_of(h2o_req_t *req)
+{
+    return http_conn_of_socket(req->conn->callbacks->get_socket(req->conn));
 }
 
 /*

@@ -47,6 +47,9 @@ typedef struct http_config {
     int64_t handshake_timeout_ms;
     int64_t shutdown_timeout_ms;
     int64_t http2_max_concurrent_requests;
+    int64_t http2_max_concurrent_streams;
+    int64_t http2_max_requests_per_second;
+    int64_t http2_max_resets_per_second;
     bool http2_cleartext;
     char *ingest_path;
     char *healthz_path;
@@ -83,6 +86,22 @@ typedef enum http_cert_state {
     HTTP_CERT_REJECTED, /* a certificate no tenant CA verifies: every request gets 401 */
 } http_cert_state;
 
+struct st_h2o_http2_conn_t;
+typedef ssize_t (*http_h2_expect_fn)(struct st_h2o_http2_conn_t *conn, const uint8_t *src,
+                                     size_t len, const char **err_desc);
+
+/* Streams whose body was cut at max_body_size and whose further DATA is discarded. */
+#define HTTP_H2_CUT_STREAMS 8
+
+/* What h2guard.c keeps for an HTTP/2 connection. */
+typedef struct http_h2_guard {
+    http_h2_expect_fn inner; /* h2o's frame reader, called after the checks */
+    uint64_t window_start_ms;
+    uint32_t opened, resets; /* in the current one-second window */
+    uint32_t cut[HTTP_H2_CUT_STREAMS];
+    uint32_t next_cut;
+} http_h2_guard;
+
 typedef struct http_conn {
     h2o_linklist_t link; /* in loop->conns */
     http_loop *loop;
@@ -91,6 +110,7 @@ typedef struct http_conn {
     http_cert_state cert_state;
     inlet_identity *cert_identity;    /* owned reference while cert_state == ACCEPTED */
     inlet_support_conn_ticket ticket; /* the listener's connection count, released at close */
+    http_h2_guard h2;                 /* HTTP/2 only */
 } http_conn;
 
 /*
@@ -103,6 +123,9 @@ typedef struct http_pending {
     h2o_req_t *req;
     unsigned refs;
 } http_pending;
+
+/* h2o's body limit is max_body_size plus this (module.c, h2guard.c). */
+#define HTTP_BODY_SLACK (64 * 1024)
 
 /* Idle pending objects kept per loop. */
 #define HTTP_PENDING_CACHE 1024
@@ -126,11 +149,14 @@ enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_s
 
 typedef struct http_metrics {
     inlet_metric *requests[HTTP_STATUS_SLOTS];
-    inlet_metric *connections;       /* gauge: open connections */
-    inlet_metric *connections_total; /* counter: accepted connections */
-    inlet_metric *refused_listener;  /* counter: closed at accept, listener full */
-    inlet_metric *refused_address;   /* counter: closed at accept, source address full */
-    inlet_metric *in_flight;         /* gauge: requests waiting for Kafka */
+    inlet_metric *connections;        /* gauge: open connections */
+    inlet_metric *connections_total;  /* counter: accepted connections */
+    inlet_metric *refused_listener;   /* counter: closed at accept, listener full */
+    inlet_metric *refused_address;    /* counter: closed at accept, source address full */
+    inlet_metric *in_flight;          /* gauge: requests waiting for Kafka */
+    inlet_metric *h2_refused_streams; /* counter: streams over http2_max_concurrent_streams */
+    inlet_metric *h2_calm_requests;   /* counter: GOAWAY(ENHANCE_YOUR_CALM), request flood */
+    inlet_metric *h2_calm_resets;     /* counter: GOAWAY(ENHANCE_YOUR_CALM), rapid reset */
 } http_metrics;
 
 typedef struct http_handler {
@@ -179,6 +205,8 @@ static inline http_loop_listener *http_loop_listener_at(http_loop *loop, size_t 
 void http_conn_on_accept(h2o_socket_t *listen_sock, const char *err);
 /* The connection a request arrived on (never NULL for requests on our listeners). */
 http_conn *http_conn_of(h2o_req_t *req);
+/* The same from the socket (NULL if it is not one of the module's connections). */
+http_conn *http_conn_of_socket(h2o_socket_t *sock);
 bool http_conns_writing(http_loop *loop);
 /* Cut every connection of the loop; h2o closes them on its next iteration. */
 void http_conns_shutdown(http_loop *loop);
@@ -197,6 +225,10 @@ static inline http_loop *http_loop_of(h2o_req_t *req)
 {
     return H2O_STRUCT_FROM_MEMBER(http_loop, ctx, req->conn->ctx);
 }
+
+/* h2guard.c */
+/* Put the HTTP/2 checks in front of the connections h2o created since the last call. */
+void http_h2guard_adopt(http_loop *loop);
 
 /* route.c */
 void http_routes_register(http_module *m);

@@ -194,6 +194,7 @@ static void *loop_main(void *arg)
                      strerror(errno));
             break;
         }
+        http_h2guard_adopt(loop);
     }
     /* Wait for stop() even after a failure, so that teardown has one path. */
     while (!inlet_support_loop_stop_requested(&loop->base))

@@ -60,6 +60,17 @@ static const inlet_option http_options[] = {
         "At stop, how long to wait for outstanding Kafka acknowledgements and responses."),
     OPT("http2_max_concurrent_requests", INLET_OPT_INT, http2_max_concurrent_requests, "100", 1,
         256, "Requests one HTTP/2 connection may have in flight."),
+    OPT("http2_max_concurrent_streams", INLET_OPT_INT, http2_max_concurrent_streams, "16", 1, 100,
+        "Streams one HTTP/2 connection may have receiving their request (headers or body) at "
+        "once; a new stream beyond it is refused with RST_STREAM(REFUSED_STREAM)."),
+    OPT("http2_max_requests_per_second", INLET_OPT_INT, http2_max_requests_per_second, "1000", 1,
+        1000000,
+        "New streams one HTTP/2 connection may open within a second; more close it with "
+        "GOAWAY(ENHANCE_YOUR_CALM)."),
+    OPT("http2_max_resets_per_second", INLET_OPT_INT, http2_max_resets_per_second, "100", 1,
+        1000000,
+        "RST_STREAM frames one HTTP/2 client may send within a second; more close the connection "
+        "with GOAWAY(ENHANCE_YOUR_CALM) (rapid reset, CVE-2023-44487)."),
     OPT("http2_cleartext", INLET_OPT_BOOL, http2_cleartext, "false", 0, 0,
         "Accept HTTP/2 without TLS (prior knowledge or Upgrade: h2c) on plaintext listeners."),
     OPT("ingest_path", INLET_OPT_STRING, ingest_path, "/ingest", 0, 0,
@@ -123,6 +134,15 @@ static void create_metrics(http_module *m)
     m->metrics.refused_address = h->metric_counter(
         "inlet_http_connections_refused_total",
         "Connections closed at accept because a limit was reached.", "reason=\"address_full\"");
+    m->metrics.h2_refused_streams =
+        h->metric_counter("inlet_http2_refused_streams_total",
+                          "HTTP/2 streams refused beyond http2_max_concurrent_streams.", NULL);
+    m->metrics.h2_calm_requests = h->metric_counter(
+        "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
+        "reason=\"requests\"");
+    m->metrics.h2_calm_resets = h->metric_counter(
+        "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
+        "reason=\"resets\"");
     m->metrics.in_flight =
         h->metric_gauge("inlet_http_requests_in_flight",
                         "Ingest requests waiting for Kafka acknowledgement.", NULL);
@@ -170,11 +190,13 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     m->globalconf_ready = true;
     m->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("inlet"));
     /*
-     * h2o's own limit is twice ours so that a body somewhat over max_body_size still reaches
-     * the handler and gets a problem+json 413 (over HTTP/2 h2o can only reset the stream).
-     * Beyond twice the limit h2o answers 413 itself (HTTP/1.1) or resets the stream (HTTP/2).
+     * h2o's own limit is a little above ours. HTTP/1.1: a Content-Length over it gets h2o's
+     * plain 413 before any of the body is read; a body between the two reaches the handler and
+     * gets a problem+json 413. HTTP/2: h2guard.c ends a body at the frame that crosses
+     * max_body_size, so h2o's limit (whose reset says REFUSED_STREAM, i.e. "retry") is never
+     * reached: one frame (at most 16 KiB, h2o's SETTINGS_MAX_FRAME_SIZE) past ours.
      */
-    m->globalconf.max_request_entity_size = (size_t)cfg->max_body_size * 2;
+    m->globalconf.max_request_entity_size = (size_t)cfg->max_body_size + HTTP_BODY_SLACK;
     m->globalconf.handshake_timeout = (uint64_t)cfg->handshake_timeout_ms;
     m->globalconf.http1.req_timeout = (uint64_t)cfg->idle_timeout_ms;
     m->globalconf.http1.upgrade_to_http2 = cfg->http2_cleartext;
