@@ -55,6 +55,7 @@ typedef struct http_config {
     char *healthz_path;
     char *readyz_path;
     char *metrics_path;
+    char *admin_address;          /* the admin listener ("": none) */
     inlet_section_list listeners; /* of http_listener_config */
 } http_config;
 
@@ -174,6 +175,8 @@ struct http_module {
     const inlet_host *host;
     inlet_module_ctx *mod;
     const http_config *cfg;
+    /* cfg->listeners plus the admin listener: what the listeners' cfg pointers point into */
+    inlet_section_list listener_items;
 
     h2o_globalconf_t globalconf;
     bool globalconf_ready;

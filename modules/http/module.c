@@ -39,8 +39,8 @@ static const inlet_option listener_options[] = {
      0, "Serve the ingest endpoint on this listener."},
     {"health", INLET_OPT_BOOL, offsetof(http_listener_config, health), "true", 0, 0, NULL, NULL, 0,
      0, "Serve the liveness and readiness endpoints on this listener."},
-    {"metrics", INLET_OPT_BOOL, offsetof(http_listener_config, metrics), "true", 0, 0, NULL, NULL,
-     0, 0, "Serve Prometheus metrics on this listener."},
+    {"metrics", INLET_OPT_BOOL, offsetof(http_listener_config, metrics), "false", 0, 0, NULL, NULL,
+     0, 0, "Serve Prometheus metrics on this listener too (they are on admin_address already)."},
     INLET_OPTIONS_END,
 };
 
@@ -81,6 +81,9 @@ static const inlet_option http_options[] = {
         "Readiness endpoint (200 when Kafka is reachable); \"\" disables it."),
     OPT("metrics_path", INLET_OPT_STRING, metrics_path, "/metrics", 0, 0,
         "Prometheus metrics endpoint; \"\" disables it."),
+    OPT("admin_address", INLET_OPT_STRING, admin_address, "127.0.0.1:9100", 0, 0,
+        "Listener for the operator endpoints (metrics, liveness, readiness; no ingest), plaintext; "
+        "\"\" for none."),
     INLET_SUPPORT_LISTENERS_OPTION(http_config, listeners, listener_options, http_listener_config),
     INLET_OPTIONS_END,
 };
@@ -103,6 +106,18 @@ static int check_path(const char *key, const char *path, bool may_be_empty, char
 
 static int check_config(const http_config *cfg, char *err, size_t err_len)
 {
+    if (cfg->admin_address != NULL && cfg->admin_address[0] != '\0') {
+        for (size_t i = 0; i < cfg->listeners.count; i++) {
+            const http_listener_config *l = (const http_listener_config *)cfg->listeners.items + i;
+            if (l->address != NULL && strcmp(l->address, cfg->admin_address) == 0) {
+                snprintf(err, err_len,
+                         "admin_address: %s is also listeners[%zu]; give the admin listener its "
+                         "own address, or set admin_address: \"\" and metrics: true there",
+                         cfg->admin_address, i);
+                return -1;
+            }
+        }
+    }
     if (check_path("ingest_path", cfg->ingest_path, false, err, err_len) != 0 ||
         check_path("healthz_path", cfg->healthz_path, true, err, err_len) != 0 ||
         check_path("readyz_path", cfg->readyz_path, true, err, err_len) != 0 ||
@@ -162,6 +177,37 @@ static void pin_h2o(void)
 
 static void http_destroy(void *state);
 
+/*
+ * The configured listeners, then the admin listener: plaintext, operator endpoints only, the
+ * support library's default connection limits. The module owns the copy; the strings stay the
+ * config's.
+ */
+static int make_listener_items(http_module *m, char *err, size_t err_len)
+{
+    const inlet_section_list *l = &m->cfg->listeners;
+    bool admin = m->cfg->admin_address != NULL && m->cfg->admin_address[0] != '\0';
+    size_t n = l->count + (admin ? 1 : 0);
+    http_listener_config *items = calloc(n ? n : 1, sizeof(*items));
+
+    if (items == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (l->count != 0)
+        memcpy(items, l->items, l->count * sizeof(*items));
+    if (admin) {
+        http_listener_config *a = &items[l->count];
+        a->address = m->cfg->admin_address;
+        a->health = true;
+        a->metrics = true;
+        a->limits.max_connections = atoll(INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT);
+        a->limits.max_connections_per_ip = atoll(INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT);
+    }
+    m->listener_items.items = items;
+    m->listener_items.count = n;
+    return 0;
+}
+
 static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void *config,
                        void **state, char *err, size_t err_len)
 {
@@ -177,8 +223,14 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     m->mod = mod;
     m->cfg = cfg;
 
+    if (cfg->listeners.count == 0) {
+        snprintf(err, err_len, "listeners: at least one listener is needed");
+        goto fail;
+    }
+    if (make_listener_items(m, err, err_len) != 0)
+        goto fail;
     if (inlet_support_listeners_new(
-            &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
+            &m->loopset.listeners, &m->loopset.n_listeners, &m->listener_items,
             INLET_SUPPORT_LISTENER_LAYOUT(http_listener_config, address, tls.base), &http_tls_setup,
             err, err_len) != 0 ||
         inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
@@ -233,6 +285,7 @@ static void http_destroy(void *state)
     inlet_support_loopset_free(&m->loopset); /* joins the loops if the core skipped stop() */
     if (m->globalconf_ready)
         h2o_config_dispose(&m->globalconf);
+    free(m->listener_items.items);
 
     free(m);
 }

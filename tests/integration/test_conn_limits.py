@@ -44,7 +44,7 @@ def healthz_on(s):
 
 
 def metric(d, series):
-    st, _, text = curl(d.url + "/metrics")
+    st, _, text = curl(d.admin_url + "/metrics")
     assert st == 200
     for line in text.splitlines():
         if line.startswith(series + " "):
