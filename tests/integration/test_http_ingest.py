@@ -329,3 +329,28 @@ def metric(inletd, series):
             return int(line.split()[1])
     return 0
 
+
+@pytest.mark.parametrize("content_type", ["application/json; charset",
+                                          'application/json; charset="utf-8',
+                                          "application/json; =x",
+                                          "application/json junk"])
+def test_malformed_content_type_is_415(inletd, content_type):
+    # The core reads only what precedes ';'; the module refuses a value that is no media type
+    # (RFC 9110 section 8.3.1) rather than guess (modules/http/parse.c).
+    st, _, text = curl(inletd.url + "/ingest", {"events": [fleet_event(unique("ct"))]},
+                       token=TOKENS["truck"], headers=[f"Content-Type: {content_type}"])
+    assert st == 415, text
+
+
+def test_well_formed_parameters_are_accepted(inletd):
+    st, _, text = curl(inletd.url + "/ingest", {"events": [fleet_event(unique("ct-ok"))]},
+                       token=TOKENS["truck"],
+                       headers=['Content-Type: application/json ; charset="utf-8" ;'])
+    assert st == 200, text
+
+
+def test_bearer_that_is_no_b64token_is_invalid_token(inletd):
+    st, hdrs, _ = curl(inletd.url + "/ingest", {"events": [fleet_event(unique("tok"))]},
+                       headers=[f"Authorization: Bearer {TOKENS['truck']} extra"])
+    assert st == 401
+    assert 'error="invalid_token"' in hdrs["www-authenticate"]
