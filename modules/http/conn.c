@@ -22,6 +22,7 @@ static void on_conn_close(void *data)
     if (conn->cert_identity != NULL)
         m->host->identity_release(conn->cert_identity);
     inlet_support_conn_release(&conn->ticket);
+    http_budget_conn_closed(conn); /* the loop's next sweep no longer counts it */
     m->host->metric_add(m->metrics.connections, -1);
     free(conn);
 }

@@ -103,6 +103,34 @@ static size_t receiving_streams(h2o_http2_conn_t *h2)
     return n;
 }
 
+static bool in_ring(const uint32_t *ring, uint32_t id)
+{
+    for (size_t i = 0; i < HTTP_H2_CUT_STREAMS; i++)
+        if (ring[i] == id)
+            return true;
+    return false;
+}
+
+bool http_h2guard_over_budget(http_conn *conn, h2o_req_t *req)
+{
+    if (req->version < 0x200 || conn->h2.inner == NULL)
+        return false;
+    const h2o_http2_stream_t *s = H2O_STRUCT_FROM_MEMBER(h2o_http2_stream_t, req, req);
+    return in_ring(conn->h2.over_budget, s->stream_id);
+}
+
+/* Bytes of the bodies the connection's streams are receiving (budget.c sums them per loop). */
+static size_t receiving_bytes(h2o_http2_conn_t *h2)
+{
+    size_t n = 0;
+    h2o_http2_stream_t *s;
+    kh_foreach_value(h2->streams, s, {
+        if (s->state == H2O_HTTP2_STREAM_STATE_RECV_BODY && s->_req_body != NULL)
+            n += s->_req_body->capacity; /* what it holds, rounded up as h2o grows it */
+    });
+    return n;
+}
+
 /* true once a per-second budget is exceeded (counted per connection). */
 static bool over_rate(http_conn *conn, uint32_t *count, int64_t limit)
 {
@@ -126,7 +154,9 @@ static ssize_t guard_expect(h2o_http2_conn_t *h2, const uint8_t *src, size_t len
     const http_config *cfg = m->cfg;
     http_h2_expect_fn inner = conn->h2.inner;
     h2o_http2_frame_t frame;
-    bool opens = false;
+    bool opens = false, data = false, budget_cut = false;
+
+    memset(&frame, 0, sizeof(frame));
 
     /* Only whole, well-formed frames are looked at; h2o reports everything else itself. */
     if ((len >= sizeof(PREFACE) - 1 && memcmp(src, PREFACE, sizeof(PREFACE) - 1) == 0) ||
@@ -150,9 +180,22 @@ static ssize_t guard_expect(h2o_http2_conn_t *h2, const uint8_t *src, size_t len
                 *err_desc = "too many requests";
                 return H2O_HTTP2_ERROR_ENHANCE_YOUR_CALM;
             }
+            /* A body is coming and the budget is spent: end the request at its headers, so
+             * that the handler answers 503 before any of the body is read (budget.c). */
+            if ((frame.flags & H2O_HTTP2_FRAME_FLAG_END_STREAM) == 0 &&
+                (frame.flags & H2O_HTTP2_FRAME_FLAG_END_HEADERS) != 0 &&
+                h2->state < H2O_HTTP2_CONN_STATE_HALF_CLOSED &&
+                http_budget_total(m) > cfg->max_receiving_bytes) {
+                ((uint8_t *)src)[4] |= H2O_HTTP2_FRAME_FLAG_END_STREAM;
+                conn->h2.over_budget[conn->h2.next_over_budget++ % HTTP_H2_CUT_STREAMS] =
+                    frame.stream_id;
+                conn->h2.cut[conn->h2.next_cut++ % HTTP_H2_CUT_STREAMS] = frame.stream_id;
+                budget_cut = true;
+            }
         }
         break;
     case H2O_HTTP2_FRAME_TYPE_DATA: {
+        data = true;
         if (h2->state >= H2O_HTTP2_CONN_STATE_HALF_CLOSED)
             break;
         if (is_cut(conn, frame.stream_id)) { /* the rest of a body already answered 413 */
@@ -177,6 +220,18 @@ pass:;
         conn->h2.inner = h2->_read_expect;
         h2->_read_expect = guard_expect;
     }
+    if (ret >= 0 && budget_cut && h2->state < H2O_HTTP2_CONN_STATE_IS_CLOSING) {
+        /* after the 503, ask the client to stop sending the body it had announced (8.1) */
+        h2o_http2_stream_t *stream = h2o_http2_conn_get_stream(h2, frame.stream_id);
+        if (stream != NULL) {
+            cut_guard *g =
+                h2o_mem_alloc_shared(&stream->req.pool, sizeof(*g), on_cut_stream_disposed);
+            g->h2 = h2;
+            g->stream_id = stream->stream_id;
+        }
+    }
+    if (data || opens || frame.type == H2O_HTTP2_FRAME_TYPE_RST_STREAM)
+        conn->h2.charged = h2->state < H2O_HTTP2_CONN_STATE_IS_CLOSING ? receiving_bytes(h2) : 0;
     if (ret >= 0 && opens && h2->state < H2O_HTTP2_CONN_STATE_IS_CLOSING &&
         receiving_streams(h2) > (size_t)cfg->http2_max_concurrent_streams) {
         h2o_http2_stream_t *stream = h2o_http2_conn_get_stream(h2, frame.stream_id);
@@ -206,5 +261,6 @@ void http_h2guard_adopt(http_loop *loop)
             continue;
         conn->h2.inner = h2->_read_expect;
         h2->_read_expect = guard_expect;
+        conn->h2.charged = receiving_bytes(h2); /* what the first read already brought */
     }
 }

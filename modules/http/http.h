@@ -42,6 +42,7 @@ typedef struct http_listener_config {
 typedef struct http_config {
     int64_t threads;
     uint64_t max_body_size;
+    uint64_t max_receiving_bytes; /* all request bodies being received, over every connection */
     int64_t max_events;
     int64_t idle_timeout_ms;
     int64_t handshake_timeout_ms;
@@ -101,7 +102,12 @@ typedef struct http_h2_guard {
     uint32_t opened, resets; /* in the current one-second window */
     uint32_t cut[HTTP_H2_CUT_STREAMS];
     uint32_t next_cut;
+    uint32_t over_budget[HTTP_H2_CUT_STREAMS]; /* cut streams to answer 503, not 413 */
+    uint32_t next_over_budget;
+    size_t charged; /* bytes of the bodies its streams are receiving, as last counted */
 } http_h2_guard;
+
+typedef struct http_busy_mark http_busy_mark;
 
 typedef struct http_conn {
     h2o_linklist_t link; /* in loop->conns */
@@ -112,6 +118,8 @@ typedef struct http_conn {
     inlet_identity *cert_identity;    /* owned reference while cert_state == ACCEPTED */
     inlet_support_conn_ticket ticket; /* the listener's connection count, released at close */
     http_h2_guard h2;                 /* HTTP/2 only */
+    http_busy_mark *busy;             /* HTTP/1: the request being handled (in its pool), if any */
+    bool refused;                     /* answered 503 over the body budget; closing */
 } http_conn;
 
 /*
@@ -144,6 +152,11 @@ struct http_loop {
 
     h2o_linklist_t conns;   /* http_conn */
     h2o_linklist_t waiting; /* http_pending with req != NULL */
+
+    /* budget.c: bytes of request bodies being received on this loop, as of its last sweep
+     * (written by the loop, read by every loop) */
+    atomic_size_t receiving;
+    uint64_t last_sweep_ms;
 };
 
 enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_slot() */
@@ -158,6 +171,8 @@ typedef struct http_metrics {
     inlet_metric *h2_refused_streams; /* counter: streams over http2_max_concurrent_streams */
     inlet_metric *h2_calm_requests;   /* counter: GOAWAY(ENHANCE_YOUR_CALM), request flood */
     inlet_metric *h2_calm_resets;     /* counter: GOAWAY(ENHANCE_YOUR_CALM), rapid reset */
+    inlet_metric *refused_budget;     /* counter: requests refused with 503 over the budget */
+    inlet_metric *receiving_bytes;    /* gauge: bytes of bodies being received, all loops */
 } http_metrics;
 
 typedef struct http_handler {
@@ -232,6 +247,19 @@ static inline http_loop *http_loop_of(h2o_req_t *req)
 /* h2guard.c */
 /* Put the HTTP/2 checks in front of the connections h2o created since the last call. */
 void http_h2guard_adopt(http_loop *loop);
+/* Was this HTTP/2 request cut at its HEADERS because the body budget was spent (answer 503)? */
+bool http_h2guard_over_budget(http_conn *conn, h2o_req_t *req);
+
+/* budget.c */
+/* Bytes of request bodies being received over all loops (as of their last sweeps). */
+size_t http_budget_total(http_module *m);
+/* After each loop iteration: recount this loop's share and, past max_receiving_bytes, refuse
+ * HTTP/1.x requests still receiving their body (503 + Retry-After, connection closed). */
+void http_budget_sweep(http_loop *loop);
+/* route.c, for HTTP/1.x: the connection's request is being handled until its pool goes. */
+void http_budget_mark_busy(http_conn *conn, h2o_req_t *req);
+/* conn.c, at close. */
+void http_budget_conn_closed(http_conn *conn);
 
 /* route.c */
 void http_routes_register(http_module *m);

@@ -49,6 +49,11 @@ static const inlet_option http_options[] = {
         "Event loops, each on its own thread with its own SO_REUSEPORT listening sockets."),
     OPT("max_body_size", INLET_OPT_SIZE, max_body_size, "1m", 64, INT64_C(1) << 30,
         "Largest request body accepted; larger ones get 413."),
+    OPT("max_receiving_bytes", INLET_OPT_SIZE, max_receiving_bytes, "64m", 64 * 1024,
+        INT64_C(1) << 40,
+        "Request bodies being received at once, over every connection, before any is "
+        "authenticated; past it, requests still receiving a body and new ones with a body get "
+        "503 with Retry-After."),
     OPT("max_events", INLET_OPT_INT, max_events, "1000", 1, 1000000,
         "Most events in one request; more get 413."),
     OPT("idle_timeout", INLET_OPT_DURATION, idle_timeout_ms, "30s", 100, 3600000,
@@ -158,6 +163,12 @@ static void create_metrics(http_module *m)
     m->metrics.h2_calm_resets = h->metric_counter(
         "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
         "reason=\"resets\"");
+    m->metrics.refused_budget = h->metric_counter(
+        "inlet_http_body_budget_refused_total",
+        "Requests answered 503 because max_receiving_bytes of bodies were being received.", NULL);
+    m->metrics.receiving_bytes =
+        h->metric_gauge("inlet_http_receiving_bytes",
+                        "Bytes of request bodies being received (max_receiving_bytes).", NULL);
     m->metrics.in_flight =
         h->metric_gauge("inlet_http_requests_in_flight",
                         "Ingest requests waiting for Kafka acknowledgement.", NULL);
