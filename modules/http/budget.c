@@ -63,7 +63,7 @@ static size_t http1_receiving(const http_conn *conn)
 {
     const h2o_buffer_t *in = conn->sock->input;
     if (conn->h2.inner != NULL || conn->busy != NULL || conn->refused || in == NULL ||
-        in->size == 0)
+        in->size == 0 || !h2o_socket_is_reading(conn->sock))
         return 0;
     return in->capacity;
 }
@@ -85,7 +85,6 @@ static void refuse(http_module *m, http_conn *conn)
 
     conn->refused = true;
     m->host->metric_add(m->metrics.refused_budget, 1);
-    h2o_socket_read_stop(conn->sock);
     if (conn->listener->ssl_ctx == NULL && !h2o_socket_is_writing(conn->sock)) {
         int n = snprintf(buf, sizeof(buf),
                          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\n"
@@ -95,8 +94,7 @@ static void refuse(http_module *m, http_conn *conn)
         if (n > 0 && (size_t)n < sizeof(buf))
             (void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
     }
-    shutdown(fd, SHUT_RDWR);
-    h2o_socket_read_start(conn->sock, conn->sock->_cb.read); /* h2o then reads the end */
+    shutdown(fd, SHUT_RDWR); /* h2o, reading, then sees the end and frees the connection */
 }
 
 void http_budget_sweep(http_loop *loop)

@@ -14,7 +14,7 @@ CHUNK = 8192            # sent per connection per round
 ROUNDS = 30             # 240 KB per connection if nothing stopped them: ~240 MB in all
 BUDGET_MB = 8
 # The bound docs/HTTP.md states for this configuration ("Memory before authentication"):
-# connections x 16 KiB + 3 x max_receiving_bytes + 32 MiB. Measured: about +53 MB of ~72.
+# connections x 16 KiB + 3 x max_receiving_bytes + 32 MiB. Measured: about +31 MB of ~72.
 BOUND_MB = CONNS * 16 / 1024 + 3 * BUDGET_MB + 32
 
 
@@ -24,6 +24,11 @@ def rss_mb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS")
+
+
+def sanitized(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libasan" in line for line in f)
 
 
 def test_slow_unauthenticated_bodies_stay_within_the_budget():
@@ -78,11 +83,16 @@ acl:
         print(f"RSS base {base:.1f} MB, peak {peak:.1f} MB (+{peak - base:.1f}), "
               f"bound +{BOUND_MB:.1f}; {CONNS - len(open_)} slow connections refused")
         assert statuses == [200] * len(statuses), statuses
-        assert peak - base < BOUND_MB, (base, peak)
+        if not sanitized(d.proc.pid):  # ASan's redzones and quarantine are no allocator's RSS
+            assert peak - base < BOUND_MB, (base, peak)
         st, _, text = curl(d.admin_url + "/metrics")
-        refused = [line for line in text.splitlines()
-                   if line.startswith("inlet_http_body_budget_refused_total ")]
-        assert refused and float(refused[0].split()[1]) > 0, refused
+        values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+                  if line and not line.startswith("#")}
+        refused = values["inlet_http_body_budget_refused_total"]
+        assert refused > 0
+        # refused connections are gone on the server (and their buffers with them), though this
+        # client still holds its ends
+        assert values["inlet_http_connections"] <= CONNS - refused + 2, values
     finally:
         for s in socks:
             s.close()
