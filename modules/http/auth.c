@@ -6,37 +6,10 @@
 #include <string.h>
 
 #include "http.h"
+#include "parse.h"
 
 /* Longest token passed to the core; anything longer cannot be one we issued. */
 #define HTTP_MAX_TOKEN 8192
-
-static bool is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* "Bearer <b64token>": the scheme is case-insensitive (RFC 9110 section 11.1). */
-static bool parse_bearer(h2o_iovec_t v, const char **token, size_t *token_len)
-{
-    static const char scheme[] = "bearer";
-    const size_t slen = sizeof(scheme) - 1;
-    size_t i = 0;
-
-    while (i < v.len && is_ows(v.base[i]))
-        i++;
-    if (v.len - i <= slen || !h2o_lcstris(v.base + i, slen, scheme, slen) ||
-        !is_ows(v.base[i + slen]))
-        return false;
-    i += slen;
-    while (i < v.len && is_ows(v.base[i]))
-        i++;
-    size_t end = v.len;
-    while (end > i && is_ows(v.base[end - 1]))
-        end--;
-    *token = v.base + i;
-    *token_len = end - i;
-    return true;
-}
 
 void http_auth_request(http_module *m, http_conn *conn, h2o_req_t *req, http_auth_result *out)
 {
@@ -56,10 +29,14 @@ void http_auth_request(http_module *m, http_conn *conn, h2o_req_t *req, http_aut
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     const char *token;
     size_t token_len;
-    if (i < 0 || !parse_bearer(req->headers.entries[i].value, &token, &token_len))
+    bool well_formed;
+    if (i < 0 ||
+        !http_parse_bearer(req->headers.entries[i].value.base, req->headers.entries[i].value.len,
+                           &token, &token_len, &well_formed))
         return;
     out->token_given = true;
-    if (token_len == 0 || token_len > HTTP_MAX_TOKEN)
+    /* not a b64token (RFC 6750 section 2.1): no token we issued, so not worth a look-up */
+    if (!well_formed || token_len > HTTP_MAX_TOKEN)
         return;
 
     inlet_identity *id = NULL;

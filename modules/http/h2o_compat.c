@@ -6,6 +6,7 @@
  * that moving to another h2o release means revisiting this file only.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "http.h"
 
@@ -85,4 +86,34 @@ void http_h2o_release_thread_caches(void)
 {
     drain_recycler(&h2o_socket_buffer_prototype.allocator);
     drain_pool_chunk_cache();
+}
+
+/*
+ * h2o 2.2's HTTP/1 parser keeps Content-Length and Transfer-Encoding out of req->headers (it
+ * takes one of them as "the entity header" and drops the rest), so their duplicates cannot be
+ * seen from a handler. The request head is still the start of the socket's input buffer while
+ * the request is being handled: h2o consumes it only once the response is sent, and decodes a
+ * chunked body in place after it. Checked: the head must start with the request's method and a
+ * space, and end with an empty line within H2O_MAX_REQLEN.
+ */
+h2o_iovec_t http_h2o_http1_request_head(h2o_req_t *req)
+{
+#if H2O_IS_2_2
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL || req->version >= 0x200)
+        return h2o_iovec_init(NULL, 0);
+    const char *p = sock->input->bytes;
+    size_t n = sock->input->size < H2O_MAX_REQLEN ? sock->input->size : H2O_MAX_REQLEN;
+    if (n <= req->method.len || memcmp(p, req->method.base, req->method.len) != 0 ||
+        p[req->method.len] != ' ')
+        return h2o_iovec_init(NULL, 0);
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (p[i] == '\n' &&
+            (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n')))
+            return h2o_iovec_init(p, i + 1);
+    }
+#else
+    (void)req;
+#endif
+    return h2o_iovec_init(NULL, 0);
 }

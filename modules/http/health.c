@@ -1,7 +1,7 @@
 /*
  * health.c - liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics).
- * These carry no credentials: serve them on an internal listener (listeners[].health and
- * listeners[].metrics) when the device-facing one should not expose them.
+ * These carry no credentials: /metrics is served by the admin listener (admin_address, loopback
+ * by default) and only where listeners[].metrics asks for it besides.
  */
 #include <stdlib.h>
 

@@ -33,24 +33,30 @@ typedef struct http_listener_config {
     char *address; /* "host:port", "[v6]:port", ":port" */
     http_tls_config tls;
     bool proxy_protocol; /* expect a PROXY protocol v1 line before anything else */
-    bool ingest;         /* serve the ingest endpoint */
-    bool health;         /* serve /healthz and /readyz */
-    bool metrics;        /* serve /metrics */
+    inlet_support_conn_limits_config limits; /* max_connections, max_connections_per_ip */
+    bool ingest;                             /* serve the ingest endpoint */
+    bool health;                             /* serve /healthz and /readyz */
+    bool metrics;                            /* serve /metrics */
 } http_listener_config;
 
 typedef struct http_config {
     int64_t threads;
     uint64_t max_body_size;
+    uint64_t max_receiving_bytes; /* all request bodies being received, over every connection */
     int64_t max_events;
     int64_t idle_timeout_ms;
     int64_t handshake_timeout_ms;
     int64_t shutdown_timeout_ms;
     int64_t http2_max_concurrent_requests;
+    int64_t http2_max_concurrent_streams;
+    int64_t http2_max_requests_per_second;
+    int64_t http2_max_resets_per_second;
     bool http2_cleartext;
     char *ingest_path;
     char *healthz_path;
     char *readyz_path;
     char *metrics_path;
+    char *admin_address;          /* the admin listener ("": none) */
     inlet_section_list listeners; /* of http_listener_config */
 } http_config;
 
@@ -82,13 +88,38 @@ typedef enum http_cert_state {
     HTTP_CERT_REJECTED, /* a certificate no tenant CA verifies: every request gets 401 */
 } http_cert_state;
 
+struct st_h2o_http2_conn_t;
+typedef ssize_t (*http_h2_expect_fn)(struct st_h2o_http2_conn_t *conn, const uint8_t *src,
+                                     size_t len, const char **err_desc);
+
+/* Streams whose body was cut at max_body_size and whose further DATA is discarded. */
+#define HTTP_H2_CUT_STREAMS 8
+
+/* What h2guard.c keeps for an HTTP/2 connection. */
+typedef struct http_h2_guard {
+    http_h2_expect_fn inner; /* h2o's frame reader, called after the checks */
+    uint64_t window_start_ms;
+    uint32_t opened, resets; /* in the current one-second window */
+    uint32_t cut[HTTP_H2_CUT_STREAMS];
+    uint32_t next_cut;
+    uint32_t over_budget[HTTP_H2_CUT_STREAMS]; /* cut streams to answer 503, not 413 */
+    uint32_t next_over_budget;
+    size_t charged; /* bytes of the bodies its streams are receiving, as last counted */
+} http_h2_guard;
+
+typedef struct http_busy_mark http_busy_mark;
+
 typedef struct http_conn {
     h2o_linklist_t link; /* in loop->conns */
     http_loop *loop;
     const http_listener *listener;
     h2o_socket_t *sock;
     http_cert_state cert_state;
-    inlet_identity *cert_identity; /* owned reference while cert_state == ACCEPTED */
+    inlet_identity *cert_identity;    /* owned reference while cert_state == ACCEPTED */
+    inlet_support_conn_ticket ticket; /* the listener's connection count, released at close */
+    http_h2_guard h2;                 /* HTTP/2 only */
+    http_busy_mark *busy;             /* HTTP/1: the request being handled (in its pool), if any */
+    bool refused;                     /* answered 503 over the body budget; closing */
 } http_conn;
 
 /*
@@ -101,6 +132,9 @@ typedef struct http_pending {
     h2o_req_t *req;
     unsigned refs;
 } http_pending;
+
+/* h2o's body limit is max_body_size plus this (module.c, h2guard.c). */
+#define HTTP_BODY_SLACK (64 * 1024)
 
 /* Idle pending objects kept per loop. */
 #define HTTP_PENDING_CACHE 1024
@@ -118,15 +152,27 @@ struct http_loop {
 
     h2o_linklist_t conns;   /* http_conn */
     h2o_linklist_t waiting; /* http_pending with req != NULL */
+
+    /* budget.c: bytes of request bodies being received on this loop, as of its last sweep
+     * (written by the loop, read by every loop) */
+    atomic_size_t receiving;
+    uint64_t last_sweep_ms;
 };
 
 enum { HTTP_STATUS_SLOTS = 16 }; /* per-code request counters, see http_metric_slot() */
 
 typedef struct http_metrics {
     inlet_metric *requests[HTTP_STATUS_SLOTS];
-    inlet_metric *connections;       /* gauge: open connections */
-    inlet_metric *connections_total; /* counter: accepted connections */
-    inlet_metric *in_flight;         /* gauge: requests waiting for Kafka */
+    inlet_metric *connections;        /* gauge: open connections */
+    inlet_metric *connections_total;  /* counter: accepted connections */
+    inlet_metric *refused_listener;   /* counter: closed at accept, listener full */
+    inlet_metric *refused_address;    /* counter: closed at accept, source address full */
+    inlet_metric *in_flight;          /* gauge: requests waiting for Kafka */
+    inlet_metric *h2_refused_streams; /* counter: streams over http2_max_concurrent_streams */
+    inlet_metric *h2_calm_requests;   /* counter: GOAWAY(ENHANCE_YOUR_CALM), request flood */
+    inlet_metric *h2_calm_resets;     /* counter: GOAWAY(ENHANCE_YOUR_CALM), rapid reset */
+    inlet_metric *refused_budget;     /* counter: requests refused with 503 over the budget */
+    inlet_metric *receiving_bytes;    /* gauge: bytes of bodies being received, all loops */
 } http_metrics;
 
 typedef struct http_handler {
@@ -144,6 +190,8 @@ struct http_module {
     const inlet_host *host;
     inlet_module_ctx *mod;
     const http_config *cfg;
+    /* cfg->listeners plus the admin listener: what the listeners' cfg pointers point into */
+    inlet_section_list listener_items;
 
     h2o_globalconf_t globalconf;
     bool globalconf_ready;
@@ -175,6 +223,8 @@ static inline http_loop_listener *http_loop_listener_at(http_loop *loop, size_t 
 void http_conn_on_accept(h2o_socket_t *listen_sock, const char *err);
 /* The connection a request arrived on (never NULL for requests on our listeners). */
 http_conn *http_conn_of(h2o_req_t *req);
+/* The same from the socket (NULL if it is not one of the module's connections). */
+http_conn *http_conn_of_socket(h2o_socket_t *sock);
 bool http_conns_writing(http_loop *loop);
 /* Cut every connection of the loop; h2o closes them on its next iteration. */
 void http_conns_shutdown(http_loop *loop);
@@ -185,14 +235,40 @@ SSL *http_h2o_socket_ssl(h2o_socket_t *sock, SSL_CTX *ctx);
 void http_h2o_context_dispose(h2o_context_t *ctx);
 /* Free h2o's per-thread caches; the last thing a loop thread does. */
 void http_h2o_release_thread_caches(void);
+/* The raw head (request line and header lines, up to the empty line) of an HTTP/1.x request
+ * being handled, or {NULL, 0} if it cannot be found. */
+h2o_iovec_t http_h2o_http1_request_head(h2o_req_t *req);
 
 static inline http_loop *http_loop_of(h2o_req_t *req)
 {
     return H2O_STRUCT_FROM_MEMBER(http_loop, ctx, req->conn->ctx);
 }
 
+/* h2guard.c */
+/* Put the HTTP/2 checks in front of the connections h2o created since the last call. */
+void http_h2guard_adopt(http_loop *loop);
+/* Was this HTTP/2 request cut at its HEADERS because the body budget was spent (answer 503)? */
+bool http_h2guard_over_budget(http_conn *conn, h2o_req_t *req);
+
+/* budget.c */
+/* Bytes of request bodies being received over all loops (as of their last sweeps). */
+size_t http_budget_total(http_module *m);
+/* After each loop iteration: recount this loop's share and, past max_receiving_bytes, refuse
+ * HTTP/1.x requests still receiving their body (503 + Retry-After, connection closed). */
+void http_budget_sweep(http_loop *loop);
+/* route.c, for HTTP/1.x: the connection's request is being handled until its pool goes. */
+void http_budget_mark_busy(http_conn *conn, h2o_req_t *req);
+/* conn.c, at close. */
+void http_budget_conn_closed(http_conn *conn);
+
 /* route.c */
 void http_routes_register(http_module *m);
+
+/* framing.c */
+/* false (with why) for an HTTP/1.x request whose body framing is ambiguous: Content-Length
+ * with Transfer-Encoding, conflicting Content-Lengths, a last coding other than chunked. The
+ * caller answers 400 and closes the connection (RFC 9112 section 6.3). */
+bool http_framing_valid(h2o_req_t *req, const char **why);
 
 /* ingest.c */
 void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_req_t *req);

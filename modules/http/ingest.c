@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "parse.h"
 
 static void pending_release(http_loop *loop, http_pending *p)
 {
@@ -116,6 +117,14 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
                           "a Content-Type is required (application/json, "
                           "application/cbor, application/senml+json, "
                           "application/senml+cbor, application/octet-stream)");
+        goto done;
+    }
+    http_media_type mt;
+    if (!http_parse_media_type(req->headers.entries[ct].value.base,
+                               req->headers.entries[ct].value.len, &mt)) {
+        /* the core reads only the part before ';': refuse what it would misread */
+        http_send_problem(m, req, 415,
+                          "the Content-Type is not a media type (RFC 9110 section 8.3.1)");
         goto done;
     }
     if (req->entity.len == 0) {

@@ -189,11 +189,14 @@ static void *loop_main(void *arg)
     inlet_support_loop_ready(&loop->base, rc, err);
 
     while (rc == 0 && !loop->base.stopping) {
-        if (h2o_evloop_run(loop->evloop, INT32_MAX) != 0 && errno != EINTR) {
+        /* woken at least every 100 ms, so that the body budget is recounted when idle too */
+        if (h2o_evloop_run(loop->evloop, 100) != 0 && errno != EINTR) {
             HTTP_LOG(m, INLET_LOG_ERROR, "loop %zu: event loop failed: %s", loop->base.index,
                      strerror(errno));
             break;
         }
+        http_h2guard_adopt(loop);
+        http_budget_sweep(loop);
     }
     /* Wait for stop() even after a failure, so that teardown has one path. */
     while (!inlet_support_loop_stop_requested(&loop->base))

@@ -34,12 +34,13 @@ static const inlet_option listener_options[] = {
     {"proxy_protocol", INLET_OPT_BOOL, offsetof(http_listener_config, proxy_protocol), "false", 0,
      0, NULL, NULL, 0, 0,
      "Expect a PROXY protocol v1 header from a load balancer before each connection."},
+    INLET_SUPPORT_CONN_LIMIT_OPTIONS(offsetof(http_listener_config, limits)),
     {"ingest", INLET_OPT_BOOL, offsetof(http_listener_config, ingest), "true", 0, 0, NULL, NULL, 0,
      0, "Serve the ingest endpoint on this listener."},
     {"health", INLET_OPT_BOOL, offsetof(http_listener_config, health), "true", 0, 0, NULL, NULL, 0,
      0, "Serve the liveness and readiness endpoints on this listener."},
-    {"metrics", INLET_OPT_BOOL, offsetof(http_listener_config, metrics), "true", 0, 0, NULL, NULL,
-     0, 0, "Serve Prometheus metrics on this listener."},
+    {"metrics", INLET_OPT_BOOL, offsetof(http_listener_config, metrics), "false", 0, 0, NULL, NULL,
+     0, 0, "Serve Prometheus metrics on this listener too (they are on admin_address already)."},
     INLET_OPTIONS_END,
 };
 
@@ -48,6 +49,11 @@ static const inlet_option http_options[] = {
         "Event loops, each on its own thread with its own SO_REUSEPORT listening sockets."),
     OPT("max_body_size", INLET_OPT_SIZE, max_body_size, "1m", 64, INT64_C(1) << 30,
         "Largest request body accepted; larger ones get 413."),
+    OPT("max_receiving_bytes", INLET_OPT_SIZE, max_receiving_bytes, "64m", 64 * 1024,
+        INT64_C(1) << 40,
+        "Request bodies being received at once, over every connection, before any is "
+        "authenticated; past it, requests still receiving a body and new ones with a body get "
+        "503 with Retry-After."),
     OPT("max_events", INLET_OPT_INT, max_events, "1000", 1, 1000000,
         "Most events in one request; more get 413."),
     OPT("idle_timeout", INLET_OPT_DURATION, idle_timeout_ms, "30s", 100, 3600000,
@@ -59,6 +65,17 @@ static const inlet_option http_options[] = {
         "At stop, how long to wait for outstanding Kafka acknowledgements and responses."),
     OPT("http2_max_concurrent_requests", INLET_OPT_INT, http2_max_concurrent_requests, "100", 1,
         256, "Requests one HTTP/2 connection may have in flight."),
+    OPT("http2_max_concurrent_streams", INLET_OPT_INT, http2_max_concurrent_streams, "16", 1, 100,
+        "Streams one HTTP/2 connection may have receiving their request (headers or body) at "
+        "once; a new stream beyond it is refused with RST_STREAM(REFUSED_STREAM)."),
+    OPT("http2_max_requests_per_second", INLET_OPT_INT, http2_max_requests_per_second, "1000", 1,
+        1000000,
+        "New streams one HTTP/2 connection may open within a second; more close it with "
+        "GOAWAY(ENHANCE_YOUR_CALM)."),
+    OPT("http2_max_resets_per_second", INLET_OPT_INT, http2_max_resets_per_second, "100", 1,
+        1000000,
+        "RST_STREAM frames one HTTP/2 client may send within a second; more close the connection "
+        "with GOAWAY(ENHANCE_YOUR_CALM) (rapid reset, CVE-2023-44487)."),
     OPT("http2_cleartext", INLET_OPT_BOOL, http2_cleartext, "false", 0, 0,
         "Accept HTTP/2 without TLS (prior knowledge or Upgrade: h2c) on plaintext listeners."),
     OPT("ingest_path", INLET_OPT_STRING, ingest_path, "/ingest", 0, 0,
@@ -69,6 +86,9 @@ static const inlet_option http_options[] = {
         "Readiness endpoint (200 when Kafka is reachable); \"\" disables it."),
     OPT("metrics_path", INLET_OPT_STRING, metrics_path, "/metrics", 0, 0,
         "Prometheus metrics endpoint; \"\" disables it."),
+    OPT("admin_address", INLET_OPT_STRING, admin_address, "127.0.0.1:9100", 0, 0,
+        "Listener for the operator endpoints (metrics, liveness, readiness; no ingest), plaintext; "
+        "\"\" for none."),
     INLET_SUPPORT_LISTENERS_OPTION(http_config, listeners, listener_options, http_listener_config),
     INLET_OPTIONS_END,
 };
@@ -91,6 +111,18 @@ static int check_path(const char *key, const char *path, bool may_be_empty, char
 
 static int check_config(const http_config *cfg, char *err, size_t err_len)
 {
+    if (cfg->admin_address != NULL && cfg->admin_address[0] != '\0') {
+        for (size_t i = 0; i < cfg->listeners.count; i++) {
+            const http_listener_config *l = (const http_listener_config *)cfg->listeners.items + i;
+            if (l->address != NULL && strcmp(l->address, cfg->admin_address) == 0) {
+                snprintf(err, err_len,
+                         "admin_address: %s is also listeners[%zu]; give the admin listener its "
+                         "own address, or set admin_address: \"\" and metrics: true there",
+                         cfg->admin_address, i);
+                return -1;
+            }
+        }
+    }
     if (check_path("ingest_path", cfg->ingest_path, false, err, err_len) != 0 ||
         check_path("healthz_path", cfg->healthz_path, true, err, err_len) != 0 ||
         check_path("readyz_path", cfg->readyz_path, true, err, err_len) != 0 ||
@@ -116,6 +148,27 @@ static void create_metrics(http_module *m)
         h->metric_gauge("inlet_http_connections", "Open HTTP connections.", NULL);
     m->metrics.connections_total =
         h->metric_counter("inlet_http_connections_total", "Accepted HTTP connections.", NULL);
+    m->metrics.refused_listener = h->metric_counter(
+        "inlet_http_connections_refused_total",
+        "Connections closed at accept because a limit was reached.", "reason=\"listener_full\"");
+    m->metrics.refused_address = h->metric_counter(
+        "inlet_http_connections_refused_total",
+        "Connections closed at accept because a limit was reached.", "reason=\"address_full\"");
+    m->metrics.h2_refused_streams =
+        h->metric_counter("inlet_http2_refused_streams_total",
+                          "HTTP/2 streams refused beyond http2_max_concurrent_streams.", NULL);
+    m->metrics.h2_calm_requests = h->metric_counter(
+        "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
+        "reason=\"requests\"");
+    m->metrics.h2_calm_resets = h->metric_counter(
+        "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
+        "reason=\"resets\"");
+    m->metrics.refused_budget = h->metric_counter(
+        "inlet_http_body_budget_refused_total",
+        "Requests answered 503 because max_receiving_bytes of bodies were being received.", NULL);
+    m->metrics.receiving_bytes =
+        h->metric_gauge("inlet_http_receiving_bytes",
+                        "Bytes of request bodies being received (max_receiving_bytes).", NULL);
     m->metrics.in_flight =
         h->metric_gauge("inlet_http_requests_in_flight",
                         "Ingest requests waiting for Kafka acknowledgement.", NULL);
@@ -135,6 +188,37 @@ static void pin_h2o(void)
 
 static void http_destroy(void *state);
 
+/*
+ * The configured listeners, then the admin listener: plaintext, operator endpoints only, the
+ * support library's default connection limits. The module owns the copy; the strings stay the
+ * config's.
+ */
+static int make_listener_items(http_module *m, char *err, size_t err_len)
+{
+    const inlet_section_list *l = &m->cfg->listeners;
+    bool admin = m->cfg->admin_address != NULL && m->cfg->admin_address[0] != '\0';
+    size_t n = l->count + (admin ? 1 : 0);
+    http_listener_config *items = calloc(n ? n : 1, sizeof(*items));
+
+    if (items == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    if (l->count != 0)
+        memcpy(items, l->items, l->count * sizeof(*items));
+    if (admin) {
+        http_listener_config *a = &items[l->count];
+        a->address = m->cfg->admin_address;
+        a->health = true;
+        a->metrics = true;
+        a->limits.max_connections = atoll(INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT);
+        a->limits.max_connections_per_ip = atoll(INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT);
+    }
+    m->listener_items.items = items;
+    m->listener_items.count = n;
+    return 0;
+}
+
 static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void *config,
                        void **state, char *err, size_t err_len)
 {
@@ -150,10 +234,18 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     m->mod = mod;
     m->cfg = cfg;
 
+    if (cfg->listeners.count == 0) {
+        snprintf(err, err_len, "listeners: at least one listener is needed");
+        goto fail;
+    }
+    if (make_listener_items(m, err, err_len) != 0)
+        goto fail;
     if (inlet_support_listeners_new(
-            &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
+            &m->loopset.listeners, &m->loopset.n_listeners, &m->listener_items,
             INLET_SUPPORT_LISTENER_LAYOUT(http_listener_config, address, tls.base), &http_tls_setup,
-            err, err_len) != 0)
+            err, err_len) != 0 ||
+        inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
+                                      offsetof(http_listener_config, limits), err, err_len) != 0)
         goto fail;
 
     pin_h2o();
@@ -161,11 +253,13 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
     m->globalconf_ready = true;
     m->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("inlet"));
     /*
-     * h2o's own limit is twice ours so that a body somewhat over max_body_size still reaches
-     * the handler and gets a problem+json 413 (over HTTP/2 h2o can only reset the stream).
-     * Beyond twice the limit h2o answers 413 itself (HTTP/1.1) or resets the stream (HTTP/2).
+     * h2o's own limit is a little above ours. HTTP/1.1: a Content-Length over it gets h2o's
+     * plain 413 before any of the body is read; a body between the two reaches the handler and
+     * gets a problem+json 413. HTTP/2: h2guard.c ends a body at the frame that crosses
+     * max_body_size, so h2o's limit (whose reset says REFUSED_STREAM, i.e. "retry") is never
+     * reached: one frame (at most 16 KiB, h2o's SETTINGS_MAX_FRAME_SIZE) past ours.
      */
-    m->globalconf.max_request_entity_size = (size_t)cfg->max_body_size * 2;
+    m->globalconf.max_request_entity_size = (size_t)cfg->max_body_size + HTTP_BODY_SLACK;
     m->globalconf.handshake_timeout = (uint64_t)cfg->handshake_timeout_ms;
     m->globalconf.http1.req_timeout = (uint64_t)cfg->idle_timeout_ms;
     m->globalconf.http1.upgrade_to_http2 = cfg->http2_cleartext;
@@ -202,6 +296,7 @@ static void http_destroy(void *state)
     inlet_support_loopset_free(&m->loopset); /* joins the loops if the core skipped stop() */
     if (m->globalconf_ready)
         h2o_config_dispose(&m->globalconf);
+    free(m->listener_items.items);
 
     free(m);
 }

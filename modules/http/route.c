@@ -35,6 +35,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     const http_listener_config *lc = conn->listener->cfg;
     http_loop *loop = http_loop_of(req);
+    const char *why = NULL;
+
+    if (req->version < 0x200)
+        http_budget_mark_busy(conn, req);
+    if (!http_framing_valid(req, &why)) {
+        req->http1_is_persistent = 0; /* what follows the body is not a request we trust */
+        http_send_problem(m, req, 400, why);
+        return 0;
+    }
+    if (http_h2guard_over_budget(conn, req)) {
+        http_send_problem(m, req, 503, "too many request bodies are being received; retry later");
+        return 0;
+    }
 
     if (lc->ingest && path_is_ingest(req, cfg->ingest_path)) {
         http_ingest_handle(m, loop, conn, req);

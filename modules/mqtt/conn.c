@@ -291,18 +291,22 @@ void mqtt_conn_free(mqtt_conn *c)
     free(c->info);
     if (c->identity != NULL)
         m->host->identity_release(c->identity);
+    inlet_support_conn_release(&c->ticket);
     free(c);
 }
 
 /* ---- accepting, adopting, handing over ---- */
 
-void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd)
+void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd,
+                      const inlet_support_conn_ticket *ticket)
 {
     mqtt_module *m = loop->m;
     mqtt_conn *c = calloc(1, sizeof(*c));
+    inlet_support_conn_ticket t = *ticket;
     int one = 1;
 
     if (c == NULL) {
+        inlet_support_conn_release(&t);
         close(fd);
         return;
     }
@@ -325,6 +329,7 @@ void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd)
             ERR_clear_error();
             SSL_free(c->ssl);
             free(c);
+            inlet_support_conn_release(&t);
             close(fd);
             return;
         }
@@ -339,9 +344,11 @@ void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd)
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         SSL_free(c->ssl);
         free(c);
+        inlet_support_conn_release(&t);
         close(fd);
         return;
     }
+    c->ticket = t;
     mqtt_list_push(&loop->conns, &c->link);
     loop->n_conns++;
     m->host->metric_add(m->metrics.connections, 1);

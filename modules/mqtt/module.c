@@ -35,6 +35,7 @@ static const inlet_option tls_options[] = {
 static const inlet_option listener_options[] = {
     INLET_SUPPORT_LISTENER_OPTIONS(mqtt_listener_config, address, tls, "1883", tls_options,
                                    "Serve MQTT over TLS on this listener (absent: plaintext)."),
+    INLET_SUPPORT_CONN_LIMIT_OPTIONS(offsetof(mqtt_listener_config, limits)),
     INLET_OPTIONS_END,
 };
 
@@ -162,6 +163,12 @@ static void create_metrics(mqtt_module *m)
     mt->connections = h->metric_gauge("inlet_mqtt_connections", "Open MQTT sockets.", NULL);
     mt->connections_total =
         h->metric_counter("inlet_mqtt_connections_total", "Accepted MQTT sockets.", NULL);
+    mt->refused_listener = h->metric_counter(
+        "inlet_mqtt_connections_refused_total",
+        "Sockets closed at accept because a limit was reached.", "reason=\"listener_full\"");
+    mt->refused_address = h->metric_counter("inlet_mqtt_connections_refused_total",
+                                            "Sockets closed at accept because a limit was reached.",
+                                            "reason=\"address_full\"");
     mt->sessions = h->metric_gauge("inlet_mqtt_sessions",
                                    "MQTT sessions held, with or without a connection.", NULL);
     for (size_t i = 0; i < MQTT_CONNACK_SLOTS; i++) {
@@ -240,7 +247,9 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
     if (inlet_support_listeners_new(
             &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
             INLET_SUPPORT_LISTENER_LAYOUT(mqtt_listener_config, address, tls), &mqtt_tls_setup, err,
-            err_len) != 0)
+            err_len) != 0 ||
+        inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
+                                      offsetof(mqtt_listener_config, limits), err, err_len) != 0)
         goto fail;
     create_metrics(m);
     *state = m;

@@ -37,8 +37,9 @@
 enum mqtt_form { MQTT_FORM_PAYLOAD, MQTT_FORM_EVENTS };
 
 typedef struct mqtt_listener_config {
-    char *address;                /* "host:port", "[v6]:port", ":port" */
-    inlet_support_tls_config tls; /* cert NULL: the listener is plaintext */
+    char *address;                           /* "host:port", "[v6]:port", ":port" */
+    inlet_support_tls_config tls;            /* cert NULL: the listener is plaintext */
+    inlet_support_conn_limits_config limits; /* max_connections, max_connections_per_ip */
 } mqtt_listener_config;
 
 typedef struct mqtt_mapping_config {
@@ -339,11 +340,12 @@ struct mqtt_conn {
 
     mqtt_loop *loop;
     const mqtt_listener *listener;
-    SSL *ssl;                       /* TLS listeners only */
-    const inlet_identity *identity; /* owned reference once authenticated */
-    mqtt_session *session;          /* once attached (holds a reference) */
-    mqtt_connect_info *info;        /* between authentication and attach */
-    char **aliases;                 /* MQTT 5 topic aliases, allocated on first use */
+    inlet_support_conn_ticket ticket; /* the listener's connection count, released when freed */
+    SSL *ssl;                         /* TLS listeners only */
+    const inlet_identity *identity;   /* owned reference once authenticated */
+    mqtt_session *session;            /* once attached (holds a reference) */
+    mqtt_connect_info *info;          /* between authentication and attach */
+    char **aliases;                   /* MQTT 5 topic aliases, allocated on first use */
 
     uint8_t *in; /* unprocessed input: an incomplete packet, or what a pause left */
     uint32_t in_len, in_cap;
@@ -417,6 +419,8 @@ enum { MQTT_CONNACK_SLOTS = 10, MQTT_ACK_SLOTS = 9 };
 typedef struct mqtt_metrics {
     inlet_metric *connections;       /* gauge: open sockets */
     inlet_metric *connections_total; /* counter: accepted sockets */
+    inlet_metric *refused_listener;  /* counter: closed at accept, listener full */
+    inlet_metric *refused_address;   /* counter: closed at accept, source address full */
     inlet_metric *sessions;          /* gauge */
     inlet_metric *connects[MQTT_CONNACK_SLOTS];
     inlet_metric *publishes[3]; /* by QoS */
@@ -489,7 +493,10 @@ int mqtt_tls_handshake(mqtt_conn *c);
 inlet_status mqtt_tls_client_identity(mqtt_module *m, mqtt_conn *c, inlet_identity **out);
 
 /* conn.c */
-void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd);
+/* fd was admitted by the listener's limits with ticket, which the connection now owns (also
+ * when this fails: the ticket is then released). */
+void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd,
+                      const inlet_support_conn_ticket *ticket);
 /* epoll said readable/writable/hang-up. */
 void mqtt_conn_on_event(mqtt_conn *c, uint32_t events);
 /* Read and process what is waiting, within the per-turn budget. */

@@ -67,6 +67,10 @@ int inlet_support_listeners_new(inlet_support_listener **out, size_t *n,
         snprintf(err, err_len, "out of memory");
         return -1;
     }
+    /* A module that does not configure limits still gets the documented defaults. */
+    const inlet_support_conn_limits_config defaults = {
+        atoll(INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT),
+        atoll(INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT)};
     for (size_t i = 0; i < list->count; i++) {
         const char *item = (const char *)list->items + i * item_size;
         inlet_support_listener *l = &(*out)[i];
@@ -74,7 +78,8 @@ int inlet_support_listeners_new(inlet_support_listener **out, size_t *n,
         l->cfg = item;
         l->tls = (const void *)(item + tls_at);
         const char *address = *(char *const *)(const void *)(item + address_at);
-        if (listener_init(*out, i, address, setup, err, err_len) != 0)
+        if (listener_init(*out, i, address, setup, err, err_len) != 0 ||
+            inlet_support_listener_set_limits(l, &defaults, err, err_len) != 0)
             return -1;
     }
     return 0;
@@ -82,8 +87,10 @@ int inlet_support_listeners_new(inlet_support_listener **out, size_t *n,
 
 void inlet_support_listeners_free(inlet_support_listener *ls, size_t n)
 {
-    for (size_t i = 0; ls != NULL && i < n; i++)
+    for (size_t i = 0; ls != NULL && i < n; i++) {
         SSL_CTX_free(ls[i].ssl_ctx);
+        inlet_support_listener_free_limits(&ls[i]);
+    }
     free(ls);
 }
 

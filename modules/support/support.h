@@ -175,6 +175,7 @@ typedef struct inlet_support_listener {
     SSL_CTX *ssl_ctx;                    /* NULL for plaintext; owned */
     const inlet_support_tls_config *tls; /* its tls section (borrowed, like cfg) */
     const void *cfg;                     /* the module's listener section item */
+    struct inlet_support_connlimit *limits; /* connlimit.c; owned; shared by every loop */
 } inlet_support_listener;
 
 /*
@@ -189,6 +190,75 @@ int inlet_support_listeners_new(inlet_support_listener **out, size_t *n,
                                 size_t tls_at, const inlet_support_tls_setup *setup, char *err,
                                 size_t err_len);
 void inlet_support_listeners_free(inlet_support_listener *ls, size_t n);
+
+/* ---- connlimit.c ---- */
+
+/*
+ * Connections a listener admits before anyone authenticated: in all (over every loop) and per
+ * source address. inlet_support_listeners_new() gives every listener the defaults below; a
+ * module that declares INLET_SUPPORT_CONN_LIMIT_OPTIONS() in its listener section applies what
+ * was configured with inlet_support_listeners_limit(). Its accept path asks
+ * inlet_support_conn_admit() for each new socket (closing it when refused) and calls
+ * inlet_support_conn_release() once when that connection is gone, from any thread.
+ */
+#define INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT        "10000"
+#define INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT "256"
+
+typedef struct inlet_support_conn_limits_config {
+    int64_t max_connections;        /* per listener over all loops; 0: no limit */
+    int64_t max_connections_per_ip; /* per source address on the listener; 0: no limit */
+} inlet_support_conn_limits_config;
+
+/* clang-format off */
+/* Option table entries max_connections and max_connections_per_ip of a listener section, filling
+ * an inlet_support_conn_limits_config at offset `at` of the section's struct. */
+#define INLET_SUPPORT_CONN_LIMIT_OPTIONS(at)                                                      \
+    {"max_connections", INLET_OPT_INT,                                                             \
+        (at) + offsetof(inlet_support_conn_limits_config, max_connections),                        \
+        INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT, 0, 1000000, NULL, NULL, 0, 0,                       \
+        "Most connections this listener holds at once, over all threads (0: no limit); more are "  \
+        "closed as soon as they are accepted."},                                                   \
+    {"max_connections_per_ip", INLET_OPT_INT,                                                      \
+        (at) + offsetof(inlet_support_conn_limits_config, max_connections_per_ip),                 \
+        INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT, 0, 1000000, NULL, NULL, 0, 0,                \
+        "Most connections one source address holds on this listener (0: no limit); more are "      \
+        "closed as soon as they are accepted. Devices behind one NAT share an address."}
+/* clang-format on */
+
+typedef enum inlet_support_conn_verdict {
+    INLET_SUPPORT_CONN_ADMITTED = 0,
+    INLET_SUPPORT_CONN_LISTENER_FULL, /* max_connections reached */
+    INLET_SUPPORT_CONN_ADDRESS_FULL,  /* max_connections_per_ip reached for this address */
+} inlet_support_conn_verdict;
+
+/* What an admitted connection holds until inlet_support_conn_release(); zeroed when refused. */
+typedef struct inlet_support_conn_ticket {
+    struct inlet_support_connlimit *limits; /* NULL: nothing to release */
+    uint8_t key[16];
+    bool per_address;
+} inlet_support_conn_ticket;
+
+/* Replace l's limits (at create(), before the loops run). err: "listeners[i]: why". */
+int inlet_support_listener_set_limits(inlet_support_listener *l,
+                                      const inlet_support_conn_limits_config *cfg, char *err,
+                                      size_t err_len);
+/* The limits configured in each listener section, whose inlet_support_conn_limits_config is at
+ * offset limits_at of the item (what INLET_SUPPORT_CONN_LIMIT_OPTIONS(limits_at) fills). */
+int inlet_support_listeners_limit(inlet_support_listener *ls, size_t n, size_t limits_at,
+                                  char *err, size_t err_len);
+void inlet_support_listener_free_limits(inlet_support_listener *l);
+/*
+ * Any thread: may a connection from peer (NULL: unknown, e.g. behind a PROXY protocol load
+ * balancer, where only the listener's limit applies) be kept? ADMITTED fills *t, which the
+ * caller releases exactly once; otherwise the caller closes the socket.
+ */
+inlet_support_conn_verdict inlet_support_conn_admit(const inlet_support_listener *l,
+                                                    const struct sockaddr *peer,
+                                                    inlet_support_conn_ticket *t);
+/* Any thread; again (or on a zeroed ticket) is a no-op. */
+void inlet_support_conn_release(inlet_support_conn_ticket *t);
+/* Connections the listener holds now (for tests and metrics). */
+size_t inlet_support_listener_connections(const inlet_support_listener *l);
 
 /* Log "listening on <address:port as bound> (<scheme>[, mTLS])" for each, at INFO. */
 void inlet_support_listeners_log(const inlet_host *host, inlet_module_ctx *mod,

@@ -157,6 +157,7 @@ class Inletd:
                  delivery_timeout="5s", extra_confd=None, linger="2ms"):
         self.dir = tempfile.mkdtemp(prefix="inletd-test-")
         self.port = free_port()
+        self.admin_port = free_port()  # the HTTP module's admin listener (/metrics)
         self.bootstrap = bootstrap or BOOTSTRAP
         self.proc = None
         os.makedirs(os.path.join(self.dir, "conf.d"))
@@ -176,8 +177,10 @@ kafka:
         if listeners is None:
             listeners = f"  - address: 127.0.0.1:{self.port}\n"
         with open(os.path.join(self.dir, "conf.d", "http.yaml"), "w") as f:
+            admin = "" if "admin_address" in http_extra else \
+                f"admin_address: 127.0.0.1:{self.admin_port}\n"
             f.write(f"module: http\nthreads: 2\nmax_body_size: 256k\nmax_events: 1000\n"
-                    f"{http_extra}listeners:\n{listeners}")
+                    f"{admin}{http_extra}listeners:\n{listeners}")
         for name, body in tenants.items():
             with open(os.path.join(self.dir, "conf.d", f"tenant-{name}.yaml"), "w") as f:
                 f.write(f"tenant: {name}\n{body}")
@@ -189,6 +192,11 @@ kafka:
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self):
+        """The admin listener: /metrics (and /healthz, /readyz), never /ingest."""
+        return f"http://127.0.0.1:{self.admin_port}"
 
     def start(self, wait_ready=True):
         self.log = open(self.log_path, "w")

@@ -370,7 +370,7 @@ def start_inletd(tenants, mqtt_extra="", listeners=None, threads=2, **kw):
 def metrics(d):
     """{'name{labels}': value} from the HTTP module's /metrics."""
     from harness import curl
-    st, _, text = curl(d.url + "/metrics")
+    st, _, text = curl(d.admin_url + "/metrics")
     assert st == 200, text
     out = {}
     for line in text.splitlines():

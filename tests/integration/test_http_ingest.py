@@ -1,11 +1,12 @@
 """POST /ingest end to end: real curl -> real inletd -> real Kafka, read back with kcat."""
 import json
 import re
+import subprocess
 
 import pytest
 
-from harness import (FLEET_EVENT, Inletd, consume, curl, find_events, java_partition, sha256_hex,
-                     unique)
+from harness import (FLEET_EVENT, INLETD, SOURCE, Inletd, consume, curl, find_events,
+                     java_partition, sha256_hex, unique)
 
 TOKENS = {name: unique("tok") for name in ("truck", "trailer", "acme", "other", "nogroup")}
 
@@ -284,10 +285,32 @@ def test_method_path_and_media_type(inletd):
 def test_health_ready_metrics(inletd):
     assert curl(inletd.url + "/healthz")[0] == 200
     assert curl(inletd.url + "/readyz")[0] == 200
-    st, hdrs, text = curl(inletd.url + "/metrics")
+    st, hdrs, text = curl(inletd.admin_url + "/metrics")
     assert st == 200
     assert "inlet_kafka_delivered_total" in text
     assert 'inlet_http_requests_total{code="200"}' in text
+
+
+def test_metrics_only_on_the_admin_listener(inletd):
+    # The device listener serves ingest and health, not the operator's metrics.
+    assert curl(inletd.url + "/metrics")[0] == 404
+    assert curl(inletd.admin_url + "/healthz")[0] == 200
+    assert curl(inletd.admin_url + "/readyz")[0] == 200
+    st, _, _ = curl(inletd.admin_url + "/ingest", {"events": [FLEET_EVENT]},
+                    token=TOKENS["truck"])
+    assert st == 404
+
+
+def test_admin_listener_defaults_to_loopback():
+    # Started with the default, every test inletd would want 127.0.0.1:9100; the option table
+    # says what an operator gets.
+    out = subprocess.run([INLETD, "--print-options", "-c", SOURCE], capture_output=True,
+                         text=True, check=True)
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| `admin_address`"))
+    assert "`127.0.0.1:9100`" in row, row
+    row = next(line for line in out.stdout.splitlines()
+               if line.startswith("| `listeners[].metrics`"))
+    assert "`false`" in row, row
 
 
 def test_unknown_schema_version_400(inletd):
@@ -299,9 +322,35 @@ def test_unknown_schema_version_400(inletd):
 
 
 def metric(inletd, series):
-    st, _, text = curl(inletd.url + "/metrics")
+    st, _, text = curl(inletd.admin_url + "/metrics")
     assert st == 200
     for line in text.splitlines():
         if line.startswith(series + " "):
             return int(line.split()[1])
     return 0
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset",
+                                          'application/json; charset="utf-8',
+                                          "application/json; =x",
+                                          "application/json junk"])
+def test_malformed_content_type_is_415(inletd, content_type):
+    # The core reads only what precedes ';'; the module refuses a value that is no media type
+    # (RFC 9110 section 8.3.1) rather than guess (modules/http/parse.c).
+    st, _, text = curl(inletd.url + "/ingest", {"events": [fleet_event(unique("ct"))]},
+                       token=TOKENS["truck"], headers=[f"Content-Type: {content_type}"])
+    assert st == 415, text
+
+
+def test_well_formed_parameters_are_accepted(inletd):
+    st, _, text = curl(inletd.url + "/ingest", {"events": [fleet_event(unique("ct-ok"))]},
+                       token=TOKENS["truck"],
+                       headers=['Content-Type: application/json ; charset="utf-8" ;'])
+    assert st == 200, text
+
+
+def test_bearer_that_is_no_b64token_is_invalid_token(inletd):
+    st, hdrs, _ = curl(inletd.url + "/ingest", {"events": [fleet_event(unique("tok"))]},
+                       headers=[f"Authorization: Bearer {TOKENS['truck']} extra"])
+    assert st == 401
+    assert 'error="invalid_token"' in hdrs["www-authenticate"]

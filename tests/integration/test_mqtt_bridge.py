@@ -210,7 +210,7 @@ def start_inletd(tenants, bridge, **kw):
 
 
 def metrics(d):
-    st, _, text = curl(d.url + "/metrics", timeout=5)
+    st, _, text = curl(d.admin_url + "/metrics", timeout=5)
     assert st == 200
     out = {}
     for line in text.splitlines():

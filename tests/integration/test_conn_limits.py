@@ -1,0 +1,106 @@
+"""Connection limits at accept, from the support library, on every listener module: a listener
+holds at most max_connections, one source address at most max_connections_per_ip; the rest are
+closed as soon as they are accepted, before anything is read or allocated for them."""
+import socket
+import time
+
+import mqtt_raw as mq
+from harness import Inletd, curl, free_port
+
+
+def connect(port, source="127.0.0.1"):
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def closed_by_server(s, wait=2.0):
+    """True if the server closes s within wait seconds without sending anything."""
+    s.settimeout(wait)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def still_open(s):
+    return not closed_by_server(s, wait=0.5)
+
+
+def healthz_on(s):
+    s.settimeout(5)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
+def metric(d, series):
+    st, _, text = curl(d.admin_url + "/metrics")
+    assert st == 200
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_http_listener_and_per_address_limits():
+    p1, p2 = free_port(), free_port()
+    d = Inletd({}, listeners=f"""  - address: 127.0.0.1:{p1}
+  - address: 127.0.0.1:{p2}
+    max_connections: 4
+    max_connections_per_ip: 0
+  - address: 127.0.0.1:{free_port()}
+    max_connections_per_ip: 2
+""")
+    d.port = p1
+    d.start()
+    try:
+        p3 = int(d.logs().split("listening on 127.0.0.1:")[3].split()[0])
+        held = [connect(p2) for _ in range(4)]
+        assert all(still_open(s) for s in held)
+        extra = connect(p2)
+        assert closed_by_server(extra), "a 5th connection was kept"
+        held.pop().close()
+        time.sleep(0.3)  # the server sees the close
+        assert healthz_on(connect(p2)) == b"HTTP/1.1 200 OK"
+
+        mine = [connect(p3) for _ in range(2)]
+        assert all(still_open(s) for s in mine)
+        assert closed_by_server(connect(p3)), "a 3rd connection from one address was kept"
+        assert healthz_on(connect(p3, source="127.0.0.2")) == b"HTTP/1.1 200 OK"
+
+        for s in held + mine:
+            s.close()
+        time.sleep(0.3)
+        assert metric(d, 'inlet_http_connections_refused_total{reason="listener_full"}') >= 1
+        assert metric(d, 'inlet_http_connections_refused_total{reason="address_full"}') >= 1
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def test_mqtt_per_address_limit():
+    port = free_port()
+    d = mq.start_inletd({}, listeners=f"""  - address: 127.0.0.1:{port}
+    max_connections_per_ip: 2
+""")
+    try:
+        mine = [connect(port) for _ in range(2)]
+        assert all(still_open(s) for s in mine)
+        assert closed_by_server(connect(port)), "a 3rd connection from one address was kept"
+        other = connect(port, source="127.0.0.2")
+        assert still_open(other)
+        for s in mine + [other]:
+            s.close()
+        time.sleep(0.3)
+        assert mq.metrics(d)['inlet_mqtt_connections_refused_total{reason="address_full"}'] >= 1
+    finally:
+        assert d.stop() == 0, d.logs()
