@@ -43,7 +43,7 @@ def test_frames_submitted_before_a_violation_close_are_freed():
             c.close()
         time.sleep(1)  # Kafka's answers come for closed connections
         # the loop publishes its hot counters once per iteration: the gauge is back to 0
-        st, _, body = curl(d.url + "/metrics")
+        st, _, body = curl(d.admin_url + "/metrics")
         text = body.decode() if isinstance(body, bytes) else body
         assert st == 200
         assert 'inlet_binary_frames_total{type="data"} 20' in text, text
