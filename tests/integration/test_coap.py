@@ -17,6 +17,7 @@ from harness import consume, java_partition, make_ca, make_cert, sha256_hex, uni
 
 RUN = unique("coap")
 TRUCK, SENSOR, OTHER = f"{RUN}-truck", f"{RUN}-sensor", f"{RUN}-other"
+ACME_DEV = f"{RUN}-acme"  # a device of the second tenant, acme
 TOK_TRUCK, TOK_SENSOR = unique("tok"), unique("tok")
 PSK = unique("psk")
 ENVELOPE_KEYS = ["tenant", "device_id", "event_id", "ts", "received_at", "schema",
@@ -28,9 +29,12 @@ def inletd(tmp_path_factory):
     certs = str(tmp_path_factory.mktemp("certs"))
     make_ca(certs, "demo-ca")
     make_ca(certs, "rogue-ca")
+    make_ca(certs, "acme-ca")
     make_cert(certs, "demo-ca", "server", "localhost", server=True)
     make_cert(certs, "demo-ca", "dev", TRUCK)
     make_cert(certs, "rogue-ca", "rogue", TRUCK)
+    make_cert(certs, "acme-ca", "acme-truck", TRUCK)  # demo's device name, acme's CA
+    make_cert(certs, "acme-ca", "acme-dev", ACME_DEV)
     pskf = os.path.join(certs, "truck.psk")
     with open(pskf, "w") as f:
         f.write(PSK)
@@ -46,6 +50,11 @@ mtls: {{ca_file: {certs}/demo-ca.pem}}
 acl:
   - {{effect: allow, groups: [trucks], schemas: ["fleet.position@v1"]}}
   - {{effect: allow, groups: [trailers], schemas: ["coldchain.temp@v1"]}}
+""", "acme": f"""devices:
+  - {{id: {ACME_DEV}, groups: [acme-fleet]}}
+mtls: {{ca_file: {certs}/acme-ca.pem}}
+acl:
+  - {{effect: allow, groups: [acme-fleet], schemas: ["fleet.position@v1"]}}
 """}
     from harness import free_port
     d_port, s_port, pki = free_port(), free_port(), free_port()
@@ -214,6 +223,29 @@ def test_refusals_produce_nothing(inletd):
                            cert=(f"{c}/rogue.pem", f"{c}/rogue.key"), timeout=5)
     assert code in (None, "4.01"), text
     nothing(acc)
+
+
+def test_certificate_of_another_tenants_ca(inletd):
+    """TRUCK is demo's device; a certificate with its name issued by acme's CA never speaks for
+    demo: the core makes it acme's (the CA decides the tenant, as for HTTP and MQTT), where no
+    such device is configured and acme's ACL grants it nothing. Nothing is produced."""
+    c, ep = inletd.certs, "/e/fleet.position/v1"
+    url = f"coaps://127.0.0.1:{inletd.pki_port}{ep}"
+    acc = mark()
+    code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)),
+                           cert=(f"{c}/acme-truck.pem", f"{c}/acme-truck.key"), timeout=5)
+    assert code == "4.03", text  # authenticated as acme's TRUCK, which acme's ACL denies
+    time.sleep(1.0)
+    assert [m for m in consume("fleet.updates.v1")
+            if m["value"] and m["value"]["payload"].get("accuracy_m") == acc] == []
+    # acme's CA is live on this listener: its own device is accepted, as acme's
+    acc = mark()
+    code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)),
+                           cert=(f"{c}/acme-dev.pem", f"{c}/acme-dev.key"))
+    assert code == "2.04", text
+    got = records("fleet.updates.v1", ACME_DEV, lambda p: p.get("accuracy_m") == acc)
+    assert len(got) == 1 and got[0]["value"]["tenant"] == "acme", got
+    assert got[0]["headers"]["inlet-tenant"] == "acme"
 
 
 # --- duplicates and raw datagrams ---------------------------------------------------------------
