@@ -52,6 +52,7 @@ typedef struct coap_config {
     int64_t shutdown_timeout_ms;
     char *ingest_path;
     char *payload_path;
+    inlet_section_list routes;    /* coap_route_config, tried before the two paths above */
     inlet_section_list listeners; /* coap_listener_config */
 } coap_config;
 

@@ -305,6 +305,15 @@ void coap_request_handler(coap_resource_t *resource, coap_session_t *session,
     }
     if ((id = authenticate(&r, ls, q, qlen, nq, q_over)) == NULL)
         return;
+    if (m->routes.n_routes) {
+        /* Matched above for any tenant; now for this device's: another tenant's route is not
+         * a resource for it. */
+        coap_route_match_tenant(&m->routes, id->tenant, seg, seglen, nseg, &route);
+        if (route.kind != COAP_ROUTE_INGEST && route.kind != COAP_ROUTE_PAYLOAD) {
+            refuse(&r, COAP_CODE(4, 4), "no such resource (GET /.well-known/core lists them)");
+            goto done;
+        }
+    }
 
     uint32_t cf;
     const char *ctype = NULL;

@@ -63,7 +63,10 @@ acl:
                  f"  - address: 127.0.0.1:{pki}\n    security: dtls\n    psk: false\n"
                  f"    cert: {certs}/server.pem\n    key: {certs}/server.key\n"
                  f"    client_auth: require\n")
-    d = cr.start_inletd(tenants, coap_extra="max_body_size: 2k\n", listeners=listeners)
+    routes = ("routes:\n"
+              "  - {tenant: acme, path: /acme/pos, schema: fleet.position, version: v1}\n"
+              "  - {tenant: demo, path: \"/d/{version}\", schema: fleet.position}\n")
+    d = cr.start_inletd(tenants, coap_extra="max_body_size: 2k\n" + routes, listeners=listeners)
     d.coap_port, d.coaps_port, d.pki_port, d.certs = d_port, s_port, pki, certs
     yield d
     assert d.stop() == 0, d.logs()
@@ -187,6 +190,37 @@ def test_well_known_core(inletd):
     code, text = cr.client(uri(inletd, "/.well-known/core", None), method="get")
     assert code == "2.05", text
     assert '</ingest>;rt="inlet.events"' in text and "</e/{schema}/{version}>" in text
+    assert "/acme/pos" not in text and "/d/" not in text  # tenants' routes are not listed
+
+
+def test_routes_per_tenant(inletd):
+    """/d/{version} is demo's route, /acme/pos acme's: each works for its tenant's device and is
+    4.04, with nothing produced, for the other's; the defaults stay for both."""
+    c = inletd.certs
+    acme = {"cert": (f"{c}/acme-dev.pem", f"{c}/acme-dev.key")}
+    pki = f"coaps://127.0.0.1:{inletd.pki_port}"
+    acc = mark()
+    code, text = cr.client(uri(inletd, "/d/v1"), json.dumps(fleet(accuracy_m=acc)))
+    assert code == "2.04", text
+    accepted_once(acc)
+    acc = mark()
+    code, text = cr.client(pki + "/acme/pos", json.dumps(fleet(accuracy_m=acc)), **acme)
+    assert code == "2.04", text
+    got = records("fleet.updates.v1", ACME_DEV, lambda p: p.get("accuracy_m") == acc)
+    assert len(got) == 1 and got[0]["value"]["tenant"] == "acme", got
+    assert got[0]["value"]["schema"] == "fleet.position"
+    # the other tenant's route: 4.04, nothing produced
+    acc = mark()
+    code, text = cr.client(uri(inletd, "/acme/pos"), json.dumps(fleet(accuracy_m=acc)))
+    assert code == "4.04", text
+    code, text = cr.client(pki + "/d/v1", json.dumps(fleet(accuracy_m=acc)), **acme)
+    assert code == "4.04", text
+    nothing(acc)
+    assert records("fleet.updates.v1", ACME_DEV, lambda p: p.get("accuracy_m") == acc) == []
+    # the default resource for acme too
+    acc = mark()
+    code, text = cr.client(pki + "/e/fleet.position/v1", json.dumps(fleet(accuracy_m=acc)), **acme)
+    assert code == "2.04", text
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -312,6 +346,18 @@ def test_raw_datagram_violations(inletd):
     code, text = cr.client(uri(inletd, "/e/fleet.position/v1"), json.dumps(fleet(accuracy_m=acc)))
     assert code == "2.04", text
     accepted_once(acc)
+
+
+def test_bad_route_is_refused():
+    from harness import INLETD, Inletd
+    d = Inletd({"demo": f"devices:\n  - {{id: {TRUCK}}}\n"}, extra_confd={
+        "coap.yaml": "module: coap\nroutes:\n  - path: /x/{schema}\nlisteners:\n"
+                     "  - address: 127.0.0.1:0\n"})
+    out = subprocess.run([INLETD, "--check-config", "-c", d.dir], capture_output=True, text=True,
+                         timeout=30)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    assert "routes[0]" in text and "form payload needs the schema and its version" in text, text
 
 
 # --- PSK keys: file permissions and reloads -----------------------------------------------------
