@@ -52,6 +52,7 @@ typedef struct coap_config {
     int64_t shutdown_timeout_ms;
     char *ingest_path;
     char *payload_path;
+    inlet_section_list routes;    /* coap_route_config, tried before the two paths above */
     inlet_section_list listeners; /* coap_listener_config */
 } coap_config;
 
@@ -114,6 +115,10 @@ typedef struct coap_loop {
     coap_pending *timer_head, *timer_tail; /* by deadline: all share ack_timeout */
     size_t inflight;
     uint64_t last_expire_ms;
+    int coap_fd;          /* libcoap's epoll fd, in epfd */
+    uint64_t coap_due_ms; /* when coap_io_prepare_epoll() is next due (loop.c) */
+    uint64_t coap_last_ms;
+    bool coap_kick; /* a CON or an empty ACK was sent: libcoap's timers changed */
 } coap_loop;
 
 /* Per DTLS session: who the handshake authenticated. coap_session app data; dtls.c. */

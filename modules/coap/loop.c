@@ -3,6 +3,13 @@
  * one endpoint per listener, driven by epoll on coap_context_get_coap_fd() (which also covers
  * libcoap's retransmission timer), the completion queue's fd and the control eventfd; the
  * ack_timeout timers of CON requests waiting for Kafka; the exchange cache and Block1 table.
+ *
+ * libcoap is driven by its two halves rather than coap_io_process(): coap_io_do_epoll() for
+ * the datagrams (and its timerfd), and coap_io_prepare_epoll() -- retransmissions, DTLS
+ * timeouts, idle sessions -- at most once per millisecond and when the time it returned comes.
+ * coap_io_process() runs both on every call, and the second walks every session: with 1000
+ * devices that walk, once per datagram and once per Kafka completion, was most of the loop's
+ * CPU (docs/BENCHMARKS.md "CoAP").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -87,7 +94,42 @@ static int next_timeout(coap_loop *l, uint64_t now)
         if (d < (uint64_t)t)
             t = (int)d;
     }
-    return t;
+    uint64_t d = l->coap_due_ms > now ? l->coap_due_ms - now : 0;
+    return d < (uint64_t)t ? (int)d : t;
+}
+
+/* libcoap's datagrams: its epoll fd (level-triggered, one datagram per endpoint and call) read
+ * until empty or for a bounded number of rounds, so that completions are not starved. */
+static bool loop_read(coap_loop *l)
+{
+    struct epoll_event ev[16];
+    bool any = false;
+    for (int round = 0; round < 64; round++) {
+        int n = epoll_wait(l->coap_fd, ev, 16, 0);
+        if (n <= 0)
+            break;
+        coap_io_do_epoll(l->ctx, ev, (size_t)n);
+        any = true;
+    }
+    return any;
+}
+
+/* libcoap's timed work, when due; at most once a millisecond while datagrams keep coming (the
+ * walk over every session is what costs), and at once after a send that libcoap may have to
+ * retransmit (l->coap_kick). */
+static void loop_timed(coap_loop *l, bool io, uint64_t now)
+{
+    if (!(now >= l->coap_due_ms || l->coap_kick || (io && now > l->coap_last_ms)))
+        return;
+    coap_tick_t t;
+    coap_ticks(&t);
+    unsigned int wait = coap_io_prepare_epoll(l->ctx, t);
+    l->coap_last_ms = now;
+    l->coap_kick = false;
+    /* 0: nothing timed; still look once a second (sessions ageing out) */
+    l->coap_due_ms = now + (wait ? wait : 1000);
+    if (io && l->coap_due_ms > now + 1)
+        l->coap_due_ms = now + 1; /* a datagram may have queued work: look again soon */
 }
 
 static int endpoints_open(coap_loop *l, char *err, size_t err_len)
@@ -160,6 +202,7 @@ static int loop_open(coap_loop *l, char *err, size_t err_len)
     if (endpoints_open(l, err, err_len) != 0)
         return -1;
     int fd = coap_context_get_coap_fd(l->ctx);
+    l->coap_fd = fd;
     if (fd < 0) {
         snprintf(err, err_len, "libcoap has no epoll support (coap_context_get_coap_fd)");
         return -1;
@@ -197,18 +240,22 @@ static void *loop_main(void *arg)
         struct epoll_event ev[16];
         uint64_t now = inlet_support_monotonic_ms();
         int n = epoll_wait(l->epfd, ev, 16, next_timeout(l, now));
+        bool readable = false;
         for (int i = 0; i < n; i++) {
             if (ev[i].data.ptr == &tag_control) {
                 unsigned cmd = inlet_support_loop_commands(&l->base, true);
                 if (cmd & INLET_SUPPORT_LOOP_STOP_ACCEPTING)
                     inlet_support_loop_close_listeners(&l->base);
+            } else if (ev[i].data.ptr == &tag_coap) {
+                readable = true;
             }
         }
         /* Completions before datagrams: they free in-flight room. */
         drain(l);
-        coap_io_process(l->ctx, COAP_IO_NO_WAIT);
+        bool io = readable && loop_read(l);
         now = inlet_support_monotonic_ms();
         timers_run(l, now);
+        loop_timed(l, io, now);
         if (now - l->last_expire_ms >= 1000) {
             coap_block1_expire(&l->blocks, now);
             l->last_expire_ms = now;

@@ -50,6 +50,30 @@ static const inlet_option listener_options[] = {
     INLET_OPTIONS_END,
 };
 
+static const char *const form_values[] = {"payload", "events", NULL};
+
+#define ROPT(name, type, field, def, values, flags, desc)                                          \
+    {                                                                                              \
+        name, type, offsetof(coap_route_config, field), def, 0, 0, values, NULL, 0, flags, desc    \
+    }
+
+static const inlet_option route_options[] = {
+    ROPT("tenant", INLET_OPT_STRING, tenant, NULL, NULL, 0,
+         "Apply this route to the devices of one tenant only (absent: every tenant); another "
+         "tenant's device gets 4.04 on its path."),
+    ROPT("path", INLET_OPT_STRING, path, NULL, NULL, INLET_OPT_REQUIRED,
+         "Uri-Path pattern: literal segments and the placeholders {schema} and {version}, e.g. "
+         "/acme/{schema}/{version}."),
+    ROPT("form", INLET_OPT_ENUM, form, "payload", form_values, 0,
+         "payload: the bare payload of one schema and version (from the path or the keys "
+         "below); events: {\"events\": [...]} or one event, as ingest_path."),
+    ROPT("schema", INLET_OPT_STRING, schema, NULL, NULL, 0,
+         "form payload: the schema, when the path has no {schema}."),
+    ROPT("version", INLET_OPT_STRING, version, NULL, NULL, 0,
+         "form payload: the schema version, when the path has no {version}."),
+    INLET_OPTIONS_END,
+};
+
 static const inlet_option coap_options[] = {
     OPT("threads", INLET_OPT_INT, threads, "1", 1, 1,
         "Event loops. libcoap 4.3.1 binds its sockets without SO_REUSEPORT, so a second loop "
@@ -84,6 +108,11 @@ static const inlet_option coap_options[] = {
     OPT("payload_path", INLET_OPT_STRING, payload_path, "/e/{schema}/{version}", 0, 0,
         "Resource for a bare payload (any format, SenML packs too) of the schema and version "
         "its {schema} and {version} segments name."),
+    {"routes", INLET_OPT_SECTION_LIST, offsetof(coap_config, routes), NULL, 0, 0, NULL,
+     route_options, sizeof(coap_route_config), 0,
+     "Resources per tenant, as MQTT's mappings: tried in order before ingest_path and "
+     "payload_path, the first that matches the path for the device's tenant wins. Not listed "
+     "in /.well-known/core."},
     {"listeners", INLET_OPT_SECTION_LIST, offsetof(coap_config, listeners), NULL, 0, 0, NULL,
      listener_options, sizeof(coap_listener_config), INLET_OPT_REQUIRED,
      "UDP addresses to serve, each coap:// or coaps://."},
@@ -197,6 +226,8 @@ static int coap_mod_create(const inlet_host *host, inlet_module_ctx *mod, const 
         snprintf(err, err_len, "payload_path: %s", why);
         goto fail;
     }
+    if (coap_route_table_add(&m->routes, cfg->routes.items, cfg->routes.count, err, err_len) != 0)
+        goto fail;
     if (listeners_make(m, err, err_len) != 0)
         goto fail;
     coap_startup();
@@ -227,8 +258,7 @@ static void coap_mod_destroy(void *state)
     if (m == NULL)
         return;
     inlet_support_loopset_free(&m->loopset);
-    coap_route_pattern_free(&m->routes.ingest);
-    coap_route_pattern_free(&m->routes.payload);
+    coap_route_table_free(&m->routes);
     free(m->listeners);
     free(m);
 }

@@ -26,6 +26,7 @@ typedef struct coap_req {
     const coap_pdu_t *pdu;
     coap_pdu_t *response;
     coap_exchange *ex; /* NULL once the cache has no entry for it */
+    const struct coap_opts *o;
     int method_slot;
     char diag[160];
 } coap_req;
@@ -53,38 +54,64 @@ static void refuse(coap_req *r, uint8_t code, const char *diag)
     answer_now(r, &a);
 }
 
-/* Uri-Path and Uri-Query options: pointers into the PDU. */
-static size_t collect(const coap_pdu_t *pdu, uint16_t number, const char **v, size_t *len,
-                      size_t max, bool *overflow)
-{
-    coap_opt_iterator_t oi;
-    coap_opt_filter_t f;
-    coap_opt_t *opt;
-    size_t n = 0;
+/* The options a request is handled by, from one walk over the PDU (libcoap's
+ * coap_check_option() walks from the start for each): Uri-Path and Uri-Query as pointers into
+ * the PDU, the first Content-Format, Size1 and Block1. */
+typedef struct coap_opts {
+    const char *seg[COAP_ROUTE_SEGMENTS + 1];
+    size_t seglen[COAP_ROUTE_SEGMENTS + 1], nseg;
+    const char *q[QUERY_MAX];
+    size_t qlen[QUERY_MAX], nq;
+    bool q_over;
+    bool has_cf, has_size1, has_block1;
+    uint32_t cf, size1, block1;
+} coap_opts;
 
-    coap_option_filter_clear(&f);
-    coap_option_filter_set(&f, number);
-    coap_option_iterator_init(pdu, &oi, &f);
-    while ((opt = coap_option_next(&oi)) != NULL) {
-        if (n == max) {
-            *overflow = true;
-            break;
-        }
-        v[n] = (const char *)coap_opt_value(opt);
-        len[n] = coap_opt_length(opt);
-        n++;
+static void put_uint(coap_opt_t *opt, bool *has, uint32_t *v)
+{
+    if (!*has) {
+        *has = true;
+        *v = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
     }
-    return n;
 }
 
-static bool uint_option(const coap_pdu_t *pdu, uint16_t number, uint32_t *out)
+static void scan_options(const coap_pdu_t *pdu, coap_opts *o)
 {
     coap_opt_iterator_t oi;
-    coap_opt_t *opt = coap_check_option(pdu, number, &oi);
-    if (!opt)
-        return false;
-    *out = coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
-    return true;
+    coap_opt_t *opt;
+
+    memset(o, 0, sizeof(*o));
+    coap_option_iterator_init(pdu, &oi, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&oi)) != NULL) {
+        switch (oi.number) {
+        case COAP_OPTION_URI_PATH:
+            /* one more than a pattern may have: such a path matches none */
+            if (o->nseg < COAP_ROUTE_SEGMENTS + 1) {
+                o->seg[o->nseg] = (const char *)coap_opt_value(opt);
+                o->seglen[o->nseg++] = coap_opt_length(opt);
+            }
+            break;
+        case COAP_OPTION_URI_QUERY:
+            if (o->nq == QUERY_MAX) {
+                o->q_over = true;
+                break;
+            }
+            o->q[o->nq] = (const char *)coap_opt_value(opt);
+            o->qlen[o->nq++] = coap_opt_length(opt);
+            break;
+        case COAP_OPTION_CONTENT_FORMAT:
+            put_uint(opt, &o->has_cf, &o->cf);
+            break;
+        case COAP_OPTION_SIZE1:
+            put_uint(opt, &o->has_size1, &o->size1);
+            break;
+        case COAP_OPTION_BLOCK1:
+            put_uint(opt, &o->has_block1, &o->block1);
+            break;
+        default:
+            break;
+        }
+    }
 }
 
 static void well_known(coap_req *r)
@@ -150,11 +177,11 @@ static bool take_body(coap_req *r, const coap_listener *ls, unsigned cf, const u
 {
     size_t len = 0;
     const uint8_t *data = NULL;
-    uint32_t b1, size1 = 0;
+    uint32_t b1 = r->o->block1, size1 = r->o->size1;
+    bool has_size1 = r->o->has_size1;
 
     coap_get_data(r->pdu, &len, &data);
-    bool has_size1 = uint_option(r->pdu, COAP_OPTION_SIZE1, &size1);
-    if (!uint_option(r->pdu, COAP_OPTION_BLOCK1, &b1)) {
+    if (!r->o->has_block1) {
         if (len > r->m->cfg->max_body_size || (has_size1 && size1 > r->m->cfg->max_body_size)) {
             refuse(r, COAP_CODE(4, 13), "request body larger than max_body_size");
             return false;
@@ -281,14 +308,11 @@ void coap_request_handler(coap_resource_t *resource, coap_session_t *session,
     if (retransmission(&r, &key))
         return;
 
-    const char *seg[COAP_ROUTE_SEGMENTS + 1], *q[QUERY_MAX];
-    size_t seglen[COAP_ROUTE_SEGMENTS + 1], qlen[QUERY_MAX];
-    bool seg_over = false, q_over = false;
-    size_t nseg =
-        collect(request, COAP_OPTION_URI_PATH, seg, seglen, COAP_ROUTE_SEGMENTS + 1, &seg_over);
-    size_t nq = collect(request, COAP_OPTION_URI_QUERY, q, qlen, QUERY_MAX, &q_over);
+    coap_opts o;
+    scan_options(request, &o);
+    r.o = &o;
     coap_route_match route;
-    coap_route_match_path(&m->routes, seg, seglen, nseg, &route);
+    coap_route_match_path(&m->routes, o.seg, o.seglen, o.nseg, &route);
     if (route.kind == COAP_ROUTE_WELL_KNOWN) {
         well_known(&r);
         return;
@@ -303,13 +327,21 @@ void coap_request_handler(coap_resource_t *resource, coap_session_t *session,
         refuse(&r, COAP_CODE(4, 5), "POST only");
         return;
     }
-    if ((id = authenticate(&r, ls, q, qlen, nq, q_over)) == NULL)
+    if ((id = authenticate(&r, ls, o.q, o.qlen, o.nq, o.q_over)) == NULL)
         return;
+    if (m->routes.n_routes) {
+        /* Matched above for any tenant; now for this device's: another tenant's route is not
+         * a resource for it. */
+        coap_route_match_tenant(&m->routes, id->tenant, o.seg, o.seglen, o.nseg, &route);
+        if (route.kind != COAP_ROUTE_INGEST && route.kind != COAP_ROUTE_PAYLOAD) {
+            refuse(&r, COAP_CODE(4, 4), "no such resource (GET /.well-known/core lists them)");
+            goto done;
+        }
+    }
 
-    uint32_t cf;
+    uint32_t cf = o.cf;
     const char *ctype = NULL;
-    if (!uint_option(request, COAP_OPTION_CONTENT_FORMAT, &cf) ||
-        (ctype = host->content_type_for_coap(cf)) == NULL) {
+    if (!o.has_cf || (ctype = host->content_type_for_coap(cf)) == NULL) {
         refuse(&r, COAP_CODE(4, 15),
                "Content-Format 50 (JSON), 60 (CBOR), 110 (SenML JSON), 112 (SenML CBOR) or 42 "
                "(binary layout) required");
@@ -411,6 +443,7 @@ void coap_request_on_completion(void *ctx, const inlet_completion *c)
          * keep getting the empty ACK (CON) or nothing (NON). */
         coap_send_answer(p->session, p->con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, 0, p->token,
                          p->token_len, &a);
+        l->coap_kick |= p->con; /* libcoap retransmits it: its timer must know (loop.c) */
         if (e && !p->con)
             coap_answer_remember(e, &a);
     }

@@ -1,5 +1,6 @@
 /*
- * route.c - Uri-Path patterns, Uri-Query tokens and the RFC 6690 resource list. Pure.
+ * route.c - Uri-Path patterns, Uri-Query tokens and the RFC 6690 resource list. Pure. The table
+ * of routes (configured, per tenant, then the defaults) is route_table.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,16 @@ static bool name_char(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
+bool coap_route_name_ok(const char *seg, size_t len)
+{
+    if (len == 0 || len > COAP_ROUTE_NAME_MAX)
+        return false;
+    for (size_t j = 0; j < len; j++)
+        if (!name_char((unsigned char)seg[j]))
+            return false;
+    return true;
+}
+
 void coap_route_pattern_free(coap_route_pattern *p)
 {
     free(p->text);
@@ -20,8 +31,7 @@ void coap_route_pattern_free(coap_route_pattern *p)
     memset(p, 0, sizeof(*p));
 }
 
-int coap_route_compile(coap_route_pattern *p, const char *text, bool payload, char *err,
-                       size_t err_len)
+int coap_route_compile_pattern(coap_route_pattern *p, const char *text, char *err, size_t err_len)
 {
     int seen = 0;
 
@@ -62,11 +72,7 @@ int coap_route_compile(coap_route_pattern *p, const char *text, bool payload, ch
         snprintf(err, err_len, "\"%s\": a resource path needs a segment", text);
         goto fail;
     }
-    if (payload ? seen != 3 : seen != 0) {
-        snprintf(err, err_len, "\"%s\": %s", text,
-                 payload ? "needs {schema} and {version}" : "takes no placeholders");
-        goto fail;
-    }
+    p->fields = seen;
     return 0;
 
 oom:
@@ -76,8 +82,22 @@ fail:
     return -1;
 }
 
-static bool match_one(const coap_route_pattern *p, const char *const *seg, const size_t *len,
-                      size_t n, coap_route_match *out)
+int coap_route_compile(coap_route_pattern *p, const char *text, bool payload, char *err,
+                       size_t err_len)
+{
+    if (coap_route_compile_pattern(p, text, err, err_len) != 0)
+        return -1;
+    if (payload ? p->fields != 3 : p->fields != 0) {
+        snprintf(err, err_len, "\"%s\": %s", text,
+                 payload ? "needs {schema} and {version}" : "takes no placeholders");
+        coap_route_pattern_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+bool coap_route_match_one(const coap_route_pattern *p, const char *const *seg, const size_t *len,
+                          size_t n, coap_route_match *out)
 {
     if (p->n != n)
         return false;
@@ -87,36 +107,13 @@ static bool match_one(const coap_route_pattern *p, const char *const *seg, const
                 return false;
             continue;
         }
-        if (len[i] == 0 || len[i] > COAP_ROUTE_NAME_MAX)
+        if (!coap_route_name_ok(seg[i], len[i]))
             return false;
-        for (size_t j = 0; j < len[i]; j++)
-            if (!name_char((unsigned char)seg[i][j]))
-                return false;
         char *dst = p->placeholder[i] == 1 ? out->schema : out->version;
         memcpy(dst, seg[i], len[i]);
         dst[len[i]] = '\0';
     }
     return true;
-}
-
-void coap_route_match_path(const coap_route_table *t, const char *const *seg, const size_t *len,
-                           size_t n, coap_route_match *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (n == 2 && len[0] == 11 && memcmp(seg[0], ".well-known", 11) == 0 && len[1] == 4 &&
-        memcmp(seg[1], "core", 4) == 0) {
-        out->kind = COAP_ROUTE_WELL_KNOWN;
-        return;
-    }
-    if (match_one(&t->ingest, seg, len, n, out)) {
-        out->kind = COAP_ROUTE_INGEST;
-        return;
-    }
-    if (match_one(&t->payload, seg, len, n, out)) {
-        out->kind = COAP_ROUTE_PAYLOAD;
-        return;
-    }
-    memset(out, 0, sizeof(*out));
 }
 
 int coap_route_query_token(const char *const *q, const size_t *qlen, size_t n, const char **tok,

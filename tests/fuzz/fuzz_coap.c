@@ -11,6 +11,7 @@
 #include "../../modules/coap/block1.c"
 #include "../../modules/coap/exchange.c"
 #include "../../modules/coap/route.c"
+#include "../../modules/coap/route_table.c"
 
 static void fuzz_route(const uint8_t *d, size_t n)
 {

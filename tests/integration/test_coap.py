@@ -17,6 +17,7 @@ from harness import consume, java_partition, make_ca, make_cert, sha256_hex, uni
 
 RUN = unique("coap")
 TRUCK, SENSOR, OTHER = f"{RUN}-truck", f"{RUN}-sensor", f"{RUN}-other"
+ACME_DEV = f"{RUN}-acme"  # a device of the second tenant, acme
 TOK_TRUCK, TOK_SENSOR = unique("tok"), unique("tok")
 PSK = unique("psk")
 ENVELOPE_KEYS = ["tenant", "device_id", "event_id", "ts", "received_at", "schema",
@@ -28,9 +29,12 @@ def inletd(tmp_path_factory):
     certs = str(tmp_path_factory.mktemp("certs"))
     make_ca(certs, "demo-ca")
     make_ca(certs, "rogue-ca")
+    make_ca(certs, "acme-ca")
     make_cert(certs, "demo-ca", "server", "localhost", server=True)
     make_cert(certs, "demo-ca", "dev", TRUCK)
     make_cert(certs, "rogue-ca", "rogue", TRUCK)
+    make_cert(certs, "acme-ca", "acme-truck", TRUCK)  # demo's device name, acme's CA
+    make_cert(certs, "acme-ca", "acme-dev", ACME_DEV)
     pskf = os.path.join(certs, "truck.psk")
     with open(pskf, "w") as f:
         f.write(PSK)
@@ -46,6 +50,11 @@ mtls: {{ca_file: {certs}/demo-ca.pem}}
 acl:
   - {{effect: allow, groups: [trucks], schemas: ["fleet.position@v1"]}}
   - {{effect: allow, groups: [trailers], schemas: ["coldchain.temp@v1"]}}
+""", "acme": f"""devices:
+  - {{id: {ACME_DEV}, groups: [acme-fleet]}}
+mtls: {{ca_file: {certs}/acme-ca.pem}}
+acl:
+  - {{effect: allow, groups: [acme-fleet], schemas: ["fleet.position@v1"]}}
 """}
     from harness import free_port
     d_port, s_port, pki = free_port(), free_port(), free_port()
@@ -54,7 +63,10 @@ acl:
                  f"  - address: 127.0.0.1:{pki}\n    security: dtls\n    psk: false\n"
                  f"    cert: {certs}/server.pem\n    key: {certs}/server.key\n"
                  f"    client_auth: require\n")
-    d = cr.start_inletd(tenants, coap_extra="max_body_size: 2k\n", listeners=listeners)
+    routes = ("routes:\n"
+              "  - {tenant: acme, path: /acme/pos, schema: fleet.position, version: v1}\n"
+              "  - {tenant: demo, path: \"/d/{version}\", schema: fleet.position}\n")
+    d = cr.start_inletd(tenants, coap_extra="max_body_size: 2k\n" + routes, listeners=listeners)
     d.coap_port, d.coaps_port, d.pki_port, d.certs = d_port, s_port, pki, certs
     yield d
     assert d.stop() == 0, d.logs()
@@ -178,6 +190,37 @@ def test_well_known_core(inletd):
     code, text = cr.client(uri(inletd, "/.well-known/core", None), method="get")
     assert code == "2.05", text
     assert '</ingest>;rt="inlet.events"' in text and "</e/{schema}/{version}>" in text
+    assert "/acme/pos" not in text and "/d/" not in text  # tenants' routes are not listed
+
+
+def test_routes_per_tenant(inletd):
+    """/d/{version} is demo's route, /acme/pos acme's: each works for its tenant's device and is
+    4.04, with nothing produced, for the other's; the defaults stay for both."""
+    c = inletd.certs
+    acme = {"cert": (f"{c}/acme-dev.pem", f"{c}/acme-dev.key")}
+    pki = f"coaps://127.0.0.1:{inletd.pki_port}"
+    acc = mark()
+    code, text = cr.client(uri(inletd, "/d/v1"), json.dumps(fleet(accuracy_m=acc)))
+    assert code == "2.04", text
+    accepted_once(acc)
+    acc = mark()
+    code, text = cr.client(pki + "/acme/pos", json.dumps(fleet(accuracy_m=acc)), **acme)
+    assert code == "2.04", text
+    got = records("fleet.updates.v1", ACME_DEV, lambda p: p.get("accuracy_m") == acc)
+    assert len(got) == 1 and got[0]["value"]["tenant"] == "acme", got
+    assert got[0]["value"]["schema"] == "fleet.position"
+    # the other tenant's route: 4.04, nothing produced
+    acc = mark()
+    code, text = cr.client(uri(inletd, "/acme/pos"), json.dumps(fleet(accuracy_m=acc)))
+    assert code == "4.04", text
+    code, text = cr.client(pki + "/d/v1", json.dumps(fleet(accuracy_m=acc)), **acme)
+    assert code == "4.04", text
+    nothing(acc)
+    assert records("fleet.updates.v1", ACME_DEV, lambda p: p.get("accuracy_m") == acc) == []
+    # the default resource for acme too
+    acc = mark()
+    code, text = cr.client(pki + "/e/fleet.position/v1", json.dumps(fleet(accuracy_m=acc)), **acme)
+    assert code == "2.04", text
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -214,6 +257,29 @@ def test_refusals_produce_nothing(inletd):
                            cert=(f"{c}/rogue.pem", f"{c}/rogue.key"), timeout=5)
     assert code in (None, "4.01"), text
     nothing(acc)
+
+
+def test_certificate_of_another_tenants_ca(inletd):
+    """TRUCK is demo's device; a certificate with its name issued by acme's CA never speaks for
+    demo: the core makes it acme's (the CA decides the tenant, as for HTTP and MQTT), where no
+    such device is configured and acme's ACL grants it nothing. Nothing is produced."""
+    c, ep = inletd.certs, "/e/fleet.position/v1"
+    url = f"coaps://127.0.0.1:{inletd.pki_port}{ep}"
+    acc = mark()
+    code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)),
+                           cert=(f"{c}/acme-truck.pem", f"{c}/acme-truck.key"), timeout=5)
+    assert code == "4.03", text  # authenticated as acme's TRUCK, which acme's ACL denies
+    time.sleep(1.0)
+    assert [m for m in consume("fleet.updates.v1")
+            if m["value"] and m["value"]["payload"].get("accuracy_m") == acc] == []
+    # acme's CA is live on this listener: its own device is accepted, as acme's
+    acc = mark()
+    code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)),
+                           cert=(f"{c}/acme-dev.pem", f"{c}/acme-dev.key"))
+    assert code == "2.04", text
+    got = records("fleet.updates.v1", ACME_DEV, lambda p: p.get("accuracy_m") == acc)
+    assert len(got) == 1 and got[0]["value"]["tenant"] == "acme", got
+    assert got[0]["headers"]["inlet-tenant"] == "acme"
 
 
 # --- duplicates and raw datagrams ---------------------------------------------------------------
@@ -280,6 +346,18 @@ def test_raw_datagram_violations(inletd):
     code, text = cr.client(uri(inletd, "/e/fleet.position/v1"), json.dumps(fleet(accuracy_m=acc)))
     assert code == "2.04", text
     accepted_once(acc)
+
+
+def test_bad_route_is_refused():
+    from harness import INLETD, Inletd
+    d = Inletd({"demo": f"devices:\n  - {{id: {TRUCK}}}\n"}, extra_confd={
+        "coap.yaml": "module: coap\nroutes:\n  - path: /x/{schema}\nlisteners:\n"
+                     "  - address: 127.0.0.1:0\n"})
+    out = subprocess.run([INLETD, "--check-config", "-c", d.dir], capture_output=True, text=True,
+                         timeout=30)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text
+    assert "routes[0]" in text and "form payload needs the schema and its version" in text, text
 
 
 # --- PSK keys: file permissions and reloads -----------------------------------------------------

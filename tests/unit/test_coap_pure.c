@@ -9,12 +9,14 @@
 #include "../../modules/coap/block1.c"
 #include "../../modules/coap/exchange.c"
 #include "../../modules/coap/route.c"
+#include "../../modules/coap/route_table.c"
 
 /* ---- route.c ---- */
 
 static void table(coap_route_table *t, const char *ingest, const char *payload)
 {
     char err[200];
+    memset(t, 0, sizeof(*t));
     CHECK(coap_route_compile(&t->ingest, ingest, false, err, sizeof(err)) == 0);
     CHECK(coap_route_compile(&t->payload, payload, true, err, sizeof(err)) == 0);
 }
@@ -104,6 +106,102 @@ static void test_route_paths(void)
     CHECK_STR(m.version, "v3");
     CHECK(match(&t, ".well-known/core", &m) == COAP_ROUTE_WELL_KNOWN);
     free_table(&t);
+}
+
+/* Match path for a device of tenant (NULL: before authentication, any tenant). */
+static coap_route_kind match_for(const coap_route_table *t, const char *tenant, const char *path,
+                                 coap_route_match *out)
+{
+    const char *seg[16];
+    size_t len[16], n = 0;
+    for (const char *s = path; *s && n < 16;) {
+        const char *e = strchr(s, '/');
+        seg[n] = s;
+        len[n++] = e ? (size_t)(e - s) : strlen(s);
+        if (!e)
+            break;
+        s = e + 1;
+    }
+    coap_route_match_tenant(t, tenant, seg, len, n, out);
+    return out->kind;
+}
+
+static void test_route_tenants(void)
+{
+    coap_route_table t;
+    coap_route_match m;
+    char err[300];
+    coap_route_config routes[] = {
+        {"acme", "acme/{schema}/{version}", COAP_ROUTE_FORM_PAYLOAD, NULL, NULL},
+        {"acme", "pos", COAP_ROUTE_FORM_PAYLOAD, "fleet.position", "v1"},
+        {"acme", "bulk", COAP_ROUTE_FORM_EVENTS, NULL, NULL},
+        {NULL, "t/{version}", COAP_ROUTE_FORM_PAYLOAD, "coldchain.temp", NULL},
+        /* shadows the default /ingest for demo only */
+        {"demo", "ingest", COAP_ROUTE_FORM_PAYLOAD, "fleet.position", "v2"},
+    };
+    memset(&t, 0, sizeof(t));
+    table(&t, "/ingest", "/e/{schema}/{version}");
+    CHECK(coap_route_table_add(&t, routes, 5, err, sizeof(err)) == 0);
+    CHECK(t.n_routes == 5);
+
+    CHECK(match_for(&t, "acme", "acme/driver.panic/v3", &m) == COAP_ROUTE_PAYLOAD);
+    CHECK_STR(m.schema, "driver.panic");
+    CHECK_STR(m.version, "v3");
+    CHECK(match_for(&t, "demo", "acme/driver.panic/v3", &m) == COAP_ROUTE_NONE);
+    CHECK(m.schema[0] == '\0');
+    CHECK(match_for(&t, NULL, "acme/driver.panic/v3", &m) == COAP_ROUTE_PAYLOAD); /* any */
+    CHECK(match_for(&t, "acme", "pos", &m) == COAP_ROUTE_PAYLOAD);
+    CHECK_STR(m.schema, "fleet.position");
+    CHECK_STR(m.version, "v1");
+    CHECK(match_for(&t, "acme2", "pos", &m) == COAP_ROUTE_NONE); /* whole names only */
+    CHECK(match_for(&t, "acme", "bulk", &m) == COAP_ROUTE_INGEST);
+    CHECK(match_for(&t, "demo", "bulk", &m) == COAP_ROUTE_NONE);
+    /* every tenant's route: fixed schema, version from the path */
+    CHECK(match_for(&t, "demo", "t/v7", &m) == COAP_ROUTE_PAYLOAD);
+    CHECK_STR(m.schema, "coldchain.temp");
+    CHECK_STR(m.version, "v7");
+    CHECK(match_for(&t, "demo", "t/V7", &m) == COAP_ROUTE_NONE);
+    /* the defaults stay for everyone, after the routes: first match wins */
+    CHECK(match_for(&t, "acme", "ingest", &m) == COAP_ROUTE_INGEST);
+    CHECK(match_for(&t, "demo", "ingest", &m) == COAP_ROUTE_PAYLOAD);
+    CHECK_STR(m.version, "v2");
+    CHECK(match_for(&t, "acme", "e/fleet.position/v1", &m) == COAP_ROUTE_PAYLOAD);
+    CHECK(match_for(&t, "acme", ".well-known/core", &m) == COAP_ROUTE_WELL_KNOWN);
+    /* /.well-known/core lists the defaults only */
+    char buf[512];
+    CHECK(coap_route_link_format(&t, buf, sizeof(buf)) > 0);
+    CHECK(strstr(buf, "acme") == NULL && strstr(buf, "bulk") == NULL);
+    coap_route_table_free(&t);
+    coap_route_table_free(&t); /* idempotent */
+
+    static const struct {
+        coap_route_config c;
+        const char *err;
+    } bad[] = {
+        {{"", "a", COAP_ROUTE_FORM_EVENTS, NULL, NULL}, "routes[0].tenant: must not be empty"},
+        {{NULL, "a/{x}", COAP_ROUTE_FORM_EVENTS, NULL, NULL}, "routes[0].path: "},
+        {{NULL, "a/{schema}", COAP_ROUTE_FORM_EVENTS, NULL, NULL}, "form events takes"},
+        {{NULL, "a", COAP_ROUTE_FORM_EVENTS, "s", "v1"}, "form events takes"},
+        {{NULL, "a/{schema}", COAP_ROUTE_FORM_PAYLOAD, NULL, NULL}, "form payload needs"},
+        {{NULL, "a", COAP_ROUTE_FORM_PAYLOAD, "s", NULL}, "form payload needs"},
+        {{NULL, "a/{schema}", COAP_ROUTE_FORM_PAYLOAD, "s", "v1"}, "schema: given twice"},
+        {{NULL, "a/{version}", COAP_ROUTE_FORM_PAYLOAD, "s", "v1"}, "version: given twice"},
+        {{NULL, "a", COAP_ROUTE_FORM_PAYLOAD, "Fleet", "v1"}, "schema: \"Fleet\" is not a name"},
+        {{NULL, NULL, COAP_ROUTE_FORM_EVENTS, NULL, NULL}, "routes[0].path: required"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&t, 0, sizeof(t));
+        CHECK(coap_route_table_add(&t, &bad[i].c, 1, err, sizeof(err)) == -1);
+        CHECK_CONTAINS(err, bad[i].err);
+        coap_route_table_free(&t);
+    }
+    /* the index of the bad entry */
+    memset(&t, 0, sizeof(t));
+    coap_route_config two[] = {{NULL, "a", COAP_ROUTE_FORM_EVENTS, NULL, NULL},
+                               {NULL, "b//c", COAP_ROUTE_FORM_EVENTS, NULL, NULL}};
+    CHECK(coap_route_table_add(&t, two, 2, err, sizeof(err)) == -1);
+    CHECK_CONTAINS(err, "routes[1].path: ");
+    coap_route_table_free(&t);
 }
 
 static void test_route_compile_errors(void)
@@ -436,6 +534,7 @@ int main(void)
 {
     test_route_paths();
     test_route_compile_errors();
+    test_route_tenants();
     test_route_queries();
     test_route_well_known();
     test_block1_sizes_and_order();
