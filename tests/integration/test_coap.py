@@ -39,7 +39,9 @@ def inletd(tmp_path_factory):
     with open(pskf, "w") as f:
         f.write(PSK)
     os.chmod(pskf, 0o600)
-    tenants = {"demo": f"""devices:
+    # both tenants write fleet.updates.v1 on purpose (distinct device ids)
+    tenants = {"demo": f"""shared_topics: true
+devices:
   - {{id: {TRUCK}, groups: [trucks], psk_file: {pskf}}}
   - {{id: {SENSOR}, groups: [trailers]}}
   - {{id: {OTHER}, groups: [nobody]}}
@@ -50,7 +52,8 @@ mtls: {{ca_file: {certs}/demo-ca.pem}}
 acl:
   - {{effect: allow, groups: [trucks], schemas: ["fleet.position@v1"]}}
   - {{effect: allow, groups: [trailers], schemas: ["coldchain.temp@v1"]}}
-""", "acme": f"""devices:
+""", "acme": f"""shared_topics: true
+devices:
   - {{id: {ACME_DEV}, groups: [acme-fleet]}}
 mtls: {{ca_file: {certs}/acme-ca.pem}}
 acl:
@@ -261,14 +264,14 @@ def test_refusals_produce_nothing(inletd):
 
 def test_certificate_of_another_tenants_ca(inletd):
     """TRUCK is demo's device; a certificate with its name issued by acme's CA never speaks for
-    demo: the core makes it acme's (the CA decides the tenant, as for HTTP and MQTT), where no
-    such device is configured and acme's ACL grants it nothing. Nothing is produced."""
+    demo: the CA decides the tenant (as for HTTP and MQTT), and acme lists no such device, so the
+    certificate authenticates nobody (4.01). Nothing is produced."""
     c, ep = inletd.certs, "/e/fleet.position/v1"
     url = f"coaps://127.0.0.1:{inletd.pki_port}{ep}"
     acc = mark()
     code, text = cr.client(url, json.dumps(fleet(accuracy_m=acc)),
                            cert=(f"{c}/acme-truck.pem", f"{c}/acme-truck.key"), timeout=5)
-    assert code == "4.03", text  # authenticated as acme's TRUCK, which acme's ACL denies
+    assert code == "4.01", text  # acme's CA, but not a device acme lists
     time.sleep(1.0)
     assert [m for m in consume("fleet.updates.v1")
             if m["value"] and m["value"]["payload"].get("accuracy_m") == acc] == []
