@@ -15,7 +15,7 @@
 
 typedef struct inlet_device {
     char *id;
-    uint64_t *groups; /* group bitset; NULL if the tenant has no groups */
+    uint64_t *groups;   /* group bitset; NULL if the tenant has no groups */
     unsigned char *psk; /* DTLS pre-shared key (psk_key.h); NULL if none; cleansed at free */
     size_t psk_len;
 } inlet_device;

@@ -82,7 +82,8 @@ int inlet_envelope_write(inlet_envelope *env, inlet_arena *a, inlet_buf *scratch
     inlet_buf *o = scratch;
     o->len = 0;
     if (inlet_buf_reserve(o, f->head_len + eid_len + 8 + ts_len + f->mid_len + 64 +
-                                 (payload->raw ? payload->raw_len + payload->raw_len / 4 : 256)) != 0)
+                                 (payload->raw ? payload->raw_len + payload->raw_len / 4 : 256)) !=
+        0)
         return -1;
 #define out (*o)
     inlet_buf_append(&out, f->head, f->head_len);

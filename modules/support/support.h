@@ -172,9 +172,9 @@ typedef struct inlet_support_listener {
     char name[80]; /* the address as written, for logs */
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    SSL_CTX *ssl_ctx;                    /* NULL for plaintext; owned */
-    const inlet_support_tls_config *tls; /* its tls section (borrowed, like cfg) */
-    const void *cfg;                     /* the module's listener section item */
+    SSL_CTX *ssl_ctx;                       /* NULL for plaintext; owned */
+    const inlet_support_tls_config *tls;    /* its tls section (borrowed, like cfg) */
+    const void *cfg;                        /* the module's listener section item */
     struct inlet_support_connlimit *limits; /* connlimit.c; owned; shared by every loop */
 } inlet_support_listener;
 
@@ -244,8 +244,8 @@ int inlet_support_listener_set_limits(inlet_support_listener *l,
                                       size_t err_len);
 /* The limits configured in each listener section, whose inlet_support_conn_limits_config is at
  * offset limits_at of the item (what INLET_SUPPORT_CONN_LIMIT_OPTIONS(limits_at) fills). */
-int inlet_support_listeners_limit(inlet_support_listener *ls, size_t n, size_t limits_at,
-                                  char *err, size_t err_len);
+int inlet_support_listeners_limit(inlet_support_listener *ls, size_t n, size_t limits_at, char *err,
+                                  size_t err_len);
 void inlet_support_listener_free_limits(inlet_support_listener *l);
 /*
  * Any thread: may a connection from peer (NULL: unknown, e.g. behind a PROXY protocol load

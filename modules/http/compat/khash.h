@@ -18,16 +18,16 @@ typedef uint64_t khint64_t;
 typedef khint32_t khint_t;
 typedef khint_t khiter_t;
 
-#define kh_inline inline
+#define kh_inline   inline
 #define klib_unused __attribute__((__unused__))
 
-#define __ac_isempty(flag, i) ((flag[i >> 4] >> ((i & 0xfU) << 1)) & 2)
-#define __ac_isdel(flag, i)   ((flag[i >> 4] >> ((i & 0xfU) << 1)) & 1)
+#define __ac_isempty(flag, i)  ((flag[i >> 4] >> ((i & 0xfU) << 1)) & 2)
+#define __ac_isdel(flag, i)    ((flag[i >> 4] >> ((i & 0xfU) << 1)) & 1)
 #define __ac_iseither(flag, i) ((flag[i >> 4] >> ((i & 0xfU) << 1)) & 3)
 
 #define kh_int64_hash_func(key) (khint32_t)((key) >> 33 ^ (key) ^ (key) << 11)
 
-#define KHASH_MAP_INIT_INT64(name, khval_t)                                                       \
+#define KHASH_MAP_INIT_INT64(name, khval_t)                                                        \
     typedef struct kh_##name##_s {                                                                 \
         khint_t n_buckets, size, n_occupied, upper_bound;                                          \
         khint32_t *flags;                                                                          \
@@ -48,11 +48,11 @@ typedef khint_t khiter_t;
         return __ac_iseither(h->flags, i) ? h->n_buckets : i;                                      \
     }
 
-#define khash_t(name)     kh_##name##_t
+#define khash_t(name)      kh_##name##_t
 #define kh_get(name, h, k) kh_get_##name(h, k)
-#define kh_end(h)         ((h)->n_buckets)
-#define kh_val(h, x)      ((h)->vals[x])
-#define kh_exist(h, x)    (!__ac_iseither((h)->flags, (x)))
+#define kh_end(h)          ((h)->n_buckets)
+#define kh_val(h, x)       ((h)->vals[x])
+#define kh_exist(h, x)     (!__ac_iseither((h)->flags, (x)))
 
 #define kh_foreach_value(h, vvar, code)                                                            \
     {                                                                                              \
