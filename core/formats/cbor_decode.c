@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "formats/cbor_head.h"
+#include "formats/cbor_keys.h"
 #include "formats/rfc3339.h"
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH, which the JSON path follows */
-#define SMALL_MAP 16   /* up to this many members, duplicate keys are looked for pairwise */
 
 /* RFC 8949 §3.4 and the IANA CBOR tags registry */
 #define TAG_DATE_TIME      0
@@ -174,51 +174,10 @@ static void int_text(const inlet_cbor_head *h, char out[24])
         snprintf(out, 24, "-%" PRIu64, h->arg + 1);
 }
 
-/* Offset of the first byte not part of a well-formed UTF-8 sequence (RFC 3629 §4), else n. */
-static size_t utf8_check(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        uint8_t c = s[i];
-        uint8_t lo = 0x80, hi = 0xbf;
-        size_t more;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2;
-            if (c == 0xe0)
-                lo = 0xa0; /* overlong */
-            else if (c == 0xed)
-                hi = 0x9f; /* surrogates */
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3;
-            if (c == 0xf0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
-        } else {
-            return i;
-        }
-        if (n - i <= more || s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= more; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return i;
-        i += more + 1;
-    }
-    return n;
-}
-
 /* RFC 8949 §3.1 major type 3 is UTF-8; JSON (and so the JSON path) has no NUL in strings. */
 static int check_text(decoder *d, const uint8_t *s, size_t n, size_t item)
 {
-    size_t bad = utf8_check(s, n);
+    size_t bad = inlet_utf8_check(s, n);
 
     if (bad < n)
         return refuse(d, item, "text string at byte %zu is not valid UTF-8 (byte %zu)", item,
@@ -482,74 +441,19 @@ static int grow(decoder *d, frame *f)
     return 0;
 }
 
-static int same_key(const inlet_member *a, const inlet_member *b)
-{
-    return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
-}
-
-typedef struct key_ref {
-    const inlet_member *m;
-    uint32_t index;
-} key_ref;
-
-static int key_ref_cmp(const void *pa, const void *pb)
-{
-    const key_ref *a = pa, *b = pb;
-    size_t n = a->m->key_len < b->m->key_len ? a->m->key_len : b->m->key_len;
-    int c = memcmp(a->m->key, b->m->key, n);
-
-    if (c)
-        return c;
-    if (a->m->key_len != b->m->key_len)
-        return a->m->key_len < b->m->key_len ? -1 : 1;
-    return a->index < b->index ? -1 : a->index > b->index;
-}
-
-/* Valid UTF-8 text for a message: quoted, at most 60 bytes, cut at a character boundary. */
-static void quote(const char *s, size_t n, char out[72])
-{
-    int cut = 0;
-
-    if (n > 60) {
-        n = 60;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--;
-        cut = 1;
-    }
-    snprintf(out, 72, "\"%.*s%s\"", (int)n, s, cut ? "..." : "");
-}
-
 /* JSON objects have unique keys (jansson's JSON_REJECT_DUPLICATES), so CBOR maps do too.
  * Reports the second occurrence that comes first in the document. */
 static int check_duplicates(decoder *d, const frame *f)
 {
-    uint32_t n = f->count, dup = UINT32_MAX, first = 0;
+    uint32_t dup = 0, first = 0;
     char key[72];
+    int found = inlet_cbor_find_duplicate(d->a, f->members, f->count, &dup, &first);
 
-    if (n <= SMALL_MAP) {
-        for (uint32_t j = 1; j < n && dup == UINT32_MAX; j++)
-            for (uint32_t i = 0; i < j; i++)
-                if (same_key(&f->members[i], &f->members[j])) {
-                    dup = j;
-                    first = i;
-                    break;
-                }
-    } else {
-        key_ref *refs = alloc(d, sizeof(*refs) * n);
-        if (!refs)
-            return -1;
-        for (uint32_t i = 0; i < n; i++)
-            refs[i] = (key_ref){&f->members[i], i};
-        qsort(refs, n, sizeof(*refs), key_ref_cmp);
-        for (uint32_t k = 1; k < n; k++)
-            if (same_key(refs[k - 1].m, refs[k].m) && refs[k].index < dup) {
-                dup = refs[k].index;
-                first = refs[k - 1].index;
-            }
-    }
-    if (dup == UINT32_MAX)
+    if (found < 0)
+        return malformed(d, d->pos, "out of memory decoding CBOR at byte %zu", d->pos);
+    if (!found)
         return 0;
-    quote(f->members[dup].key, f->members[dup].key_len, key);
+    inlet_cbor_quote(f->members[dup].key, f->members[dup].key_len, key);
     return refuse(d, f->key_offsets[dup], "duplicate map key %s at byte %zu (first at byte %zu)",
                   key, f->key_offsets[dup], f->key_offsets[first]);
 }
@@ -728,7 +632,7 @@ static int check_date_time(decoder *d, const inlet_value *v, size_t tag_offset)
 
     if (inlet_rfc3339_parse(v->u.s, v->n, &t) == 0)
         return 0;
-    quote(v->u.s, v->n, text);
+    inlet_cbor_quote(v->u.s, v->n, text);
     return refuse(d, tag_offset,
                   "tag 0 (date-time) at byte %zu holds %s, which is not an "
                   "RFC 3339 date-time",

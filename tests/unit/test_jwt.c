@@ -1,135 +1,9 @@
 /* test_jwt.c - JWT bearer tokens: HS256, RS256 and ES256 with keys generated at test time, claim
- * checks, key selection, and the attacks a verifier must refuse (alg none, HS/RS confusion,
- * padding, malformed base64url, wrong-length ES256 signatures). */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+ * checks, and the attacks a verifier must refuse (alg none, HS/RS confusion, padding, malformed
+ * base64url, wrong-length ES256 signatures). Key configuration is in test_jwt_keys.c. */
 #include <pthread.h>
-#include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-
-#include "check.h"
-#include "config/config.h"
-#include "identity/jwt.h"
-#include "identity/tenant.h"
-
-#define MAX_DOCS 4
-#define NOW      1800000000LL
-
-static char dir[64];
-static char hs_secret[128], hs_beta[128], short_secret[128];
-static char rs_pub[128], rs_key[128], es_pub[128], es_key[128], rs_small_pub[128];
-static inlet_tenants *ts;
-
-static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, char *err,
-                      size_t err_len)
-{
-    inlet_tenant_conf confs[MAX_DOCS];
-    const inlet_tenant_conf *ptrs[MAX_DOCS];
-    char names[MAX_DOCS][32], origins[MAX_DOCS][40];
-    const char *optrs[MAX_DOCS];
-    size_t applied = 0;
-    int rc = -1;
-
-    *out = NULL;
-    memset(confs, 0, sizeof(confs));
-    for (size_t i = 0; i < n; i++) {
-        inlet_conf_file *f = NULL;
-        snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
-        /* These tenants test other things than Kafka isolation: let them share topics. */
-        char text[4096];
-        snprintf(text, sizeof(text), "%s\n%s", docs[i],
-                 strstr(docs[i], "shared_topics") ? "" : "shared_topics: true\n");
-        if (inlet_conf_load_string(names[i], text, strlen(text), &f, err, err_len))
-            goto done;
-        const inlet_conf_node *root = inlet_conf_root(f);
-        snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
-        int arc = inlet_conf_apply(f, root, inlet_tenant_options, &confs[i], NULL, err, err_len);
-        inlet_conf_file_free(f);
-        if (arc)
-            goto done;
-        applied = i + 1;
-        ptrs[i] = &confs[i];
-        optrs[i] = origins[i];
-    }
-    rc = inlet_tenants_build(ptrs, optrs, n, out, err, err_len);
-done:
-    for (size_t i = 0; i < applied; i++)
-        inlet_conf_release(inlet_tenant_options, &confs[i]);
-    return rc;
-}
-
-static void path_in_dir(char *out, size_t len, const char *name)
-{
-    snprintf(out, len, "%s/%s", dir, name);
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t w = fwrite(data, 1, len, f);
-    return fclose(f) == 0 && w == len ? 0 : INLET_E_INTERNAL;
-}
-
-static int write_keypair(EVP_PKEY *k, const char *pub, const char *priv)
-{
-    FILE *f = fopen(pub, "w");
-    int ok = f && PEM_write_PUBKEY(f, k) == 1;
-    if (f)
-        fclose(f);
-    if (priv) {
-        f = fopen(priv, "w");
-        ok = ok && f && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
-        if (f)
-            fclose(f);
-    }
-    return ok ? 0 : INLET_E_INTERNAL;
-}
-
-static int setup_keys(void)
-{
-    unsigned char secret[48];
-    EVP_PKEY *rsa = EVP_RSA_gen(2048), *ec = EVP_EC_gen("P-256"), *rsa_small = EVP_RSA_gen(1024);
-    int rc = -1;
-
-    snprintf(dir, sizeof(dir), "/tmp/inlet-test-jwt-XXXXXX");
-    if (!mkdtemp(dir) || !rsa || !ec || !rsa_small)
-        goto done;
-    path_in_dir(hs_secret, sizeof(hs_secret), "hs.secret");
-    path_in_dir(hs_beta, sizeof(hs_beta), "beta.secret");
-    path_in_dir(short_secret, sizeof(short_secret), "short.secret");
-    path_in_dir(rs_pub, sizeof(rs_pub), "rs.pub.pem");
-    path_in_dir(rs_key, sizeof(rs_key), "rs.key.pem");
-    path_in_dir(es_pub, sizeof(es_pub), "es.pub.pem");
-    path_in_dir(es_key, sizeof(es_key), "es.key.pem");
-    path_in_dir(rs_small_pub, sizeof(rs_small_pub), "rs1024.pub.pem");
-    if (RAND_bytes(secret, sizeof(secret)) != 1 || write_file(hs_secret, secret, 32) ||
-        write_file(hs_beta, secret + 8, 40) || write_file(short_secret, secret, 31) ||
-        write_keypair(rsa, rs_pub, rs_key) || write_keypair(ec, es_pub, es_key) ||
-        write_keypair(rsa_small, rs_small_pub, NULL))
-        goto done;
-    rc = 0;
-done:
-    EVP_PKEY_free(rsa);
-    EVP_PKEY_free(ec);
-    EVP_PKEY_free(rsa_small);
-    return rc;
-}
-
-static void cleanup_dir(void)
-{
-    const char *files[] = {hs_secret, hs_beta, short_secret, rs_pub,
-                           rs_key,    es_pub,  es_key,       rs_small_pub};
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-        unlink(files[i]);
-    rmdir(dir);
-}
+#include "jwt_test.h"
 
 static int build_main(void)
 {
@@ -176,77 +50,6 @@ static int build_main(void)
         return -1;
     }
     return 0;
-}
-
-static inlet_jwt_key_conf signer(const char *kid, int alg, const char *secret_file,
-                                 const char *private_key_file)
-{
-    inlet_jwt_key_conf k;
-    memset(&k, 0, sizeof(k));
-    k.kid = (char *)kid;
-    k.alg = alg;
-    k.secret_file = (char *)secret_file;
-    k.private_key_file = (char *)private_key_file;
-    return k;
-}
-
-/* Returns a malloc'd token, or NULL. */
-static char *mint(const inlet_jwt_key_conf *k, const char *claims)
-{
-    char *tok = NULL, err[256];
-    if (inlet_jwt_sign(k, claims, &tok, err, sizeof(err))) {
-        fprintf(stderr, "sign failed: %s\n", err);
-        return NULL;
-    }
-    return tok;
-}
-
-static char *claims(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *claims(const char *fmt, ...)
-{
-    static char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
-static inlet_identity *accept_token(const char *tok, int64_t now, const char *tenant,
-                                    const char *device)
-{
-    inlet_identity *id = NULL;
-    char msg[256] = "";
-    inlet_status st =
-        tok ? inlet_tenants_auth_bearer(ts, tok, strlen(tok), now, &id, msg, sizeof(msg))
-            : INLET_E_INTERNAL;
-    CHECK(st == INLET_OK);
-    if (st != INLET_OK) {
-        fprintf(stderr, "  refused: %s\n", msg);
-        return NULL;
-    }
-    CHECK(id->method == INLET_AUTH_JWT);
-    CHECK_STR(id->tenant, tenant);
-    CHECK_STR(id->device_id, device);
-    return id;
-}
-
-static void expect_accept(const char *tok, int64_t now, const char *tenant, const char *device)
-{
-    inlet_identity_release(accept_token(tok, now, tenant, device));
-}
-
-static void expect_reject(const char *tok, int64_t now, const char *needle)
-{
-    inlet_identity *id = (inlet_identity *)1;
-    char msg[256] = "";
-    CHECK(tok != NULL);
-    if (!tok)
-        return;
-    CHECK(inlet_tenants_auth_bearer(ts, tok, strlen(tok), now, &id, msg, sizeof(msg)) ==
-          INLET_E_UNAUTHENTICATED);
-    CHECK(id == NULL);
-    CHECK_CONTAINS(msg, needle);
 }
 
 /* header.payload.signature from raw JSON texts; sig is the raw signature bytes. */
@@ -709,95 +512,6 @@ static void test_attacks(void)
     free(t);
 }
 
-static void expect_build_error(const char *doc_a, const char *doc_b, const char *needle)
-{
-    const char *docs[] = {doc_a, doc_b};
-    inlet_tenants *bad = NULL;
-    char err[512] = "";
-    CHECK(build_yaml(docs, doc_b ? 2 : 1, &bad, err, sizeof(err)) != 0);
-    CHECK(bad == NULL);
-    CHECK_CONTAINS(err, needle);
-}
-
-static void test_build_errors(void)
-{
-    char a[512], b[512];
-
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - kid: k\n    alg: HS256\n    secret_file: %s\n",
-             hs_secret);
-    snprintf(b, sizeof(b), "tenant: b\njwt:\n  - kid: k\n    alg: HS256\n    secret_file: %s\n",
-             hs_beta);
-    expect_build_error(a, b, "kid \"k\" is used by tenant a and tenant b");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: HS256\n    secret_file: %s\n", short_secret);
-    expect_build_error(a, NULL, "at least 32 bytes");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: RS256\n    secret_file: %s\n", hs_secret);
-    expect_build_error(a, NULL, "only HS256 keys take a secret");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: HS256\n    public_key_file: %s\n", rs_pub);
-    expect_build_error(a, NULL, "public_key_file: not used by HS256");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: RS256\n    public_key_file: %s\n", es_pub);
-    expect_build_error(a, NULL, "RS256 needs an RSA key");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: ES256\n    public_key_file: %s\n", rs_pub);
-    expect_build_error(a, NULL, "ES256 needs an EC key on P-256");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: RS256\n    public_key_file: %s\n",
-             rs_small_pub);
-    expect_build_error(a, NULL, "at least 2048 bits");
-    snprintf(a, sizeof(a), "tenant: a\njwt:\n  - alg: RS256\n    public_key_file: %s\n", hs_secret);
-    expect_build_error(a, NULL, "no PEM public key");
-    expect_build_error("tenant: a\njwt:\n  - alg: RS256\n    public_key_file: /nonexistent.pem\n",
-                       NULL, "/nonexistent.pem");
-    expect_build_error("tenant: a\njwt:\n  - alg: RS256\n", NULL, "public_key_file: required");
-    expect_build_error("tenant: a\njwt:\n  - alg: none\n", NULL, "alg");
-    expect_build_error("tenant: a\njwt:\n  - kid: x\n", NULL, "alg");
-    snprintf(a, sizeof(a),
-             "tenant: a\njwt:\n  - alg: HS256\n    secret_file: %s\n    clock_skew: 11m\n",
-             hs_secret);
-    expect_build_error(a, NULL, "clock_skew");
-}
-
-static void test_ambiguous_issuer(void)
-{
-    char a[512], b[512], err[512];
-    inlet_tenants *set = NULL, *saved = ts;
-
-    snprintf(a, sizeof(a),
-             "tenant: a\njwt:\n  - alg: HS256\n    secret_file: %s\n    issuer: https://shared\n",
-             hs_secret);
-    snprintf(b, sizeof(b),
-             "tenant: b\njwt:\n  - kid: bk\n    alg: HS256\n    secret_file: %s\n"
-             "    issuer: https://shared\n",
-             hs_beta);
-    const char *docs[] = {a, b};
-    CHECK(build_yaml(docs, 2, &set, err, sizeof(err)) == 0);
-    if (!set)
-        return;
-    ts = set;
-    inlet_jwt_key_conf ka = signer(NULL, INLET_JWT_HS256, hs_secret, NULL);
-    inlet_jwt_key_conf kb = signer("bk", INLET_JWT_HS256, hs_beta, NULL);
-    char *t =
-        mint(&ka, claims("{\"iss\":\"https://shared\",\"sub\":\"d\",\"exp\":%lld}", NOW + 60));
-    expect_reject(t, NOW, "shared by several tenants");
-    free(t);
-    /* The kid settles it. */
-    t = mint(&kb, claims("{\"iss\":\"https://shared\",\"sub\":\"d\",\"exp\":%lld}", NOW + 60));
-    expect_accept(t, NOW, "b", "d");
-    free(t);
-    ts = saved;
-    inlet_tenants_release(set);
-
-    /* A single key with no issuer and no kid takes kid-less tokens. */
-    snprintf(a, sizeof(a), "tenant: solo\njwt:\n  - alg: HS256\n    secret_file: %s\n", hs_secret);
-    const char *solo[] = {a};
-    CHECK(build_yaml(solo, 1, &set, err, sizeof(err)) == 0);
-    if (!set)
-        return;
-    ts = set;
-    t = mint(&ka, claims("{\"sub\":\"d\",\"exp\":%lld}", NOW + 60));
-    expect_accept(t, NOW, "solo", "d");
-    free(t);
-    ts = saved;
-    inlet_tenants_release(set);
-}
-
 typedef struct verifier {
     const char *token;
     const char *device;
@@ -850,31 +564,6 @@ static void test_threads(void)
     }
 }
 
-static void test_base64url(void)
-{
-    char out[16];
-    unsigned char raw[16];
-    size_t n = 99;
-
-    /* RFC 4648 section 10 vectors, unpadded, URL alphabet. */
-    CHECK(inlet_base64url_encode((const unsigned char *)"f", 1, out, sizeof(out)) == 2);
-    CHECK_STR(out, "Zg");
-    CHECK(inlet_base64url_encode((const unsigned char *)"foob", 4, out, sizeof(out)) == 6);
-    CHECK_STR(out, "Zm9vYg");
-    CHECK(inlet_base64url_encode((const unsigned char *)"\xfb\xff", 2, out, sizeof(out)) == 3);
-    CHECK_STR(out, "-_8");
-    CHECK(inlet_base64url_encode((const unsigned char *)"foobar", 6, out, 8) == 0);
-    CHECK(inlet_base64url_decode("Zm9vYmFy", 8, raw, sizeof(raw), &n) == 0 && n == 6 &&
-          memcmp(raw, "foobar", 6) == 0);
-    CHECK(inlet_base64url_decode("-_8", 3, raw, sizeof(raw), &n) == 0 && n == 2 && raw[0] == 0xfb &&
-          raw[1] == 0xff);
-    CHECK(inlet_base64url_decode("Zg==", 4, raw, sizeof(raw), &n) == -1);
-    CHECK(inlet_base64url_decode("Zh", 2, raw, sizeof(raw), &n) == -1); /* non-zero spare bits */
-    CHECK(inlet_base64url_decode("Z", 1, raw, sizeof(raw), &n) == -1);
-    CHECK(inlet_base64url_decode("+/8", 3, raw, sizeof(raw), &n) == -1);
-    CHECK(inlet_base64url_decode("Zm9vYmFy", 8, raw, 5, &n) == -1);
-}
-
 int main(void)
 {
     CHECK(setup_keys() == 0);
@@ -886,12 +575,9 @@ int main(void)
         test_expiry_and_reload();
         test_claims();
         test_attacks();
-        test_ambiguous_issuer();
         test_threads();
         inlet_tenants_release(ts);
     }
-    test_build_errors();
-    test_base64url();
     cleanup_dir();
     return check_done();
 }
