@@ -26,7 +26,8 @@
 
 typedef struct bin_listener_config {
     char *address;
-    inlet_support_tls_config tls; /* cert NULL: plaintext */
+    inlet_support_tls_config tls;            /* cert NULL: plaintext */
+    inlet_support_conn_limits_config limits; /* max_connections, max_connections_per_ip */
 } bin_listener_config;
 
 typedef struct bin_config {
@@ -149,6 +150,7 @@ struct bin_conn {
 
     bin_loop *loop;
     const inlet_support_listener *listener;
+    inlet_support_conn_ticket ticket; /* the listener's limits; released when the socket closes */
     SSL *ssl;
     const inlet_identity *identity; /* owned reference once authenticated */
 
@@ -214,6 +216,7 @@ enum { BIN_HELLO_SLOTS = 7, BIN_ACK_SLOTS = 9, BIN_FRAME_TYPES = 4 };
 typedef struct bin_metrics {
     inlet_metric *connections;
     inlet_metric *connections_total;
+    inlet_metric *refused_listener, *refused_address; /* closed at accept: a limit was reached */
     inlet_metric *hellos[BIN_HELLO_SLOTS];
     inlet_metric *frames[BIN_FRAME_TYPES];
     inlet_metric *acks[BIN_ACK_SLOTS];
@@ -264,7 +267,10 @@ inlet_status bin_tls_client_identity(bin_module *m, bin_conn *c, inlet_identity 
 
 /* conn.c */
 enum { IO_AGAIN = -1, IO_ERROR = -2, IO_AGAIN_READ = -3 };
-void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd);
+/* fd was admitted by the listener's limits with ticket, which the connection now owns (also
+ * when it cannot be set up: then it is released and fd closed). */
+void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd,
+                     const inlet_support_conn_ticket *ticket);
 void bin_conn_on_event(bin_conn *c, uint32_t events);
 void bin_conn_read(bin_conn *c);
 /* Queue bytes for the client (written at the end of the iteration); false if the connection

@@ -305,6 +305,9 @@ void bin_conn_abort(bin_conn *c, enum bin_close_reason why)
         close(c->fd); /* also leaves the epoll set */
         c->fd = -1;
     }
+    /* the socket is gone: its place under the listener's limits is free, even while the
+     * connection waits here for the completions of its submissions */
+    inlet_support_conn_release(&c->ticket);
     c->state = BIN_CONN_CLOSED;
     bin_list_unlink(&c->link);
     bin_list_push(&loop->zombies, &c->link);
@@ -329,6 +332,7 @@ void bin_conn_free(bin_conn *c)
     out_release(c);
     if (c->identity != NULL)
         m->host->identity_release(c->identity);
+    inlet_support_conn_release(&c->ticket); /* a no-op once closed */
     free(c);
 }
 
@@ -375,13 +379,16 @@ void bin_conn_tick(bin_conn *c)
 
 /* ---- accepting ---- */
 
-void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd)
+void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd,
+                     const inlet_support_conn_ticket *ticket)
 {
     bin_module *m = loop->m;
     bin_conn *c = calloc(1, sizeof(*c));
+    inlet_support_conn_ticket t = *ticket;
     int one = 1;
 
     if (c == NULL) {
+        inlet_support_conn_release(&t);
         close(fd);
         return;
     }
@@ -412,6 +419,7 @@ void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd)
     ev.data.ptr = &c->poll;
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
         goto fail;
+    c->ticket = t;
     bin_list_push(&loop->conns, &c->link);
     loop->n_conns++;
     m->host->metric_add(m->metrics.connections, 1);
@@ -421,6 +429,7 @@ void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd)
 fail:
     SSL_free(c->ssl);
     free(c);
+    inlet_support_conn_release(&t);
     close(fd);
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,11 +74,30 @@ static void set_listeners_events(bin_loop *loop, uint32_t events)
 static void on_accept(bin_loop_listener *ll)
 {
     bin_loop *loop = (bin_loop *)ll->base.loop;
+    bin_module *m = loop->m;
 
     for (int i = 0; i < BIN_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
-        int fd = accept4(ll->base.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
+        int fd =
+            accept4(ll->base.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            bin_conn_accept(loop, ll->base.listener, fd);
+            /* the listener's limits, before anything is allocated for the connection */
+            inlet_support_conn_ticket ticket;
+            switch (
+                inlet_support_conn_admit(ll->base.listener, (struct sockaddr *)&peer, &ticket)) {
+            case INLET_SUPPORT_CONN_ADMITTED:
+                bin_conn_accept(loop, ll->base.listener, fd, &ticket);
+                break;
+            case INLET_SUPPORT_CONN_LISTENER_FULL:
+                m->host->metric_add(m->metrics.refused_listener, 1);
+                close(fd);
+                break;
+            case INLET_SUPPORT_CONN_ADDRESS_FULL:
+                m->host->metric_add(m->metrics.refused_address, 1);
+                close(fd);
+                break;
+            }
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)

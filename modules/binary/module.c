@@ -28,6 +28,7 @@ static const inlet_option listener_options[] = {
     INLET_SUPPORT_LISTENER_OPTIONS(bin_listener_config, address, tls, "7000", tls_options,
                                    "Serve the binary protocol over TLS on this listener "
                                    "(absent: plaintext)."),
+    INLET_SUPPORT_CONN_LIMIT_OPTIONS(offsetof(bin_listener_config, limits)),
     INLET_OPTIONS_END,
 };
 
@@ -124,6 +125,12 @@ static void create_metrics(bin_module *m)
     mt->connections = h->metric_gauge("inlet_binary_connections", "Open binary sockets.", NULL);
     mt->connections_total =
         h->metric_counter("inlet_binary_connections_total", "Accepted binary sockets.", NULL);
+    mt->refused_listener = h->metric_counter(
+        "inlet_binary_connections_refused_total",
+        "Sockets closed at accept because a limit was reached.", "reason=\"listener_full\"");
+    mt->refused_address = h->metric_counter("inlet_binary_connections_refused_total",
+                                            "Sockets closed at accept because a limit was reached.",
+                                            "reason=\"address_full\"");
     for (size_t i = 0; i < BIN_HELLO_SLOTS; i++) {
         snprintf(labels, sizeof(labels), "result=\"%s\"",
                  i < BIN_HELLO_SLOTS - 1 ? bin_status_name(hello_codes[i]) : "other");
@@ -176,7 +183,9 @@ static int bin_create(const inlet_host *host, inlet_module_ctx *mod, const void 
     if (inlet_support_listeners_new(
             &m->loopset.listeners, &m->loopset.n_listeners, &cfg->listeners,
             INLET_SUPPORT_LISTENER_LAYOUT(bin_listener_config, address, tls), &bin_tls_setup, err,
-            err_len) != 0)
+            err_len) != 0 ||
+        inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
+                                      offsetof(bin_listener_config, limits), err, err_len) != 0)
         goto fail;
     create_metrics(m);
     *state = m;

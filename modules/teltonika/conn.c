@@ -131,6 +131,9 @@ void tlt_conn_abort(tlt_conn *c, enum tlt_close_reason why)
         close(c->fd); /* also leaves the epoll set */
         c->fd = -1;
     }
+    /* the socket is gone: its place under the listener's limits is free, even while the
+     * connection waits for the completions of its submissions */
+    inlet_support_conn_release(&c->ticket);
     c->state = TLT_CLOSED;
     list_unlink(&loop->conns, c);
     list_push(&loop->closed, c);
@@ -150,6 +153,7 @@ void tlt_conn_free(tlt_conn *c)
         close(c->fd);
     if (c->identity != NULL)
         m->host->identity_release(c->identity);
+    inlet_support_conn_release(&c->ticket); /* a no-op once aborted */
     free(c);
 }
 
@@ -557,13 +561,16 @@ void tlt_conn_on_event(tlt_conn *c, uint32_t events)
         tlt_conn_read(c);
 }
 
-void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd)
+void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd,
+                     const inlet_support_conn_ticket *ticket)
 {
     tlt_module *m = loop->m;
     tlt_conn *c = calloc(1, sizeof(*c));
+    inlet_support_conn_ticket t = *ticket;
     int one = 1;
 
     if (c == NULL) {
+        inlet_support_conn_release(&t);
         close(fd);
         return;
     }
@@ -581,6 +588,7 @@ void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd)
             ERR_clear_error();
             SSL_free(c->ssl);
             free(c);
+            inlet_support_conn_release(&t);
             close(fd);
             return;
         }
@@ -594,9 +602,11 @@ void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd)
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         SSL_free(c->ssl);
         free(c);
+        inlet_support_conn_release(&t);
         close(fd);
         return;
     }
+    c->ticket = t;
     list_push(&loop->conns, c);
     loop->n_conns++;
     m->host->metric_add(m->metrics.connections, 1);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "teltonika.h"
@@ -56,9 +57,27 @@ void tlt_loop_stall(tlt_loop *loop, tlt_conn *c)
 static void on_accept(tlt_loop *loop, tlt_loop_listener *ll)
 {
     for (int i = 0; i < TLT_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
-        int fd = accept4(ll->base.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
+        int fd =
+            accept4(ll->base.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            tlt_conn_accept(loop, ll->base.listener, fd);
+            /* the listener's limits, before anything is allocated for the connection */
+            inlet_support_conn_ticket ticket;
+            switch (
+                inlet_support_conn_admit(ll->base.listener, (struct sockaddr *)&peer, &ticket)) {
+            case INLET_SUPPORT_CONN_ADMITTED:
+                tlt_conn_accept(loop, ll->base.listener, fd, &ticket);
+                break;
+            case INLET_SUPPORT_CONN_LISTENER_FULL:
+                loop->m->host->metric_add(loop->m->metrics.refused_listener, 1);
+                close(fd);
+                break;
+            case INLET_SUPPORT_CONN_ADDRESS_FULL:
+                loop->m->host->metric_add(loop->m->metrics.refused_address, 1);
+                close(fd);
+                break;
+            }
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)

@@ -30,6 +30,7 @@ static const inlet_option tls_options[] = {
 static const inlet_option listener_options[] = {
     INLET_SUPPORT_LISTENER_OPTIONS(tlt_listener_config, address, tls, "5027", tls_options,
                                    "Serve trackers over TLS on this listener (absent: plaintext)."),
+    INLET_SUPPORT_CONN_LIMIT_OPTIONS(offsetof(tlt_listener_config, limits)),
     INLET_OPTIONS_END,
 };
 
@@ -132,6 +133,12 @@ static void create_metrics(tlt_module *m)
 
     mt->connections =
         h->metric_gauge("inlet_teltonika_connections", "Open Teltonika connections.", NULL);
+    mt->refused_listener = h->metric_counter(
+        "inlet_teltonika_connections_refused_total",
+        "Sockets closed at accept because a limit was reached.", "reason=\"listener_full\"");
+    mt->refused_address = h->metric_counter("inlet_teltonika_connections_refused_total",
+                                            "Sockets closed at accept because a limit was reached.",
+                                            "reason=\"address_full\"");
     mt->handshakes_accepted =
         h->metric_counter("inlet_teltonika_handshakes_total",
                           "IMEI handshakes answered, by result.", "result=\"accepted\"");
@@ -175,7 +182,9 @@ static int tlt_create(const inlet_host *host, inlet_module_ctx *mod, const void 
     if (inlet_support_listeners_new(
             &m->loopset.listeners, &m->loopset.n_listeners, &m->cfg->listeners,
             INLET_SUPPORT_LISTENER_LAYOUT(tlt_listener_config, address, tls), &tlt_tls_setup, err,
-            err_len) != 0)
+            err_len) != 0 ||
+        inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
+                                      offsetof(tlt_listener_config, limits), err, err_len) != 0)
         goto fail;
     create_metrics(m);
     *state = m;

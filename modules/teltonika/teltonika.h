@@ -23,6 +23,7 @@
 typedef struct tlt_listener_config {
     char *address;
     inlet_support_tls_config tls;
+    inlet_support_conn_limits_config limits; /* max_connections, max_connections_per_ip */
 } tlt_listener_config;
 
 typedef struct tlt_tenant_config {
@@ -95,6 +96,7 @@ struct tlt_conn {
     tlt_conn *queue_next;
     tlt_loop *loop;
     const inlet_support_listener *listener;
+    inlet_support_conn_ticket ticket; /* the listener's limits; released when the socket closes */
     SSL *ssl;
     const inlet_identity *identity; /* owned reference once the IMEI was accepted */
     const tlt_io_names *names;      /* the tenant's IO names (module-owned), or NULL */
@@ -113,7 +115,10 @@ typedef struct tlt_pending {
     uint32_t count;
 } tlt_pending;
 
-void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd);
+/* fd was admitted by the listener's limits with ticket, which the connection now owns (also
+ * when it cannot be set up: then it is released and fd closed). */
+void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd,
+                     const inlet_support_conn_ticket *ticket);
 void tlt_conn_on_event(tlt_conn *c, uint32_t events);
 /* Close now (socket closed; the struct waits for its completion if one is in flight). */
 void tlt_conn_abort(tlt_conn *c, enum tlt_close_reason why);
@@ -164,6 +169,7 @@ void tlt_conn_free(tlt_conn *c);
 
 typedef struct tlt_metrics {
     inlet_metric *connections;
+    inlet_metric *refused_listener, *refused_address; /* closed at accept: a limit was reached */
     inlet_metric *handshakes_accepted, *handshakes_refused;
     inlet_metric *packets_acked, *packets_refused;
     inlet_metric *records;

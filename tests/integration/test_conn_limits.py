@@ -1,11 +1,14 @@
 """Connection limits at accept, from the support library, on every listener module: a listener
 holds at most max_connections, one source address at most max_connections_per_ip; the rest are
 closed as soon as they are accepted, before anything is read or allocated for them."""
+import random
 import socket
 import time
 
+import binary_raw as br
 import mqtt_raw as mq
-from harness import Inletd, curl, free_port
+import teltonika_raw as tr
+from harness import Inletd, curl, free_port, sha256_hex, unique
 
 
 def connect(port, source="127.0.0.1"):
@@ -102,5 +105,68 @@ def test_mqtt_per_address_limit():
             s.close()
         time.sleep(0.3)
         assert mq.metrics(d)['inlet_mqtt_connections_refused_total{reason="address_full"}'] >= 1
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def test_binary_per_address_limit():
+    dev, tok = unique("limbin"), unique("tok")
+    tenants = {"lim": f"""devices: [{{id: {dev}}}]
+tokens: [{{sha256: {sha256_hex(tok)}, device: {dev}}}]
+acl: [{{effect: allow, schemas: ["*"]}}]
+"""}
+    port = free_port()
+    d = br.start_inletd(tenants, listeners=f"""  - address: 127.0.0.1:{port}
+    max_connections_per_ip: 2
+""")
+    try:
+        mine = [br.Conn(port) for _ in range(2)]
+        assert all(still_open(c.sock) for c in mine)
+        third = br.Conn(port)
+        assert closed_by_server(third.sock), "a 3rd connection from one address was kept"
+        third.close()
+        for c in mine:  # the two admitted ones still speak the protocol
+            a = c.hello(tok)
+            assert a is not None and a.type == br.WELCOME and a.status == 0, a
+            c.send(br.frame(br.PING, seq=7))
+            a = c.recv()
+            assert a is not None and a.type == br.PONG, a
+        for c in mine:
+            c.close()
+        time.sleep(0.3)  # the server sees the closes: the address has room again
+        again = br.Conn(port)
+        a = again.hello(tok)
+        assert a is not None and a.type == br.WELCOME and a.status == 0, a
+        again.close()
+        assert mq.metrics(d)['inlet_binary_connections_refused_total{reason="address_full"}'] >= 1
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def test_teltonika_per_address_limit():
+    imeis = ["35" + "".join(random.choice("0123456789") for _ in range(13)) for _ in range(3)]
+    devs = [unique("limtlt") for _ in imeis]
+    tenants = {"limtlt": "devices:\n" + "".join(
+        f"  - {{id: {dv}, imei: \"{im}\"}}\n" for dv, im in zip(devs, imeis)) +
+        "acl: [{effect: allow, schemas: [\"*\"]}]\n"}
+    port = free_port()
+    d = tr.start_inletd(tenants, listeners=f"""  - address: 127.0.0.1:{port}
+    max_connections_per_ip: 2
+""")
+    try:
+        mine = [tr.Tracker(port) for _ in range(2)]
+        assert all(still_open(t.sock) for t in mine)
+        third = tr.Tracker(port)
+        assert closed_by_server(third.sock), "a 3rd connection from one address was kept"
+        third.close()
+        for t, imei in zip(mine, imeis):  # the two admitted ones still do the IMEI handshake
+            assert t.hello(imei) == 1
+        for t in mine:
+            t.close()
+        time.sleep(0.3)  # the server sees the closes: the address has room again
+        with tr.Tracker(port) as t:
+            assert t.hello(imeis[2]) == 1
+        assert mq.metrics(d)[
+            'inlet_teltonika_connections_refused_total{reason="address_full"}'] >= 1
     finally:
         assert d.stop() == 0, d.logs()
