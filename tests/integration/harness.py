@@ -36,10 +36,20 @@ def sha256_hex(s):
     return hashlib.sha256(s.encode()).hexdigest()
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port nothing listens on, never the same one twice in a test process: the kernel
+    may hand a just-closed ephemeral port out again, and two listeners of one inletd on the same
+    port make it refuse its configuration."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def unique(prefix="t"):
