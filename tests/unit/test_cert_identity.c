@@ -472,7 +472,7 @@ int main(void)
 
     pki *all[] = {&alpha_ca, &beta_ca, &gamma_ca, &uri_ca,      &rogue_ca, &alpha_int, &a1, &g1,
                   &b1,       &b2,      &b3,       &beta_old_ca, &m1,       &m2,        &r1, &e1,
-                  &f1,       &s1,      &i1,       &bad_cn,      &no_cn,    &g2};
+                  &f1,       &s1,      &i1,       &bad_cn,      &no_cn,    &g2,        &a2};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         pki_free(all[i]);
     unlink(alpha_ca_pem);
