@@ -4,6 +4,7 @@
 #include <sys/time.h>
 
 #include "formats/formats.h"
+#include "host_instance.h"
 #include "log.h"
 #include "metrics.h"
 #include "module_ctx.h"
@@ -168,6 +169,32 @@ static int host_content_type_supported(const char *content_type)
     return content_type && inlet_format_from_content_type(content_type, &f) == 0;
 }
 
+/* ABI 1.5 connection quotas: every connection is admitted until tenants declare limits. */
+static inlet_status host_connection_open(inlet_module_ctx *mod, const inlet_identity *id,
+                                         char *msg, size_t msg_len)
+{
+    (void)mod;
+    (void)id;
+    if (msg && msg_len)
+        msg[0] = '\0';
+    return INLET_OK;
+}
+
+static void host_connection_close(inlet_module_ctx *mod, const inlet_identity *id)
+{
+    (void)mod;
+    (void)id;
+}
+
+static void host_refusal(inlet_module_ctx *mod, inlet_status status, const char *peer,
+                         const inlet_identity *id, const char *detail)
+{
+    inlet_logf(INLET_LOG_INFO, mod && mod->instance ? mod->instance : "module",
+               "refused %s: tenant=%s device=%s peer=%s: %s", inlet_status_name(status),
+               id ? id->tenant : "-", id ? id->device_id : "-", peer ? peer : "-",
+               detail ? detail : "");
+}
+
 static const inlet_host host_table = {
     .abi_major = INLET_ABI_MAJOR,
     .abi_minor = INLET_ABI_MINOR,
@@ -200,6 +227,12 @@ static const inlet_host host_table = {
     .auth_psk = host_auth_psk,
     .identity_for_imei = host_identity_for_imei,
     .identity_expires_at = inlet_identity_expires_at,
+    .instance_name = inlet_host_instance_name,
+    .metric_counter_for = inlet_host_metric_counter_for,
+    .metric_gauge_for = inlet_host_metric_gauge_for,
+    .connection_open = host_connection_open,
+    .connection_close = host_connection_close,
+    .refusal = host_refusal,
 };
 
 const inlet_host *inlet_host_table(void)

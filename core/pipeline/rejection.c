@@ -162,6 +162,8 @@ const char *inlet_status_name(inlet_status status)
         return "shutting_down";
     case INLET_E_INTERNAL:
         return "internal_error";
+    case INLET_E_POSSIBLY_PERSISTED:
+        return "possibly_persisted";
     }
     return "unknown";
 }

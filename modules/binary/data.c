@@ -30,6 +30,7 @@ static uint8_t status_for(inlet_status st)
     case INLET_E_QUOTA:
         return BIN_ST_QUOTA;
     case INLET_E_UNAVAILABLE:
+    case INLET_E_POSSIBLY_PERSISTED:
         return BIN_ST_UNAVAILABLE;
     case INLET_E_SHUTTING_DOWN:
         return BIN_ST_SHUTTING_DOWN;

@@ -54,6 +54,7 @@ static uint8_t code_for_status(inlet_status st)
     case INLET_E_INTERNAL:
         return COAP_CODE(5, 0);
     case INLET_E_UNAVAILABLE:
+    case INLET_E_POSSIBLY_PERSISTED:
     case INLET_E_QUOTA: /* CoAP has no 4.29: 5.03 with Max-Age is what a device can act on */
     case INLET_E_SHUTTING_DOWN:
     default:

@@ -35,6 +35,7 @@ int http_status_of(inlet_status s)
     case INLET_E_QUOTA:
         return 429;
     case INLET_E_UNAVAILABLE:
+    case INLET_E_POSSIBLY_PERSISTED:
     case INLET_E_SHUTTING_DOWN:
         return 503;
     case INLET_E_INTERNAL:
@@ -126,6 +127,7 @@ static const char *default_detail(inlet_status st)
     case INLET_E_TOO_LARGE:
         return "the request is too large";
     case INLET_E_UNAVAILABLE:
+    case INLET_E_POSSIBLY_PERSISTED:
         return "Kafka is unavailable; retry later";
     case INLET_E_QUOTA:
         return "quota exceeded; retry later";

@@ -32,6 +32,29 @@
  *                    host->identity_expires_at(): when an identity's credential (a JWT's exp, a
  *                    client certificate's notAfter) stops being valid, so a long-lived
  *                    connection can end then.
+ *   1.5  2026-12-01  Reliability, operations and the SDK (docs/MODULES.md):
+ *                    INLET_E_POSSIBLY_PERSISTED: a delivery failed after the event may have
+ *                    reached the broker (a timeout); the device should resend with the same
+ *                    event_id. Only modules that declare 1.5 see it; older ones get
+ *                    INLET_E_UNAVAILABLE in its place.
+ *                    inlet_request.peer: the device's address, for refusal logs.
+ *                    inlet_rejection.retry_after_s: when to retry a quota or availability
+ *                    refusal.
+ *                    host->instance_name(), host->metric_counter_for() and
+ *                    host->metric_gauge_for(): metrics labelled with the module instance.
+ *                    host->connection_open()/connection_close(): per-tenant and per-device
+ *                    connection quotas. host->refusal(): a refusal the module decided itself
+ *                    (a failed authentication, a protocol error), for the log and the admin
+ *                    listener's list of recent refusals.
+ *                    inlet_module_desc.option_checks: per-option validation hooks whose
+ *                    errors the core reports as "file:line: key: message".
+ *                    INLET_MODULE_DEFINE has C linkage in C++ too; options.h gains
+ *                    initializer macros (INLET_OPT_*_ENTRY).
+ *
+ * Guarantee: a core whose host->abi_minor is M fills every host function this header declares
+ * up to and including minor M; none of them is NULL. A module that declares minor N may call the
+ * functions of minors <= N without checking. Only functions of a newer minor than the module
+ * declares need INLET_HOST_HAS() (a module built against 1.5 that wants to run on a 1.4 core).
  */
 #ifndef INLET_MODULE_H
 #define INLET_MODULE_H
@@ -47,7 +70,7 @@ extern "C" {
 #endif
 
 #define INLET_ABI_MAJOR 1
-#define INLET_ABI_MINOR 4
+#define INLET_ABI_MINOR 5
 
 #if defined(__GNUC__)
 #define INLET_EXPORT       __attribute__((visibility("default")))
@@ -70,6 +93,11 @@ typedef enum inlet_status {
     INLET_E_QUOTA = 8,           /* per-client quota exceeded: 429 / MQTT 0x97            */
     INLET_E_SHUTTING_DOWN = 9,   /* inletd is draining: 503 / MQTT 0x8B                   */
     INLET_E_INTERNAL = 10,       /* a bug or resource failure inside inletd: 500          */
+    /* ABI 1.5. The delivery failed after the event was sent to the broker (typically a
+     * timeout while waiting for acks=all): it may be in Kafka. 503 / MQTT 0x80 like UNAVAILABLE,
+     * but the device is told "possibly persisted: resend with the same event_id". A module that
+     * declares an older minor receives INLET_E_UNAVAILABLE instead. */
+    INLET_E_POSSIBLY_PERSISTED = 11,
 } inlet_status;
 
 typedef enum inlet_log_level {
@@ -140,7 +168,11 @@ typedef struct inlet_request {
     size_t max_events;  /* refuse batches larger than this (0 = core default) */
     inlet_queue *queue; /* where the one completion is delivered */
     void *opaque;       /* handed back untouched in the completion */
-    void *reserved[4];  /* must be zero */
+    /* ABI 1.5: the device's address as "ip:port" or "[ip6]:port", for refusal logs and the
+     * recent-refusals list; NULL = unknown. Borrowed, like every string here: it must stay valid
+     * only until submit() returns. */
+    const char *peer;
+    void *reserved[3]; /* must be zero */
 } inlet_request;
 
 /* Why an event or a request was refused before anything was produced. */
@@ -158,7 +190,11 @@ typedef struct inlet_rejection {
     size_t n_events;     /* events found in the body (0 if it did not parse) */
     size_t n_errors;
     const inlet_event_error *errors;
-    void *reserved[4];
+    /* ABI 1.5: seconds the device should wait before retrying (HTTP Retry-After, CoAP
+     * Max-Age) for INLET_E_QUOTA and INLET_E_UNAVAILABLE; 0 = no advice. Read it only when
+     * size covers it. */
+    int32_t retry_after_s;
+    void *reserved[3];
 } inlet_rejection;
 
 /* The fate of one event that was handed to Kafka. */
@@ -287,6 +323,30 @@ typedef struct inlet_host {
      * certificate's notAfter), wall clock microseconds; 0 = no expiry. A long-lived connection ends
      * then. */
     int64_t (*identity_expires_at)(const inlet_identity *id);
+
+    /* ABI 1.5. The instance's name: the conf.d file's "name:" or, without one, the file's base
+     * name without ".yaml" ("http", "mqtt-tls"). Static for the instance's lifetime. */
+    const char *(*instance_name)(inlet_module_ctx *mod);
+    /* ABI 1.5. Like metric_counter/metric_gauge, with the label module="<instance name>" added
+     * first, so two instances of one module keep separate series. labels may be NULL. */
+    inlet_metric *(*metric_counter_for)(inlet_module_ctx *mod, const char *name, const char *help,
+                                        const char *labels);
+    inlet_metric *(*metric_gauge_for)(inlet_module_ctx *mod, const char *name, const char *help,
+                                      const char *labels);
+    /* ABI 1.5. Per-tenant and per-device connection quotas (tenant files' limits). Call
+     * connection_open() once a long-lived connection or session has authenticated: INLET_OK
+     * counts it, INLET_E_QUOTA refuses it (MQTT 5 CONNACK 0x97, close, CoAP 4.29) and counts
+     * nothing. Every INLET_OK is paired with exactly one connection_close() for the same
+     * identity. Thread-safe. */
+    inlet_status (*connection_open)(inlet_module_ctx *mod, const inlet_identity *id, char *msg,
+                                    size_t msg_len);
+    void (*connection_close)(inlet_module_ctx *mod, const inlet_identity *id);
+    /* ABI 1.5. Reports a refusal the module decided itself, before or outside submit() (a failed
+     * authentication, a malformed frame, a quota): logged at info (rate-limited per tenant and
+     * reason) and kept in the admin listener's recent-refusals list. Refusals from submit() are
+     * recorded by the core already. Every argument but mod may be NULL; strings are copied. */
+    void (*refusal)(inlet_module_ctx *mod, inlet_status status, const char *peer,
+                    const inlet_identity *id, const char *detail);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
@@ -321,16 +381,24 @@ typedef struct inlet_module_desc {
     void (*stop)(void *state);
     void (*destroy)(void *state);
 
-    void *reserved[8]; /* zero */
+    /* ABI 1.5: per-option validation hooks, terminated by an entry whose key is NULL; NULL =
+     * none. See inlet_option_check in options.h. */
+    const inlet_option_check *option_checks;
+    void *reserved[7]; /* zero */
 } inlet_module_desc;
 
 #define INLET_MODULE_ENTRY_SYMBOL "inlet_module_entry"
 typedef const inlet_module_desc *(*inlet_module_entry_fn)(void);
 
-/* Every module defines exactly this function. */
+/* Every module defines exactly this function, with C linkage also when built as C++. */
+#ifdef __cplusplus
+#define INLET_ENTRY_LINKAGE extern "C"
+#else
+#define INLET_ENTRY_LINKAGE
+#endif
 #define INLET_MODULE_DEFINE(desc_var)                                                              \
-    INLET_EXPORT const inlet_module_desc *inlet_module_entry(void);                                \
-    INLET_EXPORT const inlet_module_desc *inlet_module_entry(void)                                 \
+    INLET_ENTRY_LINKAGE INLET_EXPORT const inlet_module_desc *inlet_module_entry(void);            \
+    INLET_ENTRY_LINKAGE INLET_EXPORT const inlet_module_desc *inlet_module_entry(void)             \
     {                                                                                              \
         return &(desc_var);                                                                        \
     }

@@ -65,6 +65,23 @@ typedef struct inlet_option {
     const char *description;            /* one sentence for the generated reference */
 } inlet_option;
 
+/*
+ * ABI 1.5: a validation hook for one option (inlet_module_desc.option_checks). key names the
+ * option as a dotted path from the module's table: "listen", "tls.cert", or "topics.kafka_topic"
+ * for a key inside every item of a SECTION_LIST. After the whole file parsed, the core calls
+ * check once per occurrence of the key that is present in the file (or has a default): value
+ * points at the field (its type is the option's), item at the struct that holds it (the item of
+ * a section list, or the module's config struct). Return 0 if fine; otherwise write one line to
+ * err and return -1, and the core reports "file:line: key: <err>" with the key's own line. Every
+ * failing check is reported, not only the first.
+ */
+typedef struct inlet_option_check {
+    const char *key; /* NULL terminates the table */
+    int (*check)(const void *value, const void *item, char *err, size_t err_len);
+} inlet_option_check;
+
+#define INLET_OPTION_CHECKS_END {NULL, NULL}
+
 #define INLET_OPTIONS_END                                                                          \
     {                                                                                              \
         NULL, INLET_OPT_END, 0, NULL, 0, 0, NULL, NULL, 0, 0, NULL                                 \
