@@ -170,8 +170,8 @@ static int host_content_type_supported(const char *content_type)
 }
 
 /* ABI 1.5 connection quotas: every connection is admitted until tenants declare limits. */
-static inlet_status host_connection_open(inlet_module_ctx *mod, const inlet_identity *id,
-                                         char *msg, size_t msg_len)
+static inlet_status host_connection_open(inlet_module_ctx *mod, const inlet_identity *id, char *msg,
+                                         size_t msg_len)
 {
     (void)mod;
     (void)id;

@@ -29,8 +29,8 @@ inlet_metric *inlet_host_metric_counter_for(inlet_module_ctx *mod, const char *n
     return inlet_metric_counter(name, help, buf);
 }
 
-inlet_metric *inlet_host_metric_gauge_for(inlet_module_ctx *mod, const char *name,
-                                          const char *help, const char *labels)
+inlet_metric *inlet_host_metric_gauge_for(inlet_module_ctx *mod, const char *name, const char *help,
+                                          const char *labels)
 {
     char buf[512];
     scoped_labels(mod, labels, buf, sizeof(buf));

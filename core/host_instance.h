@@ -7,7 +7,7 @@
 const char *inlet_host_instance_name(inlet_module_ctx *mod);
 inlet_metric *inlet_host_metric_counter_for(inlet_module_ctx *mod, const char *name,
                                             const char *help, const char *labels);
-inlet_metric *inlet_host_metric_gauge_for(inlet_module_ctx *mod, const char *name,
-                                          const char *help, const char *labels);
+inlet_metric *inlet_host_metric_gauge_for(inlet_module_ctx *mod, const char *name, const char *help,
+                                          const char *labels);
 
 #endif

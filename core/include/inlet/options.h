@@ -80,7 +80,10 @@ typedef struct inlet_option_check {
     int (*check)(const void *value, const void *item, char *err, size_t err_len);
 } inlet_option_check;
 
-#define INLET_OPTION_CHECKS_END {NULL, NULL}
+#define INLET_OPTION_CHECKS_END                                                                    \
+    {                                                                                              \
+        NULL, NULL                                                                                 \
+    }
 
 #define INLET_OPTIONS_END                                                                          \
     {                                                                                              \
