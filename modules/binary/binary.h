@@ -185,8 +185,7 @@ struct bin_loop {
     bin_poll queue_poll;
     bin_poll control_poll;
     bool draining;
-    bool accept_paused;
-    uint32_t accept_resume_s;
+    inlet_support_acceptor acceptor;
     uint32_t now_s;
     uint32_t swept_s; /* timers were last checked in this second */
 
@@ -266,7 +265,11 @@ int bin_tls_handshake(bin_conn *c);
 inlet_status bin_tls_client_identity(bin_module *m, bin_conn *c, inlet_identity **out);
 
 /* conn.c */
-enum { IO_AGAIN = -1, IO_ERROR = -2, IO_AGAIN_READ = -3 };
+enum {
+    IO_AGAIN = INLET_SUPPORT_IO_AGAIN,
+    IO_ERROR = INLET_SUPPORT_IO_ERROR,
+    IO_AGAIN_READ = INLET_SUPPORT_IO_AGAIN_READ
+};
 /* fd was admitted by the listener's limits with ticket, which the connection now owns (also
  * when it cannot be set up: then it is released and fd closed). */
 void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd,

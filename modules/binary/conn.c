@@ -77,59 +77,12 @@ void bin_conn_wake(bin_conn *c)
 
 static ssize_t io_read(bin_conn *c, uint8_t *buf, size_t cap)
 {
-    if (c->ssl == NULL) {
-        for (;;) {
-            ssize_t n = recv(c->fd, buf, cap, 0);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
-        }
-    }
-    ERR_clear_error();
-    int n = SSL_read(c->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
-    if (n > 0)
-        return n;
-    switch (SSL_get_error(c->ssl, n)) {
-    case SSL_ERROR_WANT_READ:
-        return IO_AGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        c->read_wants_write = true;
-        return IO_AGAIN;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
-        ERR_clear_error();
-        return IO_ERROR;
-    }
+    return inlet_support_stream_read(c->fd, c->ssl, buf, cap, &c->read_wants_write);
 }
 
 static ssize_t io_write(bin_conn *c, const uint8_t *buf, size_t len)
 {
-    if (c->ssl == NULL) {
-        for (;;) {
-            ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
-        }
-    }
-    ERR_clear_error();
-    int n = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    if (n > 0)
-        return n;
-    switch (SSL_get_error(c->ssl, n)) {
-    case SSL_ERROR_WANT_WRITE:
-        return IO_AGAIN;
-    case SSL_ERROR_WANT_READ:
-        return IO_AGAIN_READ;
-    default:
-        ERR_clear_error();
-        return IO_ERROR;
-    }
+    return inlet_support_stream_write(c->fd, c->ssl, buf, len);
 }
 
 /* ---- output ---- */

@@ -57,61 +57,11 @@ void bin_loop_publish(bin_loop *loop)
     }
 }
 
-static void set_listeners_events(bin_loop *loop, uint32_t events)
+static void conn_accepted(inlet_support_loop *base, const inlet_support_listener *l, int fd,
+                          const struct sockaddr_storage *peer, inlet_support_conn_ticket *ticket)
 {
-    for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
-        bin_loop_listener *ll = inlet_support_loop_listener_at(&loop->base, i);
-        struct epoll_event ev;
-        if (ll->base.fd < 0)
-            continue;
-        memset(&ev, 0, sizeof(ev));
-        ev.events = events;
-        ev.data.ptr = &ll->poll;
-        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, ll->base.fd, &ev);
-    }
-}
-
-static void on_accept(bin_loop_listener *ll)
-{
-    bin_loop *loop = (bin_loop *)ll->base.loop;
-    bin_module *m = loop->m;
-
-    for (int i = 0; i < BIN_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
-        struct sockaddr_storage peer;
-        socklen_t peer_len = sizeof(peer);
-        int fd =
-            accept4(ll->base.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            /* the listener's limits, before anything is allocated for the connection */
-            inlet_support_conn_ticket ticket;
-            switch (
-                inlet_support_conn_admit(ll->base.listener, (struct sockaddr *)&peer, &ticket)) {
-            case INLET_SUPPORT_CONN_ADMITTED:
-                bin_conn_accept(loop, ll->base.listener, fd, &ticket);
-                break;
-            case INLET_SUPPORT_CONN_LISTENER_FULL:
-                m->host->metric_add(m->metrics.refused_listener, 1);
-                close(fd);
-                break;
-            case INLET_SUPPORT_CONN_ADDRESS_FULL:
-                m->host->metric_add(m->metrics.refused_address, 1);
-                close(fd);
-                break;
-            }
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            /* the listening socket stays readable: stop watching it for a second */
-            BIN_LOG(loop->m, INLET_LOG_WARN, "loop %zu: accept: %s; pausing accept for 1s",
-                    loop->base.index, strerror(errno));
-            loop->accept_paused = true;
-            loop->accept_resume_s = loop->now_s + 1;
-            set_listeners_events(loop, 0);
-        }
-        return;
-    }
+    (void)peer;
+    bin_conn_accept((bin_loop *)base, l, fd, ticket);
 }
 
 static void on_control(bin_loop *loop)
@@ -196,7 +146,9 @@ static int loop_turn(bin_loop *loop, int timeout_ms)
             bin_conn_on_event(BIN_CONTAINER(p, bin_conn, poll), events[i].events);
             break;
         case BIN_POLL_LISTENER:
-            on_accept(BIN_CONTAINER(p, bin_loop_listener, poll));
+            inlet_support_accept_run(&loop->acceptor,
+                                     &BIN_CONTAINER(p, bin_loop_listener, poll)->base,
+                                     inlet_support_monotonic_ms());
             break;
         case BIN_POLL_CONTROL:
             on_control(loop);
@@ -209,10 +161,7 @@ static int loop_turn(bin_loop *loop, int timeout_ms)
         }
     }
     sweep(loop);
-    if (loop->accept_paused && loop->now_s >= loop->accept_resume_s) {
-        loop->accept_paused = false;
-        set_listeners_events(loop, EPOLLIN);
-    }
+    inlet_support_accept_tick(&loop->acceptor, inlet_support_monotonic_ms());
     run_ready(loop);
     run_flush(loop);
     bin_conn_reap(loop);
@@ -234,6 +183,15 @@ static int loop_init(bin_loop *loop, char *err, size_t err_len)
         return -1;
     }
     loop->now_s = loop->swept_s = monotonic_s();
+    loop->acceptor = (inlet_support_acceptor){
+        .loop = &loop->base,
+        .epfd = loop->epfd,
+        .tag_at = offsetof(bin_loop_listener, poll),
+        .batch = BIN_ACCEPT_BATCH,
+        .refused_listener = m->metrics.refused_listener,
+        .refused_address = m->metrics.refused_address,
+        .accepted = conn_accepted,
+    };
     for (size_t i = 0; i < m->loopset.n_listeners; i++) {
         bin_loop_listener *ll = inlet_support_loop_listener_at(&loop->base, i);
         ll->poll.kind = BIN_POLL_LISTENER;

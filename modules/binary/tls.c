@@ -3,8 +3,6 @@
  * authentication. As in the MQTT module, the handshake accepts any chain the client presents;
  * which tenant (if any) it belongs to is the core's decision, taken once at HELLO.
  */
-#include <openssl/err.h>
-#include <openssl/x509.h>
 
 #include "binary.h"
 
@@ -17,54 +15,30 @@ const inlet_support_tls_setup bin_tls_setup = {
 
 int bin_tls_handshake(bin_conn *c)
 {
-    ERR_clear_error();
-    int rc = SSL_do_handshake(c->ssl);
-    if (rc == 1)
+    char why[200];
+    switch (inlet_support_stream_handshake(c->ssl, why, sizeof(why))) {
+    case INLET_SUPPORT_HANDSHAKE_DONE:
         return 1;
-    switch (SSL_get_error(c->ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
+    case INLET_SUPPORT_HANDSHAKE_WANT_READ:
         c->want_read = false;
         return 0;
-    case SSL_ERROR_WANT_WRITE:
+    case INLET_SUPPORT_HANDSHAKE_WANT_WRITE:
         c->want_write = true;
         return 0;
-    default: {
-        bin_module *m = c->loop->m;
-        if (m->host->log_enabled(m->mod, INLET_LOG_DEBUG)) {
-            char why[200];
-            inlet_support_openssl_reason(why, sizeof(why));
-            BIN_LOG(m, INLET_LOG_DEBUG, "%s: TLS handshake failed: %s", c->listener->name, why);
-        }
-        ERR_clear_error();
-        return -1;
+    case INLET_SUPPORT_HANDSHAKE_FAILED:
+        break;
     }
-    }
+    bin_module *m = c->loop->m;
+    BIN_LOG(m, INLET_LOG_DEBUG, "%s: TLS handshake failed: %s", c->listener->name, why);
+    return -1;
 }
 
 inlet_status bin_tls_client_identity(bin_module *m, bin_conn *c, inlet_identity **out)
 {
-    uint8_t *der[INLET_SUPPORT_MAX_CHAIN];
-    size_t len[INLET_SUPPORT_MAX_CHAIN];
-    size_t n = 0;
-    char msg[200] = "";
-    inlet_status st = INLET_E_UNAUTHENTICATED;
-
-    *out = NULL;
-    if (c->ssl == NULL || c->listener->tls->client_auth == INLET_SUPPORT_CLIENT_AUTH_NONE)
-        return INLET_OK;
-    X509 *leaf = SSL_get0_peer_certificate(c->ssl);
-    if (leaf == NULL)
-        return INLET_OK;
-    if (inlet_support_tls_chain_der(c->ssl, leaf, der, len, &n) != 0)
-        goto done;
-    st = m->host->auth_cert_chain((const uint8_t *const *)der, len, n, out, msg, sizeof(msg));
-    if (st == INLET_OK && *out == NULL)
-        st = INLET_E_INTERNAL; /* never treat "no identity" as success */
-    if (st != INLET_OK && m->host->log_enabled(m->mod, INLET_LOG_INFO))
-        BIN_LOG(m, INLET_LOG_INFO, "%s: client certificate refused: %s", c->listener->name,
-                msg[0] ? msg : "no tenant CA verifies it");
-done:
-    inlet_support_tls_chain_free(der, n);
-    ERR_clear_error();
+    char msg[200];
+    inlet_status st =
+        inlet_support_stream_client_identity(m->host, c->ssl, c->listener, out, msg, sizeof(msg));
+    if (st != INLET_OK)
+        BIN_LOG(m, INLET_LOG_INFO, "%s: client certificate refused: %s", c->listener->name, msg);
     return st;
 }

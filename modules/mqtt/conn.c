@@ -178,32 +178,7 @@ void mqtt_conn_touch(mqtt_conn *c)
 
 static ssize_t io_read(mqtt_conn *c, uint8_t *buf, size_t cap)
 {
-    if (c->ssl == NULL) {
-        for (;;) {
-            ssize_t n = recv(c->fd, buf, cap, 0);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
-        }
-    }
-    ERR_clear_error();
-    int n = SSL_read(c->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
-    if (n > 0)
-        return n;
-    switch (SSL_get_error(c->ssl, n)) {
-    case SSL_ERROR_WANT_READ:
-        return IO_AGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        c->read_wants_write = true;
-        return IO_AGAIN;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
-        ERR_clear_error();
-        return IO_ERROR;
-    }
+    return inlet_support_stream_read(c->fd, c->ssl, buf, cap, &c->read_wants_write);
 }
 
 static void conn_end(mqtt_conn *c, enum mqtt_close_reason why)

@@ -17,29 +17,7 @@
 
 static ssize_t io_write(mqtt_conn *c, const uint8_t *buf, size_t len)
 {
-    if (c->ssl == NULL) {
-        for (;;) {
-            ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
-        }
-    }
-    ERR_clear_error();
-    int n = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    if (n > 0)
-        return n;
-    switch (SSL_get_error(c->ssl, n)) {
-    case SSL_ERROR_WANT_WRITE:
-        return IO_AGAIN;
-    case SSL_ERROR_WANT_READ: /* retried on the next event of the socket */
-        return IO_AGAIN_READ;
-    default:
-        ERR_clear_error();
-        return IO_ERROR;
-    }
+    return inlet_support_stream_write(c->fd, c->ssl, buf, len);
 }
 
 /* ---- output ---- */

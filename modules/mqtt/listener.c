@@ -51,64 +51,11 @@ bool mqtt_loop_saturated(const mqtt_loop *loop)
     return loop->inflight >= (size_t)loop->m->cfg->max_inflight_per_thread;
 }
 
-static void set_listeners_events(mqtt_loop *loop, uint32_t events)
+static void conn_accepted(inlet_support_loop *base, const inlet_support_listener *l, int fd,
+                          const struct sockaddr_storage *peer, inlet_support_conn_ticket *ticket)
 {
-    for (size_t i = 0; i < loop->m->loopset.n_listeners; i++) {
-        mqtt_loop_listener *ll = mqtt_loop_listener_at(loop, i);
-        struct epoll_event ev;
-        if (ll->base.fd < 0)
-            continue;
-        memset(&ev, 0, sizeof(ev));
-        ev.events = events;
-        ev.data.ptr = &ll->poll;
-        epoll_ctl(loop->epfd, EPOLL_CTL_MOD, ll->base.fd, &ev);
-    }
-}
-
-static void on_accept(mqtt_loop_listener *ll)
-{
-    mqtt_loop *loop = (mqtt_loop *)ll->base.loop;
-    mqtt_module *m = loop->m;
-
-    for (int i = 0; i < MQTT_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
-        struct sockaddr_storage peer;
-        socklen_t peer_len = sizeof(peer);
-        int fd =
-            accept4(ll->base.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            /* the listener's limits, before anything is allocated for the connection */
-            inlet_support_conn_ticket ticket;
-            switch (
-                inlet_support_conn_admit(ll->base.listener, (struct sockaddr *)&peer, &ticket)) {
-            case INLET_SUPPORT_CONN_ADMITTED:
-                mqtt_conn_accept(loop, ll->base.listener, fd, &ticket);
-                break;
-            case INLET_SUPPORT_CONN_LISTENER_FULL:
-                m->host->metric_add(m->metrics.refused_listener, 1);
-                close(fd);
-                break;
-            case INLET_SUPPORT_CONN_ADDRESS_FULL:
-                m->host->metric_add(m->metrics.refused_address, 1);
-                close(fd);
-                break;
-            }
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            /* Out of descriptors or memory: the listening socket stays readable, so stop
-             * watching it for a second instead of spinning on it. */
-            MQTT_LOG(m, INLET_LOG_WARN,
-                     "loop %zu: accept: %s (%zu connections on this loop); pausing accept for "
-                     "1s",
-                     loop->base.index, strerror(errno), loop->n_conns);
-            loop->accept_paused = true;
-            loop->accept_resume_s = loop->now_s + 1;
-            set_listeners_events(loop, 0);
-        }
-        return; /* EAGAIN and anything else: wait for the next readiness */
-    }
+    (void)peer;
+    mqtt_conn_accept((mqtt_loop *)base, l, fd, ticket);
 }
 
 static void handle_inbox(mqtt_loop *loop)
@@ -222,7 +169,7 @@ static int loop_turn(mqtt_loop *loop, int timeout_ms)
 
     if (!mqtt_list_empty(&loop->ready) || !mqtt_list_empty(&loop->flush))
         timeout_ms = 0;
-    else if (loop->wheel.count > 0 || loop->accept_paused)
+    else if (loop->wheel.count > 0 || loop->acceptor.paused)
         timeout_ms = timeout_ms < 0 || timeout_ms > 1000 ? 1000 : timeout_ms;
     int n = epoll_wait(loop->epfd, events, MQTT_EPOLL_EVENTS, timeout_ms);
     if (n < 0) {
@@ -239,7 +186,9 @@ static int loop_turn(mqtt_loop *loop, int timeout_ms)
             mqtt_conn_on_event(MQTT_CONTAINER(p, mqtt_conn, poll), events[i].events);
             break;
         case MQTT_POLL_LISTENER:
-            on_accept(MQTT_CONTAINER(p, mqtt_loop_listener, poll));
+            inlet_support_accept_run(&loop->acceptor,
+                                     &MQTT_CONTAINER(p, mqtt_loop_listener, poll)->base,
+                                     inlet_support_monotonic_ms());
             break;
         case MQTT_POLL_CONTROL:
             on_control(loop);
@@ -252,10 +201,7 @@ static int loop_turn(mqtt_loop *loop, int timeout_ms)
         }
     }
     mqtt_wheel_advance(loop, &loop->wheel, loop->now_s);
-    if (loop->accept_paused && loop->now_s >= loop->accept_resume_s) {
-        loop->accept_paused = false;
-        set_listeners_events(loop, EPOLLIN);
-    }
+    inlet_support_accept_tick(&loop->acceptor, inlet_support_monotonic_ms());
     run_ready(loop);
     run_flush(loop);
     free_closed(loop);
@@ -282,6 +228,15 @@ static int loop_init(mqtt_loop *loop, char *err, size_t err_len)
     if (getrandom(&loop->rng, sizeof(loop->rng), 0) != (ssize_t)sizeof(loop->rng) || loop->rng == 0)
         loop->rng = inlet_support_monotonic_ms() * 0x9e3779b97f4a7c15u + loop->base.index + 1;
 
+    loop->acceptor = (inlet_support_acceptor){
+        .loop = &loop->base,
+        .epfd = loop->epfd,
+        .tag_at = offsetof(mqtt_loop_listener, poll),
+        .batch = MQTT_ACCEPT_BATCH,
+        .refused_listener = m->metrics.refused_listener,
+        .refused_address = m->metrics.refused_address,
+        .accepted = conn_accepted,
+    };
     for (size_t i = 0; i < m->loopset.n_listeners; i++) {
         mqtt_loop_listener *ll = mqtt_loop_listener_at(loop, i);
         ll->poll.kind = MQTT_POLL_LISTENER;

@@ -376,8 +376,7 @@ struct mqtt_loop {
     mqtt_module *m;
     int epfd;
 
-    bool accept_paused; /* out of descriptors: listeners are off until accept_resume_s */
-    uint32_t accept_resume_s;
+    inlet_support_acceptor acceptor;
 
     mqtt_poll queue_poll;
     mqtt_poll control_poll;
@@ -519,7 +518,11 @@ void mqtt_conn_free(mqtt_conn *c);
 /* Give the loop's recycled output buffers back (loop teardown). */
 /* io_read/io_write results besides a byte count: wait for the socket (EAGAIN), wait for it to
  * become readable although we were writing (TLS only), or give up. */
-enum { IO_AGAIN = -1, IO_ERROR = -2, IO_AGAIN_READ = -3 };
+enum {
+    IO_AGAIN = INLET_SUPPORT_IO_AGAIN,
+    IO_ERROR = INLET_SUPPORT_IO_ERROR,
+    IO_AGAIN_READ = INLET_SUPPORT_IO_AGAIN_READ
+};
 /* Give the connection's output buffer back to the loop's cache (conn_output.c). */
 void mqtt_conn_out_release(mqtt_conn *c);
 void mqtt_out_cache_free(mqtt_loop *loop);

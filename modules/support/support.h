@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -265,6 +266,45 @@ void inlet_support_listeners_log(const inlet_host *host, inlet_module_ctx *mod,
                                  const inlet_support_listener *ls, size_t n, const char *scheme,
                                  const char *tls_scheme);
 
+/* ---- stream.c ---- */
+
+/* What a stream read or write returns instead of a byte count. */
+enum {
+    INLET_SUPPORT_IO_AGAIN = -1,      /* would block: wait for the socket as the call needs */
+    INLET_SUPPORT_IO_ERROR = -2,      /* the connection is broken */
+    INLET_SUPPORT_IO_AGAIN_READ = -3, /* a TLS write that needs the socket readable first */
+};
+
+/* Read up to cap bytes from fd (plaintext, ssl NULL) or ssl: the count, 0 at the peer's orderly
+ * close, or INLET_SUPPORT_IO_AGAIN / _ERROR. A TLS read that has to write first sets
+ * *read_wants_write (retry it when the socket is writable). */
+ssize_t inlet_support_stream_read(int fd, SSL *ssl, uint8_t *buf, size_t cap,
+                                  bool *read_wants_write);
+/* Write up to len bytes (MSG_NOSIGNAL): the count, or INLET_SUPPORT_IO_AGAIN / _AGAIN_READ /
+ * _ERROR. With TLS, retry with the same buffer contents (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+ * lets it move). */
+ssize_t inlet_support_stream_write(int fd, SSL *ssl, const uint8_t *buf, size_t len);
+
+typedef enum inlet_support_handshake {
+    INLET_SUPPORT_HANDSHAKE_DONE,
+    INLET_SUPPORT_HANDSHAKE_WANT_READ,
+    INLET_SUPPORT_HANDSHAKE_WANT_WRITE,
+    INLET_SUPPORT_HANDSHAKE_FAILED, /* why says what OpenSSL said */
+} inlet_support_handshake;
+
+/* One step of a non-blocking server handshake. */
+inlet_support_handshake inlet_support_stream_handshake(SSL *ssl, char *why, size_t why_len);
+
+/*
+ * The identity of ssl's client certificate on listener l: INLET_OK with *out NULL when there is
+ * none to check (plaintext, client_auth none, no certificate sent), INLET_OK with a new
+ * reference in *out (the caller releases it), or the core's refusal with msg saying why (for
+ * logs). The handshake accepted any chain; which tenant it belongs to is the core's decision.
+ */
+inlet_status inlet_support_stream_client_identity(const inlet_host *host, SSL *ssl,
+                                                  const inlet_support_listener *l,
+                                                  inlet_identity **out, char *msg, size_t msg_len);
+
 /* ---- pending.c ---- */
 
 /*
@@ -450,6 +490,35 @@ int inlet_support_loop_epoll_open(inlet_support_loop *l, int *epfd, void *queue_
                                   void *control_tag, char *err, size_t err_len);
 /* epoll_ctl(ADD) with events and data.ptr. */
 int inlet_support_epoll_add(int epfd, int fd, uint32_t events, void *ptr);
+
+/* ---- accept.c: accepting on an epoll loop ---- */
+
+/*
+ * A loop's accepting state. The module fills the fields above the line when its loop starts,
+ * calls inlet_support_accept_run() when a listening socket is readable and
+ * inlet_support_accept_tick() once per loop iteration.
+ */
+typedef struct inlet_support_acceptor {
+    inlet_support_loop *loop;
+    int epfd;      /* the loop's epoll instance, where the listening sockets are registered */
+    size_t tag_at; /* offset of the epoll data.ptr tag in the module's per-loop listener struct */
+    int batch;     /* connections accepted per readiness at most */
+    /* counters of sockets closed at accept by the listener's limits; NULL: not counted */
+    inlet_metric *refused_listener, *refused_address;
+    /* An admitted connection: fd (non-blocking) and ticket are the module's from here on. */
+    void (*accepted)(inlet_support_loop *loop, const inlet_support_listener *l, int fd,
+                     const struct sockaddr_storage *peer, inlet_support_conn_ticket *ticket);
+    /* ---- */
+    bool paused; /* out of descriptors or memory: the listeners are off until resume_ms */
+    uint64_t resume_ms;
+} inlet_support_acceptor;
+
+/* Accept what is waiting on ll, up to a->batch. */
+void inlet_support_accept_run(inlet_support_acceptor *a, inlet_support_loop_listener *ll,
+                              uint64_t now_ms);
+/* Turn the listeners back on once a pause is over; true while accepting is paused (the loop
+ * should then wake within a second). */
+bool inlet_support_accept_tick(inlet_support_acceptor *a, uint64_t now_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t inlet_support_monotonic_ms(void);

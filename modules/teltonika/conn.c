@@ -33,7 +33,7 @@
 #define TLT_PACKET_BUDGET 64u   /* packets processed per connection per turn: fairness */
 #define TLT_LINGER_MS     2000u /* after the last answer of a closing connection */
 
-enum { IO_AGAIN = -1, IO_ERROR = -2 };
+enum { IO_AGAIN = INLET_SUPPORT_IO_AGAIN, IO_ERROR = INLET_SUPPORT_IO_ERROR };
 
 /* ---- lists ---- */
 
@@ -61,53 +61,13 @@ static void list_push(tlt_conn **head, tlt_conn *c)
 
 static ssize_t io_read(tlt_conn *c, uint8_t *buf, size_t cap)
 {
-    if (c->ssl == NULL) {
-        for (;;) {
-            ssize_t n = recv(c->fd, buf, cap, 0);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
-        }
-    }
-    ERR_clear_error();
-    int n = SSL_read(c->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
-    if (n > 0)
-        return n;
-    switch (SSL_get_error(c->ssl, n)) {
-    case SSL_ERROR_WANT_READ:
-        return IO_AGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        c->read_wants_write = true;
-        return IO_AGAIN;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
-        ERR_clear_error();
-        return IO_ERROR;
-    }
+    return inlet_support_stream_read(c->fd, c->ssl, buf, cap, &c->read_wants_write);
 }
 
 static ssize_t io_write(tlt_conn *c, const uint8_t *buf, size_t len)
 {
-    if (c->ssl == NULL) {
-        for (;;) {
-            ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERROR;
-        }
-    }
-    ERR_clear_error();
-    int n = SSL_write(c->ssl, buf, (int)len);
-    if (n > 0)
-        return n;
-    int e = SSL_get_error(c->ssl, n);
-    ERR_clear_error();
-    return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? IO_AGAIN : IO_ERROR;
+    ssize_t n = inlet_support_stream_write(c->fd, c->ssl, buf, len);
+    return n == INLET_SUPPORT_IO_AGAIN_READ ? INLET_SUPPORT_IO_AGAIN : n;
 }
 
 /* ---- closing ---- */

@@ -54,39 +54,11 @@ void tlt_loop_stall(tlt_loop *loop, tlt_conn *c)
     loop->stalled = c;
 }
 
-static void on_accept(tlt_loop *loop, tlt_loop_listener *ll)
+static void conn_accepted(inlet_support_loop *base, const inlet_support_listener *l, int fd,
+                          const struct sockaddr_storage *peer, inlet_support_conn_ticket *ticket)
 {
-    for (int i = 0; i < TLT_ACCEPT_BATCH && ll->base.fd >= 0; i++) {
-        struct sockaddr_storage peer;
-        socklen_t peer_len = sizeof(peer);
-        int fd =
-            accept4(ll->base.fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            /* the listener's limits, before anything is allocated for the connection */
-            inlet_support_conn_ticket ticket;
-            switch (
-                inlet_support_conn_admit(ll->base.listener, (struct sockaddr *)&peer, &ticket)) {
-            case INLET_SUPPORT_CONN_ADMITTED:
-                tlt_conn_accept(loop, ll->base.listener, fd, &ticket);
-                break;
-            case INLET_SUPPORT_CONN_LISTENER_FULL:
-                loop->m->host->metric_add(loop->m->metrics.refused_listener, 1);
-                close(fd);
-                break;
-            case INLET_SUPPORT_CONN_ADDRESS_FULL:
-                loop->m->host->metric_add(loop->m->metrics.refused_address, 1);
-                close(fd);
-                break;
-            }
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        if (errno == EMFILE || errno == ENFILE)
-            TLT_LOG(loop->m, INLET_LOG_WARN, "loop %zu: accept: %s (%zu connections)",
-                    loop->base.index, strerror(errno), loop->n_conns);
-        return;
-    }
+    (void)peer;
+    tlt_conn_accept((tlt_loop *)base, l, fd, ticket);
 }
 
 static void on_control(tlt_loop *loop)
@@ -175,7 +147,8 @@ static int loop_turn(tlt_loop *loop, int timeout_ms)
             tlt_conn_on_event(CONTAINER(p, tlt_conn, poll), events[i].events);
             break;
         case TLT_POLL_LISTENER:
-            on_accept(loop, CONTAINER(p, tlt_loop_listener, poll));
+            inlet_support_accept_run(&loop->acceptor, &CONTAINER(p, tlt_loop_listener, poll)->base,
+                                     inlet_support_monotonic_ms());
             break;
         case TLT_POLL_CONTROL:
             on_control(loop);
@@ -187,6 +160,7 @@ static int loop_turn(tlt_loop *loop, int timeout_ms)
             break;
         }
     }
+    inlet_support_accept_tick(&loop->acceptor, inlet_support_monotonic_ms());
     run_ready(loop);
     sweep_timeouts(loop);
     free_closed(loop);
@@ -208,6 +182,15 @@ static int loop_init(tlt_loop *loop, char *err, size_t err_len)
         return -1;
     }
     loop->last_tick_ms = inlet_support_monotonic_ms();
+    loop->acceptor = (inlet_support_acceptor){
+        .loop = &loop->base,
+        .epfd = loop->epfd,
+        .tag_at = offsetof(tlt_loop_listener, poll),
+        .batch = TLT_ACCEPT_BATCH,
+        .refused_listener = m->metrics.refused_listener,
+        .refused_address = m->metrics.refused_address,
+        .accepted = conn_accepted,
+    };
     for (size_t i = 0; i < m->loopset.n_listeners; i++) {
         tlt_loop_listener *ll = inlet_support_loop_listener_at(&loop->base, i);
         ll->poll.kind = TLT_POLL_LISTENER;

@@ -142,6 +142,7 @@ struct tlt_loop {
     tlt_module *m;
     int epfd;
     tlt_poll queue_poll, control_poll;
+    inlet_support_acceptor acceptor;
     bool draining;
     tlt_conn *conns;              /* open connections */
     tlt_conn *closed;             /* closed, freed after the iteration once nothing is in flight */
