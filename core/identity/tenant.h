@@ -194,6 +194,12 @@ inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source
                                     const char *schema, const char *version, char *reason,
                                     size_t reason_len);
 
+/* inlet_acl_check_source() telling which rule decided: *rule is its index in the tenant's acl,
+ * SIZE_MAX when no rule matched (inletd explain). */
+inlet_status inlet_acl_check_rule(const inlet_identity *id, const char *source, const char *schema,
+                                  const char *version, char *reason, size_t reason_len,
+                                  size_t *rule);
+
 /* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
 void inlet_token_hash_hex(const char *token, size_t len, char out[65]);
 
