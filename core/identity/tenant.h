@@ -16,6 +16,7 @@
  *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
  *     - sha256: 5e88...
  *       device: truck-0042
+ *       not_after: 2027-01-01T00:00:00Z  # optional end; disabled: true refuses it now
  *   jwt:
  *     - kid: k1                      # optional; matched against the JWT header's kid
  *       alg: HS256                   # pinned: HS256 | RS256 | ES256
@@ -67,6 +68,8 @@ typedef struct inlet_device_conf {
 typedef struct inlet_token_conf {
     char *sha256; /* 64 hex digits */
     char *device;
+    char *not_after; /* RFC 3339; NULL = no end. Refused from then on, open connections too */
+    bool disabled;   /* kept in the file but refused, as if removed */
 } inlet_token_conf;
 
 typedef struct inlet_jwt_key_conf {
