@@ -190,7 +190,8 @@ static int claim_cmp(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static void duplicates(ref_ctx *r, claim *v, size_t n, const char *what)
+/* what: the key, with %zu for the claim's index ("devices[%zu].imei"); show: print the value. */
+static void duplicates(ref_ctx *r, claim *v, size_t n, const char *what, int show)
 {
     qsort(v, n, sizeof(*v), claim_cmp);
     for (size_t i = 1; i < n; i++) {
@@ -199,7 +200,10 @@ static void duplicates(ref_ctx *r, claim *v, size_t n, const char *what)
         const claim *first = &v[i - 1];
         while (first > v && strcmp((first - 1)->key, v[i].key) == 0)
             first--;
-        fail(r, v[i].tenant, v[i].field, "%s is also claimed by tenant %s at %s:%d", what,
+        char key[96], value[96];
+        snprintf(key, sizeof(key), what, v[i].index);
+        snprintf(value, sizeof(value), show ? "\"%s\"" : "this token", v[i].key);
+        fail(r, v[i].tenant, v[i].field, "%s: %s is also claimed by tenant %s at %s:%d", key, value,
              r->tf->confs[first->tenant]->name, inlet_conf_marks_path(r->tf->marks[first->tenant]),
              line_of(r, first->tenant, first->field));
     }
@@ -213,7 +217,6 @@ static void check_unique(ref_ctx *r)
                  r->tf->confs[t]->jwt.count;
     claim *v = calloc(total + 1, sizeof(*v));
     size_t m;
-    char what[160];
     if (!v) {
         inlet_conf_errors_add(r->errs, "tenants: out of memory");
         r->found++;
@@ -248,7 +251,7 @@ static void check_unique(ref_ctx *r)
             v[m++].index = j;
         }
     }
-    duplicates(r, v, m, "tokens: this sha256");
+    duplicates(r, v, m, "tokens[%zu].sha256", 0);
     m = 0;
     for (size_t t = 0; t < n; t++) {
         const inlet_device_conf *d = r->tf->confs[t]->devices.items;
@@ -261,8 +264,7 @@ static void check_unique(ref_ctx *r)
             v[m++].index = j;
         }
     }
-    snprintf(what, sizeof(what), "devices: this imei");
-    duplicates(r, v, m, what);
+    duplicates(r, v, m, "devices[%zu].imei", 1);
     m = 0;
     for (size_t t = 0; t < n; t++) {
         const inlet_jwt_key_conf *k = r->tf->confs[t]->jwt.items;
@@ -275,7 +277,7 @@ static void check_unique(ref_ctx *r)
             v[m++].index = j;
         }
     }
-    duplicates(r, v, m, "jwt: this kid");
+    duplicates(r, v, m, "jwt[%zu].kid", 1);
     free(v);
 }
 

@@ -82,7 +82,7 @@ def test_every_mistake_in_one_run_with_its_line():
     first = os.path.join(d.dir, a)
     assert re.search(r"conf\.d/tenant-copy\.yaml:1: tenant: tenant a is also defined at "
                      + re.escape(first) + r":1\b", err), err
-    assert re.search(r"conf\.d/tenant-copy\.yaml:5: tokens: this sha256 is also claimed by "
+    assert re.search(r"conf\.d/tenant-copy\.yaml:5: tokens\[0\]\.sha256: this token is also claimed by "
                      r"tenant a at " + re.escape(first) + f":{line_of(d, a, 'sha256')}\\b",
                      err), err
     # the module's create() error sits on the line of tls.cert
