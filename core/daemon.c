@@ -174,7 +174,6 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
     }
     found = 0;
 out:
-    (void)root;
     inlet_conf_marks_free(marks);
     return found;
 }

@@ -26,26 +26,27 @@ static void usage(FILE *out)
                  "                      [--payload FILE [--content-type TYPE]]\n");
 }
 
-/* What each protocol answers for a status (docs/HTTP.md, MQTT.md, COAP.md). */
+/* What each protocol answers for a status: modules/http/respond.c, modules/mqtt/publish.c,
+ * modules/coap/respond.c (a module's own table decides; this is for reading). */
 static const char *answers(inlet_status st)
 {
     switch (st) {
     case INLET_OK:
         return "HTTP 200, MQTT PUBACK 0x00, CoAP 2.04 (once Kafka acknowledges)";
     case INLET_E_UNAUTHENTICATED:
-        return "HTTP 401, MQTT 0x87 (connection ended), CoAP 4.01";
+        return "HTTP 401, MQTT 0x87 (a revoked connection is ended), CoAP 4.01";
     case INLET_E_FORBIDDEN:
         return "HTTP 403, MQTT 0x87, CoAP 4.03";
     case INLET_E_INVALID:
         return "HTTP 400, MQTT 0x99, CoAP 4.00";
     case INLET_E_UNKNOWN_SCHEMA:
-        return "HTTP 400, MQTT 0x90, CoAP 4.04";
+        return "HTTP 400, MQTT 0x90, CoAP 4.00";
     case INLET_E_MEDIA_TYPE:
-        return "HTTP 415, CoAP 4.15";
+        return "HTTP 415, MQTT 0x99, CoAP 4.15";
     case INLET_E_TOO_LARGE:
-        return "HTTP 413, MQTT 0x95, CoAP 4.13";
+        return "HTTP 413, MQTT 0x97, CoAP 4.13";
     default:
-        return "HTTP 503/500";
+        return "HTTP 503 (500 for an internal error), MQTT 0x80, CoAP 5.03";
     }
 }
 
