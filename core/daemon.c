@@ -200,11 +200,7 @@ static int load_modules(inlet_daemon *d, inlet_conf_errors *errs)
         const inlet_conf_node *mod = root ? inlet_conf_get(f, root, "module") : NULL;
         const inlet_conf_node *ten = root ? inlet_conf_get(f, root, "tenant") : NULL;
         if (mod && ten) {
-            inlet_conf_errors_add(errs,
-                                  "%s:%d: a file configures either a module or a tenant, not "
-                                  "both",
-                                  paths[i], inlet_conf_line(f, ten));
-            found++;
+            found++; /* the tenant pass reported it */
         } else if (mod) {
             found += load_module(d, paths[i], f, root, mod, errs);
         } else if (!ten) {

@@ -22,7 +22,14 @@ static int add_file(inlet_tenant_files *tf, const char *path, inlet_conf_errors 
     }
     const inlet_conf_node *root = inlet_conf_root(f);
     const inlet_conf_node *name = root ? inlet_conf_get(f, root, "tenant") : NULL;
-    if (!name || inlet_conf_get(f, root, "module")) { /* the module loader reports both */
+    if (name && inlet_conf_get(f, root, "module")) {
+        inlet_conf_errors_add(errs,
+                              "%s:%d: a file configures either a module or a tenant, not both",
+                              path, inlet_conf_line(f, name));
+        inlet_conf_file_free(f);
+        return 1;
+    }
+    if (!name) {
         inlet_conf_file_free(f);
         return 0;
     }

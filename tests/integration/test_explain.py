@@ -137,3 +137,34 @@ def test_explain_without_payload_and_with_configuration_errors():
                        timeout=30)
     assert r.returncode == 3
     assert re.search(r"tenant-a\.yaml:\d+: acl\[4\]\.schemas\[0\]: no schema \"nope\"", r.stderr)
+
+
+def test_explain_with_a_client_certificate(tmp_path):
+    from harness import make_ca, make_cert
+    ca = make_ca(str(tmp_path), "acme-ca")
+    cert, _ = make_cert(str(tmp_path), "acme-ca", "truck", "truck-1")
+    other_ca = make_ca(str(tmp_path), "other-ca")
+    stranger, _ = make_cert(str(tmp_path), "other-ca", "stranger", "truck-1")
+    assert other_ca
+    d = Inletd({"a": TENANT + f"mtls: {{ca_file: {ca}}}\n"})
+
+    def run(pem):
+        return subprocess.run([INLETD, "explain", "-c", d.dir, "--tenant", "a", "--device",
+                               "truck-1", "--schema", "coldchain.temp@v1", "--cert", pem],
+                              capture_output=True, text=True, timeout=30)
+    r = run(cert)
+    # the method rule acl[2] denies tokens only: a certificate passes it, and then acl[3] denies
+    assert "credential: certificate of a/truck-1" in r.stdout, r.stdout + r.stderr
+    assert "acl: rule acl[3]" in r.stdout and r.returncode == 1, r.stdout
+    r = run(stranger)
+    assert "credential: certificate refused" in r.stdout, r.stdout
+    assert "answer: HTTP 401" in r.stdout
+
+
+def test_a_file_with_module_and_tenant_is_reported_once():
+    d = Inletd({"a": TENANT}, extra_confd={"both.yaml": "module: http\ntenant: b\n"})
+    r = subprocess.run([INLETD, "--check-config", "-c", d.dir], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1
+    assert r.stderr.count("both.yaml:2: a file configures either a module or a tenant") == 1, \
+        r.stderr
