@@ -11,9 +11,12 @@
 
 #include "config/config.h"
 #include "config/confdir.h"
+#include "check/module_conf.h"
 #include "log.h"
 #include "metrics.h"
 #include "pipeline/router.h"
+#include "reload_control.h"
+#include "sd_notify.h"
 
 #ifndef INLET_DEFAULT_MODULE_DIR
 #define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
@@ -69,80 +72,53 @@ static int list_config_files(const inlet_daemon *d, char ***paths, size_t *n, ch
     return 0;
 }
 
-int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *err, size_t err_len)
+int inlet_daemon_load_tenants(const inlet_daemon *d, const inlet_schemas *schemas,
+                              inlet_tenants **out, inlet_tenant_files *keep,
+                              inlet_conf_errors *errs)
 {
+    char err[2048];
     char **paths = NULL;
-    size_t n = 0, nt = 0;
-    inlet_tenant_conf **confs = NULL;
-    char **origins = NULL;
-    int rc = -1;
+    size_t n = 0;
+    inlet_tenant_files tf;
+    int found;
 
-    if (list_config_files(d, &paths, &n, err, err_len) != 0)
-        return -1;
-    confs = calloc(n + 1, sizeof(*confs));
-    origins = calloc(n + 1, sizeof(*origins));
-    if (!confs || !origins) {
-        snprintf(err, err_len, "out of memory");
-        goto out;
+    *out = NULL;
+    if (list_config_files(d, &paths, &n, err, sizeof(err)) != 0) {
+        inlet_conf_errors_add(errs, "%s", err);
+        return 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        inlet_conf_file *f = NULL;
-        if (inlet_conf_load(paths[i], &f, err, err_len) != 0)
-            goto out;
-        const inlet_conf_node *root = inlet_conf_root(f);
-        const inlet_conf_node *name = root ? inlet_conf_get(f, root, "tenant") : NULL;
-        if (!name) {
-            inlet_conf_file_free(f);
-            continue;
-        }
-        confs[nt] = calloc(1, sizeof(inlet_tenant_conf));
-        origins[nt] = malloc(strlen(paths[i]) + 16);
-        if (!confs[nt] || !origins[nt]) {
-            inlet_conf_file_free(f);
-            snprintf(err, err_len, "out of memory");
-            nt++;
-            goto out;
-        }
-        sprintf(origins[nt], "%s:%d", paths[i], inlet_conf_line(f, name));
-        int arc = inlet_conf_apply(f, root, inlet_tenant_options, confs[nt], NULL, err, err_len);
-        inlet_conf_file_free(f);
-        nt++;
-        if (arc != 0)
-            goto out;
-    }
-    rc = inlet_tenants_build((const inlet_tenant_conf *const *)confs, (const char *const *)origins,
-                             nt, out, err, err_len);
-out:
-    for (size_t i = 0; i < nt; i++) {
-        if (confs[i])
-            inlet_conf_release(inlet_tenant_options, confs[i]);
-        free(confs[i]);
-        free(origins[i]);
-    }
-    free(confs);
-    free(origins);
+    found = inlet_tenant_files_load((const char *const *)paths, n, &tf, errs);
+    found += inlet_tenant_files_check(&tf, schemas, errs);
+    found += inlet_tenant_files_build(&tf, out, errs);
+    if (keep)
+        *keep = tf;
+    else
+        inlet_tenant_files_free(&tf);
     inlet_confdir_free(paths, n);
-    return rc;
+    return found;
 }
 
-/* Load, configure and create() the module a conf.d file names. */
+/* Load, configure and create() the module a conf.d file names; every error goes to errs. */
 static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file *f,
-                       const inlet_conf_node *root, const inlet_conf_node *name_node, char *err,
-                       size_t err_len)
+                       const inlet_conf_node *root, const inlet_conf_node *name_node,
+                       inlet_conf_errors *errs)
 {
     const char *name = inlet_conf_scalar(f, name_node);
     int line = inlet_conf_line(f, name_node);
     char so[PATH_MAX], msg[1024];
+    inlet_conf_marks *marks = NULL;
+    int found = 1;
     if (!name || !valid_module_name(name)) {
-        snprintf(err, err_len, "%s:%d: module: expected a module name of a-z 0-9 _ -", path, line);
-        return -1;
+        inlet_conf_errors_add(errs, "%s:%d: module: expected a module name of a-z 0-9 _ -", path,
+                              line);
+        return 1;
     }
     const inlet_conf_node *pnode = inlet_conf_get(f, root, "path");
     const char *explicit_path = pnode ? inlet_conf_scalar(f, pnode) : NULL;
     if (pnode && !explicit_path) {
-        snprintf(err, err_len, "%s:%d: path: expected a file name", path,
-                 inlet_conf_line(f, pnode));
-        return -1;
+        inlet_conf_errors_add(errs, "%s:%d: path: expected a file name", path,
+                              inlet_conf_line(f, pnode));
+        return 1;
     }
     if (explicit_path && explicit_path[0] == '/') {
         snprintf(so, sizeof(so), "%s", explicit_path);
@@ -156,129 +132,154 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
 
     inlet_module_ctx **mods = realloc(d->modules, (d->n_modules + 1) * sizeof(*mods));
     if (!mods) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
+        inlet_conf_errors_add(errs, "out of memory");
+        return 1;
     }
     d->modules = mods;
     inlet_module_ctx *m = calloc(1, sizeof(*m));
     if (!m) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
+        inlet_conf_errors_add(errs, "out of memory");
+        return 1;
     }
     d->modules[d->n_modules++] = m;
     m->instance = instance_name(path);
     m->origin = malloc(strlen(path) + 16);
-    if (!m->instance || !m->origin) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
+    marks = inlet_conf_marks_new(path);
+    if (!m->instance || !m->origin || !marks) {
+        inlet_conf_errors_add(errs, "out of memory");
+        goto out;
     }
     sprintf(m->origin, "%s:%d", path, line);
     for (size_t i = 0; i + 1 < d->n_modules; i++)
         if (strcmp(d->modules[i]->instance, m->instance) == 0) {
-            snprintf(err, err_len, "%s: a module instance named \"%s\" exists already (%s)",
-                     m->origin, m->instance, d->modules[i]->origin);
-            return -1;
+            inlet_conf_errors_add(errs, "%s: a module instance named \"%s\" exists already (%s)",
+                                  m->origin, m->instance, d->modules[i]->origin);
+            goto out;
         }
     if (inlet_module_open(m, so, name, msg, sizeof(msg)) != 0) {
-        snprintf(err, err_len, "%s: %s", m->origin, msg);
-        return -1;
+        inlet_conf_errors_add(errs, "%s: %s", m->origin, msg);
+        goto out;
     }
     m->config = calloc(1, m->desc->config_size ? m->desc->config_size : 1);
     if (!m->config) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
+        inlet_conf_errors_add(errs, "out of memory");
+        goto out;
     }
-    if (m->desc->options &&
-        inlet_conf_apply(f, root, m->desc->options, m->config, module_skip_keys, err, err_len) != 0)
-        return -1;
+    if (inlet_module_conf_apply(f, m->desc, m->config, module_skip_keys, marks, errs) != 0)
+        goto out;
     if (m->desc->create(inlet_host_table(), m, m->config, &m->state, msg, sizeof(msg)) != 0) {
-        snprintf(err, err_len, "%s: module %s: %s", m->origin, name, msg);
+        inlet_module_conf_error(m->desc, m->config, marks, line, msg, errs);
         m->state = NULL;
-        return -1;
+        goto out;
     }
-    return 0;
+    found = 0;
+out:
+    inlet_conf_marks_free(marks);
+    return found;
 }
 
-static int load_modules(inlet_daemon *d, char *err, size_t err_len)
+static int load_modules(inlet_daemon *d, inlet_conf_errors *errs)
 {
-    char confd[PATH_MAX];
+    char confd[PATH_MAX], err[1024];
     char **paths = NULL;
     size_t n = 0;
-    int rc = 0;
+    int found = 0;
     snprintf(confd, sizeof(confd), "%s/conf.d", d->dir);
-    if (inlet_confdir_list(confd, 1, &paths, &n, err, err_len) != 0)
-        return -1;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    if (inlet_confdir_list(confd, 1, &paths, &n, err, sizeof(err)) != 0) {
+        inlet_conf_errors_add(errs, "%s", err);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
         inlet_conf_file *f = NULL;
-        if (inlet_conf_load(paths[i], &f, err, err_len) != 0) {
-            rc = -1;
-            break;
+        if (inlet_conf_load(paths[i], &f, err, sizeof(err)) != 0) {
+            /* the tenant pass reported it already */
+            found++;
+            continue;
         }
         const inlet_conf_node *root = inlet_conf_root(f);
         const inlet_conf_node *mod = root ? inlet_conf_get(f, root, "module") : NULL;
         const inlet_conf_node *ten = root ? inlet_conf_get(f, root, "tenant") : NULL;
         if (mod && ten) {
-            snprintf(err, err_len,
-                     "%s:%d: a file configures either a module or a tenant, not "
-                     "both",
-                     paths[i], inlet_conf_line(f, ten));
-            rc = -1;
+            found++; /* the tenant pass reported it */
         } else if (mod) {
-            rc = load_module(d, paths[i], f, root, mod, err, err_len);
+            found += load_module(d, paths[i], f, root, mod, errs);
         } else if (!ten) {
-            snprintf(err, err_len, "%s:%d: expected \"module: <name>\" or \"tenant: <name>\"",
-                     paths[i], root ? inlet_conf_line(f, root) : 1);
-            rc = -1;
+            inlet_conf_errors_add(errs, "%s:%d: expected \"module: <name>\" or \"tenant: <name>\"",
+                                  paths[i], root ? inlet_conf_line(f, root) : 1);
+            found++;
         }
         inlet_conf_file_free(f);
     }
     inlet_confdir_free(paths, n);
-    return rc;
+    return found;
 }
 
-int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_len)
+int inlet_daemon_load_ex(inlet_daemon *d, const char *dir, unsigned flags, inlet_tenant_files *keep,
+                         inlet_conf_errors *errs)
 {
     memset(d, 0, sizeof(*d));
-    char real[PATH_MAX];
+    char real[PATH_MAX], err[2048];
     inlet_conf_file *f = NULL;
     if (!realpath(dir, real)) {
-        snprintf(err, err_len, "%s: %s", dir, strerror(errno));
-        return -1;
+        inlet_conf_errors_add(errs, "%s: %s", dir, strerror(errno));
+        return 1;
     }
     d->dir = strdup(real);
     d->main_path = malloc(strlen(real) + sizeof("/inletd.yaml"));
     if (!d->dir || !d->main_path) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
+        inlet_conf_errors_add(errs, "out of memory");
+        return 1;
     }
     sprintf(d->main_path, "%s/inletd.yaml", real);
-    if (inlet_conf_load(d->main_path, &f, err, err_len) != 0)
-        return -1;
+    if (inlet_conf_load(d->main_path, &f, err, sizeof(err)) != 0) {
+        inlet_conf_errors_add(errs, "%s", err);
+        return 1;
+    }
     const inlet_conf_node *root = inlet_conf_root(f);
     if (!root) {
-        snprintf(err, err_len, "%s:1: kafka: required option missing", d->main_path);
+        inlet_conf_errors_add(errs, "%s:1: kafka: required option missing", d->main_path);
         inlet_conf_file_free(f);
-        return -1;
+        return 1;
     }
-    int rc = inlet_conf_apply(f, root, inlet_settings_options, &d->settings, NULL, err, err_len);
+    /* Everything else depends on these settings (schema_dir, tenants_dir, module_dir). */
+    int found =
+        inlet_conf_apply_all(f, root, inlet_settings_options, &d->settings, NULL, NULL, errs);
     inlet_conf_file_free(f);
-    if (rc != 0)
-        return -1;
+    if (found)
+        return found;
     if (!d->settings.module_dir) {
         const char *env = getenv("INLET_MODULE_DIR");
         d->settings.module_dir = strdup(env && *env ? env : INLET_DEFAULT_MODULE_DIR);
         if (!d->settings.module_dir) {
-            snprintf(err, err_len, "out of memory");
-            return -1;
+            inlet_conf_errors_add(errs, "out of memory");
+            return 1;
         }
     }
     inlet_log_set_level((inlet_log_level)d->settings.log_level);
 
-    if (inlet_schemas_load(d->settings.schema_dir, &d->schemas, err, err_len) != 0)
+    if (inlet_schemas_load(d->settings.schema_dir, &d->schemas, err, sizeof(err)) != 0) {
+        inlet_conf_errors_add(errs, "%s", err);
+        found++;
+    }
+    found += inlet_daemon_load_tenants(d, d->schemas, &d->tenants, keep, errs);
+    if (!(flags & INLET_LOAD_NO_MODULES))
+        found += load_modules(d, errs);
+    return found;
+}
+
+int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_len)
+{
+    inlet_conf_errors *errs = inlet_conf_errors_new();
+    if (!errs) {
+        snprintf(err, err_len, "out of memory");
         return -1;
-    if (inlet_daemon_load_tenants(d, &d->tenants, err, err_len) != 0)
-        return -1;
-    return load_modules(d, err, err_len);
+    }
+    int found = inlet_daemon_load_ex(d, dir, 0, NULL, errs);
+    if (found && inlet_conf_errors_count(errs) == 0)
+        inlet_conf_errors_add(errs, "%s: the configuration has errors", dir);
+    inlet_conf_errors_join(errs, err, err_len);
+    inlet_conf_errors_free(errs);
+    return found ? -1 : 0;
 }
 
 static void stop_modules(inlet_daemon *d)
@@ -296,20 +297,31 @@ static void stop_modules(inlet_daemon *d)
         }
 }
 
-static void reload(inlet_daemon *d)
+int inlet_daemon_reload(inlet_daemon *d, inlet_conf_errors *errs)
 {
     char err[2048];
     inlet_tenants *tenants = NULL;
     inlet_schemas *schemas = NULL;
-    if (inlet_schemas_load(d->settings.schema_dir, &schemas, err, sizeof(err)) != 0 ||
-        inlet_daemon_load_tenants(d, &tenants, err, sizeof(err)) != 0) {
-        inlet_log_error("reload failed, keeping the running configuration: %s", err);
+    int found = 0;
+    if (inlet_schemas_load(d->settings.schema_dir, &schemas, err, sizeof(err)) != 0) {
+        inlet_conf_errors_add(errs, "%s", err);
+        found++;
+    }
+    found += inlet_daemon_load_tenants(d, schemas, &tenants, NULL, errs);
+    if (found) {
+        char all[8192];
+        inlet_conf_errors_join(errs, all, sizeof(all));
+        inlet_log_error("reload failed, keeping the running configuration (%zu errors):\n%s",
+                        inlet_conf_errors_count(errs), all);
+        if (tenants)
+            inlet_tenants_release(tenants);
         inlet_schemas_free(schemas);
-        return;
+        return found;
     }
     inlet_router_set_world(tenants, schemas);
     inlet_log_info("reloaded %zu tenants and %zu schemas", inlet_tenants_count(tenants),
                    inlet_schemas_count(schemas));
+    return 0;
 }
 
 int inlet_daemon_run(inlet_daemon *d)
@@ -359,17 +371,25 @@ int inlet_daemon_run(inlet_daemon *d)
     inlet_log_info("inletd %s ready: %zu modules, Kafka at %s", INLET_VERSION, d->n_modules,
                    d->settings.kafka.bootstrap_servers);
 
+    inlet_reload_started();
+    inlet_sd_notify("READY=1\nSTATUS=running");
+
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        siginfo_t info;
+        int sig = sigwaitinfo(&set, &info);
+        if (sig < 0)
             continue;
         if (sig == SIGHUP) {
-            reload(d);
+            inlet_conf_errors *errs = inlet_conf_errors_new();
+            inlet_reload_begin();
+            inlet_reload_end(&info, errs ? inlet_daemon_reload(d, errs) : 1);
+            inlet_conf_errors_free(errs);
             continue;
         }
         inlet_log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
+    inlet_sd_notify("STOPPING=1");
     stop_modules(d);
     inlet_log_info("stopped");
     return 0;

@@ -17,6 +17,7 @@
 #include "schema/schema.h"
 #include "config/settings.h"
 #include "identity/tenant.h"
+#include "check/tenant_files.h"
 
 typedef struct inlet_daemon {
     char *dir;
@@ -29,15 +30,28 @@ typedef struct inlet_daemon {
     inlet_producer *producer;
 } inlet_daemon;
 
-/* Read and check everything, load modules and call their create(). No sockets yet. */
+/* Read and check everything, load modules and call their create(). No sockets yet. On error
+ * err holds every error found, one per line. */
 int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_len);
+/* The same, adding every error to errs; returns their number. flags: INLET_LOAD_NO_MODULES
+ * (settings, schemas and tenants only: explain). keep (may be NULL) receives the tenant files,
+ * for the lines of ACL rules; free them with inlet_tenant_files_free(). */
+#define INLET_LOAD_NO_MODULES 0x1u
+int inlet_daemon_load_ex(inlet_daemon *d, const char *dir, unsigned flags, inlet_tenant_files *keep,
+                         inlet_conf_errors *errs);
 /* Start Kafka and the modules; serve until SIGTERM/SIGINT (SIGHUP reloads tenants and
  * schemas); shut down gracefully. Returns the process exit status. */
 int inlet_daemon_run(inlet_daemon *d);
 void inlet_daemon_free(inlet_daemon *d);
-/* Load tenants from conf.d/ and tenants_dir (for startup and SIGHUP). */
-int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *err,
-                              size_t err_len);
+/* Load tenants from conf.d/ and tenants_dir, checked against schemas (NULL: ACL schema
+ * references are not checked), for startup, SIGHUP and explain: every error goes to errs and
+ * their number is returned; *out is set only when there are none. */
+int inlet_daemon_load_tenants(const inlet_daemon *d, const inlet_schemas *schemas,
+                              inlet_tenants **out, inlet_tenant_files *keep,
+                              inlet_conf_errors *errs);
+/* SIGHUP: re-read schemas and tenants and swap them in whole, or, with any error, change
+ * nothing. Returns the number of errors (in errs, and logged). */
+int inlet_daemon_reload(inlet_daemon *d, inlet_conf_errors *errs);
 /* Print the reference of every option table (core, tenant, each loaded module). */
 void inlet_daemon_print_reference(const inlet_daemon *d, FILE *out);
 /* The same without a configuration: core, tenant and every module found in module_dir (NULL:

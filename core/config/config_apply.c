@@ -3,6 +3,7 @@
  * mapping set through its option (config_value.c), unknown keys refused with a suggestion,
  * required keys checked; nested sections and section lists recurse.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +20,7 @@ static int set_section_list(inlet_conf_ctx *c, const inlet_option *opt, const ya
 {
     inlet_section_list *field = conf_field(opt, obj), list = {NULL, 0};
     size_t plen = strlen(c->path), count;
+    bool failed = false;
     int rc = -1;
 
     if (n->type != YAML_SEQUENCE_NODE)
@@ -36,16 +38,22 @@ static int set_section_list(inlet_conf_ctx *c, const inlet_option *opt, const ya
         size_t len = inlet_conf_path_index(c->path, plen, i);
         if (!item)
             continue;
+        conf_mark(c, slot, INLET_CONF_MARK_ITEM, conf_line(item));
         if (item->type != YAML_MAPPING_NODE) {
             inlet_conf_fail(c, conf_line(item), "expected a mapping, got %s",
                             inlet_conf_shape(item));
-            goto done;
+            failed = true;
+        } else if (fill_defaults(c, opt->section, slot, len) != 0 ||
+                   apply_map(c, opt->section, slot, item, conf_line(item), NULL) != 0) {
+            failed = true;
         }
-        if (fill_defaults(c, opt->section, slot, len) != 0 ||
-            apply_map(c, opt->section, slot, item, conf_line(item), NULL) != 0)
-            goto done;
         c->path[plen] = '\0';
+        /* apply_all goes on with the next item; a plain apply stops at the first error */
+        if (failed && !c->errs)
+            goto done;
     }
+    if (failed)
+        goto done;
     inlet_conf_release_field(opt, obj);
     *field = list;
     list.items = NULL;
@@ -77,10 +85,11 @@ static int set_value(inlet_conf_ctx *c, const inlet_option *opt, const yaml_node
     }
 }
 
-/* Levenshtein distance, for "did you mean"; both strings are short option names. */
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+size_t inlet_conf_edit_distance(const char *a, size_t la, const char *b, size_t lb)
 {
     size_t row[SUGGEST_MAX_LEN + 1];
+    if (la > SUGGEST_MAX_LEN || lb > SUGGEST_MAX_LEN)
+        return SIZE_MAX;
     for (size_t j = 0; j <= lb; j++)
         row[j] = j;
     for (size_t i = 1; i <= la; i++) {
@@ -110,7 +119,7 @@ static const char *suggest(const inlet_option *table, const char *key, size_t ke
         size_t len = strlen(o->name);
         if (len > SUGGEST_MAX_LEN)
             continue;
-        size_t d = edit_distance(key, key_len, o->name, len);
+        size_t d = inlet_conf_edit_distance(key, key_len, o->name, len);
         /* Two edits turn any two-letter word into any other: not a useful suggestion. */
         if (d < best_d && d < key_len && d < len) {
             best = o->name;
@@ -144,6 +153,7 @@ static int apply_map(inlet_conf_ctx *c, const inlet_option *table, void *obj,
 {
     size_t plen = strlen(c->path), n_opts = 0, pairs = map ? conf_map_count(map) : 0;
     unsigned char *seen;
+    bool failed = false;
     int rc = -1;
 
     for (const inlet_option *o = table; o->name; o++)
@@ -160,7 +170,7 @@ static int apply_map(inlet_conf_ctx *c, const inlet_option *table, void *obj,
             continue;
         if (k->type != YAML_SCALAR_NODE || conf_is_null(k)) {
             inlet_conf_fail(c, conf_line(k), "expected a key name, got %s", inlet_conf_shape(k));
-            goto done;
+            goto next;
         }
         key = conf_text(k);
         key_len = k->data.scalar.length;
@@ -173,26 +183,40 @@ static int apply_map(inlet_conf_ctx *c, const inlet_option *table, void *obj,
                 inlet_conf_fail(c, conf_line(k), "unknown option (did you mean \"%s\"?)", hint);
             else
                 inlet_conf_fail(c, conf_line(k), "unknown option");
-            goto done;
+            goto next;
         }
         seen[opt - table] = 1;
+        conf_mark(c, conf_field(opt, obj),
+                  opt->type == INLET_OPT_SECTION ? INLET_CONF_MARK_ITEM : INLET_CONF_MARK_KEY,
+                  conf_line(k));
         /* Null would unset a string: for a required one that is as good as missing. */
         if (opt->flags & INLET_OPT_REQUIRED && conf_is_null(v) &&
             (opt->type == INLET_OPT_STRING || opt->type == INLET_OPT_PATH)) {
             inlet_conf_fail(c, conf_line(v), "required option has an empty value");
-            goto done;
+            goto next;
         }
-        if (set_value(c, opt, v, obj) != 0)
-            goto done;
+        if (set_value(c, opt, v, obj) == 0) {
+            c->path[plen] = '\0';
+            continue;
+        }
+    next:
         c->path[plen] = '\0';
+        failed = true;
+        if (!c->errs)
+            goto done;
     }
     for (size_t i = 0; i < n_opts; i++) {
         if (!seen[i] && table[i].flags & INLET_OPT_REQUIRED) {
             inlet_conf_path_key(c->path, plen, table[i].name, strlen(table[i].name));
             inlet_conf_fail(c, line, "required option missing");
-            goto done;
+            c->path[plen] = '\0';
+            failed = true;
+            if (!c->errs)
+                goto done;
         }
     }
+    if (failed)
+        goto done;
     rc = 0;
 
 done:
@@ -276,27 +300,44 @@ int inlet_conf_defaults(const inlet_option *table, void *obj, char *err, size_t 
     return 0;
 }
 
-int inlet_conf_apply(const inlet_conf_file *f, const inlet_conf_node *map,
-                     const inlet_option *table, void *obj, const char *const *skip, char *err,
-                     size_t err_len)
+static int apply_with(inlet_conf_ctx *c, const inlet_conf_node *map, const inlet_option *table,
+                      void *obj, const char *const *skip)
 {
-    inlet_conf_ctx c = {.f = f, .dir = f ? f->dir : NULL, .err = err, .err_len = err_len};
     const yaml_node_t *m = conf_ynode(map);
     int line = m ? conf_line(m) : 1;
 
-    if (fill_defaults(&c, table, obj, 0) != 0)
+    if (fill_defaults(c, table, obj, 0) != 0)
         goto fail;
     if (m && conf_is_null(m))
         m = NULL;
     if (m && m->type != YAML_MAPPING_NODE) {
-        inlet_conf_fail(&c, line, "expected a mapping, got %s", inlet_conf_shape(m));
+        inlet_conf_fail(c, line, "expected a mapping, got %s", inlet_conf_shape(m));
         goto fail;
     }
-    if (apply_map(&c, table, obj, m, line, skip) != 0)
+    conf_mark(c, obj, INLET_CONF_MARK_ITEM, line);
+    if (apply_map(c, table, obj, m, line, skip) != 0)
         goto fail;
     return 0;
 
 fail:
     inlet_conf_release(table, obj);
     return -1;
+}
+
+int inlet_conf_apply(const inlet_conf_file *f, const inlet_conf_node *map,
+                     const inlet_option *table, void *obj, const char *const *skip, char *err,
+                     size_t err_len)
+{
+    inlet_conf_ctx c = {.f = f, .dir = f ? f->dir : NULL, .err = err, .err_len = err_len};
+    return apply_with(&c, map, table, obj, skip);
+}
+
+int inlet_conf_apply_all(const inlet_conf_file *f, const inlet_conf_node *map,
+                         const inlet_option *table, void *obj, const char *const *skip,
+                         inlet_conf_marks *marks, inlet_conf_errors *errs)
+{
+    inlet_conf_ctx c = {.f = f, .dir = f ? f->dir : NULL, .errs = errs, .marks = marks};
+    if (apply_with(&c, map, table, obj, skip) != 0 && c.n_errors == 0)
+        c.n_errors = 1; /* cannot happen: every failure is reported */
+    return (int)c.n_errors;
 }

@@ -101,7 +101,17 @@ typedef struct inlet_conf_ctx {
     char path[INLET_CONF_PATH_MAX]; /* dotted key of the value being set */
     char *err;
     size_t err_len;
+    inlet_conf_errors *errs; /* apply_all: every error goes here and the walk goes on */
+    inlet_conf_marks *marks; /* apply_all: the line of every key set */
+    size_t n_errors;
 } inlet_conf_ctx;
+
+/* Record the line of the key that set field, or where a container starts (not for defaults). */
+static inline void conf_mark(inlet_conf_ctx *c, const void *field, int kind, int line)
+{
+    if (c->marks && !c->in_default)
+        inlet_conf_marks_add(c->marks, field, kind, line);
+}
 
 /* Writes "file:line: path: message" (or "path: invalid default: message") and returns -1. */
 int inlet_conf_fail(inlet_conf_ctx *c, int line, const char *fmt, ...)

@@ -17,17 +17,24 @@ int inlet_conf_fail(inlet_conf_ctx *c, int line, const char *fmt, ...)
     char msg[512];
     va_list ap;
 
-    if (!c->err || c->err_len == 0)
+    char local[1024];
+    char *err = c->err && c->err_len ? c->err : local;
+    size_t err_len = c->err && c->err_len ? c->err_len : sizeof(local);
+
+    if (!c->err && !c->errs)
         return -1;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (c->in_default)
-        snprintf(c->err, c->err_len, "%s: invalid default: %s", c->path, msg);
+        snprintf(err, err_len, "%s: invalid default: %s", c->path, msg);
     else if (c->path[0])
-        snprintf(c->err, c->err_len, "%s:%d: %s: %s", c->f ? c->f->path : "?", line, c->path, msg);
+        snprintf(err, err_len, "%s:%d: %s: %s", c->f ? c->f->path : "?", line, c->path, msg);
     else
-        snprintf(c->err, c->err_len, "%s:%d: %s", c->f ? c->f->path : "?", line, msg);
+        snprintf(err, err_len, "%s:%d: %s", c->f ? c->f->path : "?", line, msg);
+    c->n_errors++;
+    if (c->errs)
+        inlet_conf_errors_add(c->errs, "%s", err);
     return -1;
 }
 
@@ -258,6 +265,7 @@ static int set_string_list(inlet_conf_ctx *c, const inlet_option *opt, const yam
             inlet_conf_path_index(c->path, plen, i);
         if (!item || !(s = need_scalar(c, item, "a string")))
             goto fail;
+        conf_mark(c, &list.items[list.count], INLET_CONF_MARK_KEY, conf_line(item));
         if (!(list.items[list.count++] = strdup(s))) {
             inlet_conf_fail(c, conf_line(item), "out of memory");
             goto fail;

@@ -259,6 +259,17 @@ inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules
                               const char *device, uint32_t protocol, const char *schema,
                               const char *version, char *reason, size_t reason_len)
 {
+    return inlet_acl_decide_rule(acl, device_rules, device, protocol, schema, version, reason,
+                                 reason_len, NULL);
+}
+
+inlet_status inlet_acl_decide_rule(const inlet_acl *acl, const uint64_t *device_rules,
+                                   const char *device, uint32_t protocol, const char *schema,
+                                   const char *version, char *reason, size_t reason_len,
+                                   size_t *rule)
+{
+    if (rule)
+        *rule = SIZE_MAX;
     if (!schema)
         schema = "";
     if (!version)
@@ -272,6 +283,8 @@ inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules
         for (size_t j = 0; j < r->n_schemas; j++) {
             if (!schema_matches(&r->schemas[j], schema, version))
                 continue;
+            if (rule)
+                *rule = i;
             if (r->effect == INLET_ACL_ALLOW)
                 return INLET_OK;
             if (r->reason)

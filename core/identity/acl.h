@@ -71,5 +71,10 @@ uint32_t inlet_acl_protocol_bit(const char *source);
 inlet_status inlet_acl_decide(const inlet_acl *acl, const uint64_t *device_rules,
                               const char *device, uint32_t protocol, const char *schema,
                               const char *version, char *reason, size_t reason_len);
+/* The same, telling which rule decided (*rule: its index, SIZE_MAX when none matched). */
+inlet_status inlet_acl_decide_rule(const inlet_acl *acl, const uint64_t *device_rules,
+                                   const char *device, uint32_t protocol, const char *schema,
+                                   const char *version, char *reason, size_t reason_len,
+                                   size_t *rule);
 
 #endif

@@ -36,5 +36,5 @@ inlet_status inlet_tenants_auth_bearer(inlet_tenants *ts, const char *token, siz
     /* A JWS in compact serialization is exactly three dot-separated parts (RFC 7515 7.1). */
     if (dots == 2)
         return inlet_jwt_auth(ts, token, len, now_s, out, msg, msg_len);
-    return inlet_token_auth(ts, token, len, out, msg, msg_len);
+    return inlet_token_auth(ts, token, len, now_s, out, msg, msg_len);
 }

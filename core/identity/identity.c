@@ -123,10 +123,18 @@ inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source
                                     const char *schema, const char *version, char *reason,
                                     size_t reason_len)
 {
+    return inlet_acl_check_rule(id, source, schema, version, reason, reason_len, NULL);
+}
+
+inlet_status inlet_acl_check_rule(const inlet_identity *id, const char *source, const char *schema,
+                                  const char *version, char *reason, size_t reason_len,
+                                  size_t *rule)
+{
     const inlet_identity_block *b = inlet_identity_block_of(id);
 
-    return inlet_acl_decide(&b->tenant->acl, b->rules, id->device_id,
-                            inlet_acl_protocol_bit(source), schema, version, reason, reason_len);
+    return inlet_acl_decide_rule(&b->tenant->acl, b->rules, id->device_id,
+                                 inlet_acl_protocol_bit(source), schema, version, reason,
+                                 reason_len, rule);
 }
 
 inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const char *version,

@@ -79,12 +79,18 @@ static inlet_status carry_over(inlet_tenants *ts, const inlet_identity_block *ol
     const inlet_jwt_key *key = NULL;
     char why[256];
 
+    const inlet_token_entry *tok = NULL;
+
     if (old->has_token &&
         !inlet_token_index_maps(&ts->tokens, old->token_digest, id->tenant, id->device_id)) {
-        inlet_ident_msgf(msg, msg_len, "the token of %s/%s was revoked by a configuration reload",
+        inlet_ident_msgf(msg, msg_len,
+                         "the token of %s/%s was revoked (removed or disabled) by a configuration "
+                         "reload",
                          id->tenant, id->device_id);
         return INLET_E_UNAUTHENTICATED;
     }
+    if (old->has_token)
+        tok = inlet_token_index_find(&ts->tokens, old->token_digest);
     if (old->imei[0]) {
         const inlet_imei_entry *e = inlet_imei_index_find(&ts->imeis, old->imei, INLET_IMEI_LEN);
         if (!e || strcmp(e->tenant->name, id->tenant) != 0 || strcmp(e->device, id->device_id)) {
@@ -129,7 +135,8 @@ static inlet_status carry_over(inlet_tenants *ts, const inlet_identity_block *ol
     fresh->has_token = old->has_token;
     memcpy(fresh->token_digest, old->token_digest, sizeof(fresh->token_digest));
     memcpy(fresh->imei, old->imei, sizeof(fresh->imei));
-    fresh->expires_at_us = old->expires_at_us;
+    /* A token's end is the reloaded file's not_after: a reload may set, move or lift it. */
+    fresh->expires_at_us = tok ? tok->not_after_us : old->expires_at_us;
     fresh->key = key;
     return INLET_OK;
 }
@@ -152,12 +159,22 @@ inlet_status inlet_identity_refresh_at(inlet_tenants *ts, const inlet_identity *
         return INLET_OK;
     }
     *out = successor_get(old, ts);
-    if (*out)
-        return INLET_OK;
-    st = carry_over(ts, old, out, msg, msg_len);
-    if (st == INLET_OK)
+    if (!*out) {
+        st = carry_over(ts, old, out, msg, msg_len);
+        if (st != INLET_OK)
+            return st;
         successor_put(old, *out);
-    return st;
+    }
+    /* The reloaded end (a token's not_after) holds for the cached successor too. */
+    const inlet_identity_block *fresh = inlet_identity_block_of(*out);
+    if (fresh->expires_at_us && now_us >= fresh->expires_at_us) {
+        inlet_identity_release(*out);
+        *out = NULL;
+        inlet_ident_msgf(msg, msg_len, "the credential of %s/%s has expired", id->tenant,
+                         id->device_id);
+        return INLET_E_UNAUTHENTICATED;
+    }
+    return INLET_OK;
 }
 
 inlet_status inlet_identity_refresh(inlet_tenants *ts, const inlet_identity *id,

@@ -16,6 +16,7 @@
  *   tokens:                          # opaque bearer tokens, stored only as SHA-256 (hex)
  *     - sha256: 5e88...
  *       device: truck-0042
+ *       not_after: 2027-01-01T00:00:00Z  # optional end; disabled: true refuses it now
  *   jwt:
  *     - kid: k1                      # optional; matched against the JWT header's kid
  *       alg: HS256                   # pinned: HS256 | RS256 | ES256
@@ -67,6 +68,8 @@ typedef struct inlet_device_conf {
 typedef struct inlet_token_conf {
     char *sha256; /* 64 hex digits */
     char *device;
+    char *not_after; /* RFC 3339; NULL = no end. Refused from then on, open connections too */
+    bool disabled;   /* kept in the file but refused, as if removed */
 } inlet_token_conf;
 
 typedef struct inlet_jwt_key_conf {
@@ -193,6 +196,12 @@ inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const
 inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source,
                                     const char *schema, const char *version, char *reason,
                                     size_t reason_len);
+
+/* inlet_acl_check_source() telling which rule decided: *rule is its index in the tenant's acl,
+ * SIZE_MAX when no rule matched (inletd explain). */
+inlet_status inlet_acl_check_rule(const inlet_identity *id, const char *source, const char *schema,
+                                  const char *version, char *reason, size_t reason_len,
+                                  size_t *rule);
 
 /* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
 void inlet_token_hash_hex(const char *token, size_t len, char out[65]);

@@ -48,6 +48,17 @@ static const inlet_option token_options[] = {
      .offset = offsetof(inlet_token_conf, device),
      .flags = INLET_OPT_REQUIRED,
      .description = "The device this token authenticates."},
+    {.name = "not_after",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_token_conf, not_after),
+     .description = "RFC 3339 date-time from which the token is refused (e.g. "
+                    "2027-01-01T00:00:00Z); open MQTT connections end then. Reloadable."},
+    {.name = "disabled",
+     .type = INLET_OPT_BOOL,
+     .offset = offsetof(inlet_token_conf, disabled),
+     .default_value = "false",
+     .description = "true: the token is refused, and a reload ends the connections that used it, "
+                    "as if it were removed."},
     INLET_OPTIONS_END,
 };
 

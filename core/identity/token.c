@@ -71,7 +71,7 @@ void inlet_token_hash_hex(const char *token, size_t len, char out[65])
     out[64] = '\0';
 }
 
-inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
+inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len, int64_t now_s,
                               inlet_identity **out, char *msg, size_t msg_len)
 {
     unsigned char md[DIGEST_LEN];
@@ -87,6 +87,11 @@ inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
         inlet_ident_msgf(msg, msg_len, "unknown bearer token");
         return INLET_E_UNAUTHENTICATED;
     }
+    if (e->not_after_us && now_s * 1000000 >= e->not_after_us) {
+        inlet_ident_msgf(msg, msg_len, "the token of %s/%s is past its not_after", e->tenant->name,
+                         e->device);
+        return INLET_E_UNAUTHENTICATED;
+    }
     if (inlet_identity_new(ts, e->tenant, e->device, strlen(e->device), INLET_AUTH_TOKEN, out)) {
         inlet_ident_msgf(msg, msg_len, "out of memory");
         return INLET_E_INTERNAL;
@@ -96,5 +101,6 @@ inlet_status inlet_token_auth(inlet_tenants *ts, const char *token, size_t len,
     inlet_identity_block *b = (inlet_identity_block *)(void *)*out;
     b->has_token = 1;
     memcpy(b->token_digest, md, DIGEST_LEN);
+    b->expires_at_us = e->not_after_us;
     return INLET_OK;
 }

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "device_id.h"
+#include "formats/rfc3339.h"
 #include "ident_error.h"
 #include "tenant.h"
 #include "tenant_runtime.h"
@@ -82,6 +83,21 @@ int inlet_token_index_build(inlet_token_index *ix, const inlet_tenant *tenants, 
             if (why)
                 return inlet_ident_errf(err, err_len, "%s: tenant %s: tokens[%zu].device: %s",
                                         origin_at(origins, i), tenants[i].name, j, why);
+            e->not_after_us = 0;
+            if (tc[j].not_after) {
+                inlet_time t;
+                if (inlet_rfc3339_parse(tc[j].not_after, strlen(tc[j].not_after), &t) != 0)
+                    return inlet_ident_errf(err, err_len,
+                                            "%s: tenant %s: tokens[%zu].not_after: expected an "
+                                            "RFC 3339 date-time such as 2027-01-01T00:00:00Z",
+                                            origin_at(origins, i), tenants[i].name, j);
+                /* 0 means "no end": the epoch itself becomes its first microsecond */
+                e->not_after_us = t.epoch_s * 1000000 + t.nanos / 1000;
+                if (e->not_after_us == 0)
+                    e->not_after_us = 1;
+            }
+            if (tc[j].disabled)
+                continue;
             e->tenant = &tenants[i];
             e->device = strdup(tc[j].device);
             ix->n++;

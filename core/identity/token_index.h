@@ -6,6 +6,7 @@
 #define INLET_TOKEN_INDEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tenant.h"
 
@@ -17,6 +18,7 @@ typedef struct inlet_token_entry {
     unsigned char digest[INLET_TOKEN_DIGEST_LEN];
     const struct inlet_tenant *tenant;
     char *device;
+    int64_t not_after_us; /* wall clock from which it is refused; 0 = never */
 } inlet_token_entry;
 
 typedef struct inlet_token_index {
@@ -26,7 +28,8 @@ typedef struct inlet_token_index {
 
 /*
  * Fill the zeroed ix from the tokens of confs[i], which built tenants[i] (n of each); origins[i]
- * is "file:line" for errors. On failure ix holds what was indexed so far: inlet_token_index_free()
+ * is "file:line" for errors. Disabled tokens are checked but not indexed: they authenticate
+ * nothing. On failure ix holds what was indexed so far: inlet_token_index_free()
  * it. Nothing in confs is retained.
  */
 int inlet_token_index_build(inlet_token_index *ix, const struct inlet_tenant *tenants, size_t n,

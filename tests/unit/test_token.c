@@ -281,6 +281,83 @@ static void test_build_errors(void)
     expect_build_error("topic_prefix: x\n", NULL, "tenant");
 }
 
+static void tokens_hex3(char *a, char *b, char *c)
+{
+    inlet_token_hash_hex("live", 4, a);
+    inlet_token_hash_hex("past", 4, b);
+    inlet_token_hash_hex("off", 3, c);
+}
+
+/* not_after and disabled: refused at auth; not_after is the identity's end; a reload that
+ * disables the token or moves not_after into the past refuses the carried-over identity. */
+static void test_not_after_and_disabled(void)
+{
+    char err[512], msg[256];
+    char hl[65], hp[65], ho[65];
+    tokens_hex3(hl, hp, ho);
+    char doc[1024], doc2[1024];
+    snprintf(doc, sizeof(doc),
+             "tenant: lc\ndevices: [{id: d}]\ntokens:\n"
+             "  - {sha256: %s, device: d, not_after: \"2100-01-01T00:00:00Z\"}\n"
+             "  - {sha256: %s, device: d, not_after: \"2020-01-01T00:00:00Z\"}\n"
+             "  - {sha256: %s, device: d, disabled: true}\n",
+             hl, hp, ho);
+    const char *docs[] = {doc};
+    inlet_tenants *ts = NULL, *ts2 = NULL;
+    inlet_identity *id = NULL, *fresh = NULL;
+    CHECK(build_yaml(docs, 1, &ts, err, sizeof(err)) == 0);
+    if (!ts)
+        return;
+    int64_t now = 1800000000; /* 2027 */
+    CHECK(inlet_tenants_auth_bearer(ts, "live", 4, now, &id, msg, sizeof(msg)) == INLET_OK);
+    CHECK(inlet_identity_expires_at(id) == INT64_C(4102444800) * 1000000);
+    CHECK(inlet_tenants_auth_bearer(ts, "live", 4, INT64_C(4102444800), &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK(inlet_tenants_auth_bearer(ts, "past", 4, now, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK_CONTAINS(msg, "not_after");
+    CHECK(inlet_tenants_auth_bearer(ts, "off", 3, now, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK_CONTAINS(msg, "unknown bearer token");
+
+    /* reload: not_after of "live" moved into the past */
+    snprintf(doc2, sizeof(doc2),
+             "tenant: lc\ndevices: [{id: d}]\ntokens:\n"
+             "  - {sha256: %s, device: d, not_after: \"2021-01-01T00:00:00Z\"}\n",
+             hl);
+    const char *docs2[] = {doc2};
+    CHECK(build_yaml(docs2, 1, &ts2, err, sizeof(err)) == 0);
+    CHECK(inlet_identity_refresh_at(ts2, id, now * 1000000, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK_CONTAINS(msg, "expired");
+    /* asked again (the successor is cached): still refused */
+    CHECK(inlet_identity_refresh_at(ts2, id, now * 1000000, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    inlet_tenants_release(ts2);
+    ts2 = NULL;
+
+    /* reload: "live" disabled */
+    snprintf(doc2, sizeof(doc2),
+             "tenant: lc\ndevices: [{id: d}]\ntokens:\n  - {sha256: %s, device: d, disabled: "
+             "true}\n",
+             hl);
+    CHECK(build_yaml(docs2, 1, &ts2, err, sizeof(err)) == 0);
+    CHECK(inlet_identity_refresh_at(ts2, id, now * 1000000, &fresh, msg, sizeof(msg)) ==
+          INLET_E_UNAUTHENTICATED);
+    CHECK_CONTAINS(msg, "disabled");
+    inlet_tenants_release(ts2);
+
+    /* a bad not_after is a build error naming the key */
+    snprintf(doc2, sizeof(doc2),
+             "tenant: lc\ndevices: [{id: d}]\ntokens:\n  - {sha256: %s, device: d, not_after: "
+             "tomorrow}\n",
+             hl);
+    CHECK(build_yaml(docs2, 1, &ts2, err, sizeof(err)) != 0);
+    CHECK_CONTAINS(err, "tokens[0].not_after: expected an RFC 3339 date-time");
+    inlet_identity_release(id);
+    inlet_tenants_release(ts);
+}
+
 int main(void)
 {
     test_hash_vectors();
@@ -292,5 +369,6 @@ int main(void)
     }
     test_threads();
     test_build_errors();
+    test_not_after_and_disabled();
     return check_done();
 }
