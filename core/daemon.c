@@ -13,6 +13,7 @@
 #include "config/confdir.h"
 #include "log.h"
 #include "metrics.h"
+#include "observe.h"
 #include "pipeline/router.h"
 
 #ifndef INLET_DEFAULT_MODULE_DIR
@@ -272,7 +273,7 @@ int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_le
             return -1;
         }
     }
-    inlet_log_set_level((inlet_log_level)d->settings.log_level);
+    inlet_observe_apply(&d->settings);
 
     if (inlet_schemas_load(d->settings.schema_dir, &d->schemas, err, err_len) != 0)
         return -1;
@@ -301,6 +302,8 @@ static void reload(inlet_daemon *d)
     char err[2048];
     inlet_tenants *tenants = NULL;
     inlet_schemas *schemas = NULL;
+    if (inlet_observe_reload(d->main_path, err, sizeof(err)) != 0)
+        inlet_log_error("reload: keeping the log settings: %s", err);
     if (inlet_schemas_load(d->settings.schema_dir, &schemas, err, sizeof(err)) != 0 ||
         inlet_daemon_load_tenants(d, &tenants, err, sizeof(err)) != 0) {
         inlet_log_error("reload failed, keeping the running configuration: %s", err);
@@ -447,6 +450,7 @@ void inlet_daemon_free(inlet_daemon *d)
     inlet_conf_release(inlet_settings_options, &d->settings);
     free(d->dir);
     free(d->main_path);
+    inlet_observe_shutdown();
     inlet_metrics_shutdown();
     memset(d, 0, sizeof(*d));
 }

@@ -211,6 +211,7 @@ static int make_listener_items(http_module *m, char *err, size_t err_len)
         a->address = m->cfg->admin_address;
         a->health = true;
         a->metrics = true;
+        a->admin = true;
         a->limits.max_connections = atoll(INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT);
         a->limits.max_connections_per_ip = atoll(INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT);
     }

@@ -37,6 +37,12 @@
 
 /* ---- netaddr.c ---- */
 
+/* An address as "ip:port" or "[ip6]:port" (an IPv4-mapped IPv6 address as IPv4), for
+ * inlet_request.peer and host->refusal(); "" if it is neither. */
+void inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap);
+/* The same for the peer of a connected socket. */
+void inlet_support_peer_of_fd(int fd, char *out, size_t cap);
+
 /* "host:port", "[v6]:port", ":port" or "*:port" (any address) to a numeric socket address. */
 int inlet_support_addr_resolve(const char *address, struct sockaddr_storage *addr,
                                socklen_t *addrlen, char *err, size_t err_len);
