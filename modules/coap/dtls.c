@@ -39,7 +39,12 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap
     inlet_status st = host->auth_psk((const char *)identity->s, identity->length, p->psk,
                                      sizeof(p->psk), &key_len, &id, msg, sizeof(msg));
     if (st != INLET_OK) {
-        COAP_LOG(l->m, INLET_LOG_INFO, "DTLS-PSK refused: %s", msg);
+        char peer[64] = "", detail[200];
+        const coap_address_t *remote = coap_session_get_addr_remote(session);
+        if (remote)
+            inlet_support_addr_format(&remote->addr.sa, peer, sizeof(peer));
+        snprintf(detail, sizeof(detail), "DTLS-PSK refused: %s", msg);
+        host->refusal(l->m->mod, st, peer[0] ? peer : NULL, NULL, detail);
         return NULL; /* the handshake fails with an alert */
     }
     if (p->identity)

@@ -40,8 +40,42 @@ static void answer_now(coap_req *r, const coap_answer *a)
     coap_count(r->m, r->method_slot, a->code);
 }
 
+static void peer_of(coap_session_t *session, char *out, size_t cap)
+{
+    const coap_address_t *remote = session ? coap_session_get_addr_remote(session) : NULL;
+    if (remote != NULL)
+        inlet_support_addr_format(&remote->addr.sa, out, cap);
+    else if (cap)
+        out[0] = '\0';
+}
+
+/* What a CoAP refusal code is in the core's words, for host->refusal(). */
+static inlet_status status_of_code(uint8_t code)
+{
+    switch (code) {
+    case COAP_CODE(4, 1):
+        return INLET_E_UNAUTHENTICATED;
+    case COAP_CODE(4, 3):
+        return INLET_E_FORBIDDEN;
+    case COAP_CODE(4, 13):
+        return INLET_E_TOO_LARGE;
+    case COAP_CODE(4, 15):
+        return INLET_E_MEDIA_TYPE;
+    case COAP_CODE(4, 29):
+        return INLET_E_QUOTA;
+    case COAP_CODE(5, 3):
+        return INLET_E_UNAVAILABLE;
+    default:
+        return code >= COAP_CODE(5, 0) ? INLET_E_INTERNAL : INLET_E_INVALID;
+    }
+}
+
+/* Refused before submit() (which reports its own): reported to the core's refusal log. */
 static void refuse(coap_req *r, uint8_t code, const char *diag)
 {
+    char peer[64];
+    peer_of(r->session, peer, sizeof(peer));
+    r->m->host->refusal(r->m->mod, status_of_code(code), peer[0] ? peer : NULL, NULL, diag);
     coap_answer a;
     coap_answer_init(&a, code);
     snprintf(r->diag, sizeof(r->diag), "%s", diag);
@@ -373,6 +407,9 @@ void coap_request_handler(coap_resource_t *resource, coap_session_t *session,
     req.body_len = body_len;
     req.content_type = ctype;
     req.source = "coap";
+    char peer[64];
+    peer_of(r.session, peer, sizeof(peer));
+    req.peer = peer[0] ? peer : NULL;
     req.received_at_us = host->now_us();
     req.max_events = (size_t)m->cfg->max_events;
     req.queue = l->base.queue;
