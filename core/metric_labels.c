@@ -49,6 +49,13 @@ static size_t put_label_value(char *out, size_t cap, size_t n, const char *v)
 inlet_metric *inlet_metric_labelled(const char *name, const char *help, const char *const *keys,
                                     const char *const *values, size_t n)
 {
+    return inlet_metric_labelled_kind(name, help, keys, values, n, 0);
+}
+
+inlet_metric *inlet_metric_labelled_kind(const char *name, const char *help,
+                                         const char *const *keys, const char *const *values,
+                                         size_t n, int gauge)
+{
     char key[1024];
     size_t name_len = strlen(name), len;
     if (name_len + 2 >= sizeof(key))
@@ -77,7 +84,8 @@ inlet_metric *inlet_metric_labelled(const char *name, const char *help, const ch
             goto out;
         }
     key[len - 1] = '\0'; /* the registry takes the labels without their braces */
-    m = inlet_metric_counter(name, help, key + name_len + 1);
+    m = gauge ? inlet_metric_gauge(name, help, key + name_len + 1)
+              : inlet_metric_counter(name, help, key + name_len + 1);
     key[len - 1] = '}';
     cached *c = m ? malloc(sizeof(*c) + len + 1) : NULL;
     if (c) {

@@ -16,6 +16,10 @@
  * keys and values (values escaped; NULL counts as ""). NULL on ENOMEM. */
 inlet_metric *inlet_metric_labelled(const char *name, const char *help, const char *const *keys,
                                     const char *const *values, size_t n);
+/* The same as a gauge when gauge is 1. */
+inlet_metric *inlet_metric_labelled_kind(const char *name, const char *help,
+                                         const char *const *keys, const char *const *values,
+                                         size_t n, int gauge);
 /* inlet_tenant_events_accepted_total{module,tenant,schema} += the events produced. */
 void inlet_metric_labels_accepted(inlet_module_ctx *mod, const inlet_identity *id,
                                   const inlet_envelope *envs, size_t n);

@@ -96,6 +96,8 @@ int coap_dtls_setup(coap_loop *l, const coap_listener *ls, char *err, size_t err
             return -1;
         }
     }
+    if (ls->cfg->cert && l->base.index == 0) /* once, not per loop */
+        inlet_support_tls_report_expiry(l->m->host, l->m->mod, ls->name, ls->cfg->cert);
     if (ls->cfg->cert) {
         coap_dtls_pki_t pk;
         memset(&pk, 0, sizeof(pk));

@@ -248,6 +248,7 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
         inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
                                       offsetof(http_listener_config, limits), err, err_len) != 0)
         goto fail;
+    inlet_support_loopset_report_cert_expiry(&m->loopset);
 
     pin_h2o();
     h2o_config_init(&m->globalconf);

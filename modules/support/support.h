@@ -88,6 +88,12 @@ typedef struct inlet_support_tls_setup {
 int inlet_support_tls_config_check(size_t index, const inlet_support_tls_config *cfg, char *err,
                                    size_t err_len);
 
+/* inlet_tls_certificate_expiry_seconds{module,listener} = the notAfter (seconds since the
+ * epoch) of the server certificate in cert_file (PEM, its first certificate); nothing if it
+ * does not read. For every module's TLS listeners, called once at create(). */
+void inlet_support_tls_report_expiry(const inlet_host *host, inlet_module_ctx *mod,
+                                     const char *listener, const char *cert_file);
+
 /* The server SSL_CTX of a TLS listener; err gets "cert: why" or "key: why". */
 SSL_CTX *inlet_support_tls_server_new(const inlet_support_tls_config *cfg,
                                       const inlet_support_tls_setup *setup, size_t listener_index,
@@ -400,6 +406,8 @@ static inline void *inlet_support_loop_listener_at(const inlet_support_loop *l, 
 /* At create(), before anything can fail. */
 void inlet_support_loopset_init(inlet_support_loopset *s, const inlet_host *host,
                                 inlet_module_ctx *mod);
+/* inlet_support_tls_report_expiry() for each of the set's TLS listeners (after they are made). */
+void inlet_support_loopset_report_cert_expiry(const inlet_support_loopset *s);
 /*
  * start(): n loops as spec says, on s->listeners (which create() made with
  * inlet_support_listeners_new(&s->listeners, &s->n_listeners, ...)); spec->init gets module.
