@@ -47,15 +47,28 @@ int inlet_log_level_parse(const char *s)
 typedef struct line_buf {
     char b[LINE_MAX_BYTES];
     size_t n;
+    size_t reserve; /* bytes kept for what closes the line (JSON: the string's quote and '}') */
 } line_buf;
 
-static void put(line_buf *l, const char *s, size_t len)
+static void put_within(line_buf *l, const char *s, size_t len, size_t reserve)
 {
-    size_t room = sizeof(l->b) - 2 - l->n; /* keep room for '\n' */
+    size_t limit = sizeof(l->b) - 1 - reserve; /* and always room for '\n' */
+    size_t room = l->n < limit ? limit - l->n : 0;
     if (len > room)
         len = room;
     memcpy(l->b + l->n, s, len);
     l->n += len;
+}
+
+static void put(line_buf *l, const char *s, size_t len)
+{
+    put_within(l, s, len, l->reserve);
+}
+
+/* What closes a line, into the reserved room. */
+static void put_closing(line_buf *l, const char *s)
+{
+    put_within(l, s, strlen(s), 0);
 }
 
 static void puts_(line_buf *l, const char *s)
@@ -67,6 +80,8 @@ static void puts_(line_buf *l, const char *s)
 static void put_json_escaped(line_buf *l, const char *s)
 {
     for (; *s; s++) {
+        if (l->n + 6 + l->reserve >= sizeof(l->b) - 1)
+            return; /* cut at a character, never inside an escape */
         unsigned char c = (unsigned char)*s;
         char esc[8];
         if (c == '"' || c == '\\') {
@@ -88,9 +103,11 @@ static void put_json_escaped(line_buf *l, const char *s)
 
 static void put_json_string(line_buf *l, const char *s)
 {
+    if (l->n + 8 + l->reserve >= sizeof(l->b) - 1)
+        return; /* no room for even an empty string: the caller's key goes too (see emit) */
     put(l, "\"", 1);
     put_json_escaped(l, s);
-    put(l, "\"", 1);
+    put_closing(l, "\"");
 }
 
 /* A text value: bare when it is one word, else quoted with " and \ escaped. */
@@ -123,7 +140,9 @@ static void emit(inlet_log_level level, const char *tag, const char *msg,
 {
     line_buf l;
     l.n = 0;
+    l.reserve = 0;
     if (atomic_load(&log_format) == INLET_LOG_FORMAT_JSON) {
+        l.reserve = 4; /* '"' and '}' */
         puts_(&l, "{\"ts\":\"");
         put_timestamp(&l);
         puts_(&l, "\",\"level\":\"");
@@ -133,17 +152,15 @@ static void emit(inlet_log_level level, const char *tag, const char *msg,
         puts_(&l, ",\"msg\":");
         put_json_string(&l, msg);
         for (size_t i = 0; i < n_fields; i++) {
-            if (!fields[i].value)
+            /* a member whose key and start of value do not fit is left out whole */
+            if (!fields[i].value || l.n + strlen(fields[i].key) + 16 + l.reserve >= sizeof(l.b) - 1)
                 continue;
             put(&l, ",", 1);
             put_json_string(&l, fields[i].key);
             put(&l, ":", 1);
             put_json_string(&l, fields[i].value);
         }
-        /* a cut line must still parse: close it even if the middle was dropped */
-        if (l.n > sizeof(l.b) - 8)
-            l.n = sizeof(l.b) - 8;
-        puts_(&l, "}");
+        put_closing(&l, "}");
     } else {
         char head[64];
         put_timestamp(&l);
