@@ -31,7 +31,7 @@ typedef struct limiter {
     uint64_t suppressed;
 } limiter;
 
-#define LIMITERS 256 /* tenants x reasons seen; past it, pairs share the last slot */
+#define LIMITERS 256 /* (tenant, reason) pairs with a budget of their own; the rest share one */
 
 static struct {
     pthread_mutex_t mu;
@@ -42,6 +42,7 @@ static struct {
     int64_t window_us;
     limiter limiters[LIMITERS];
     size_t n_limiters;
+    limiter overflow; /* the budget of every pair past LIMITERS */
     int64_t last_sweep_us;
 } rf = {.mu = PTHREAD_MUTEX_INITIALIZER, .burst = 10, .window_us = 10 * 1000000LL};
 
@@ -79,7 +80,12 @@ static limiter *limiter_for(const char *tenant, inlet_status st)
     for (size_t i = 0; i < rf.n_limiters; i++)
         if (rf.limiters[i].status == st && strcmp(rf.limiters[i].tenant, tenant) == 0)
             return &rf.limiters[i];
-    limiter *l = &rf.limiters[rf.n_limiters < LIMITERS ? rf.n_limiters++ : LIMITERS - 1];
+    if (rf.n_limiters == LIMITERS) {
+        copy(rf.overflow.tenant, sizeof(rf.overflow.tenant), "*");
+        rf.overflow.status = st;
+        return &rf.overflow;
+    }
+    limiter *l = &rf.limiters[rf.n_limiters++];
     memset(l, 0, sizeof(*l));
     copy(l->tenant, sizeof(l->tenant), tenant);
     l->status = st;
@@ -95,10 +101,20 @@ static void log_suppressed(const limiter *l, uint64_t n)
     inlet_log_field f[] = {
         {"event", "refusals_suppressed"},
         {"tenant", l->tenant[0] ? l->tenant : "-"},
-        {"reason", inlet_status_name(l->status)},
+        {"reason", l == &rf.overflow ? "*" : inlet_status_name(l->status)},
         {"suppressed", count},
     };
     inlet_log_fields(INLET_LOG_INFO, "refusal", msg, f, 4);
+}
+
+static void flush_if_ended(limiter *l, int64_t now)
+{
+    if (l->suppressed && now - l->window_start_us >= rf.window_us) {
+        log_suppressed(l, l->suppressed);
+        l->suppressed = 0;
+        l->logged = 0;
+        l->window_start_us = now;
+    }
 }
 
 /* Summaries of windows that ended, at most once a second (called with rf.mu held). */
@@ -107,15 +123,9 @@ static void sweep(int64_t now)
     if (now - rf.last_sweep_us < 1000000)
         return;
     rf.last_sweep_us = now;
-    for (size_t i = 0; i < rf.n_limiters; i++) {
-        limiter *l = &rf.limiters[i];
-        if (l->suppressed && now - l->window_start_us >= rf.window_us) {
-            log_suppressed(l, l->suppressed);
-            l->suppressed = 0;
-            l->logged = 0;
-            l->window_start_us = now;
-        }
-    }
+    for (size_t i = 0; i < rf.n_limiters; i++)
+        flush_if_ended(&rf.limiters[i], now);
+    flush_if_ended(&rf.overflow, now);
 }
 
 /* Whether this refusal gets its own log line (called with rf.mu held). */
