@@ -2,6 +2,7 @@
 #include "metric_labels.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,30 +100,66 @@ out:
     return m;
 }
 
+/* The event path's own cache in front of the shared table: a few (module, tenant, schema)
+ * triples per thread, compared by content (a pointer from before a reload may be reused). */
+typedef struct recent {
+    inlet_module_ctx *mod;
+    char tenant[72], name[128], version[32];
+    inlet_metric *metric;
+    unsigned generation; /* of the shared table when it was filled */
+} recent;
+
+#define RECENT 8
+static _Thread_local recent recents[RECENT];
+static _Thread_local unsigned recent_next;
+static _Atomic unsigned generation = 1; /* the shared table's; shutdown frees its metrics */
+
+static inlet_metric *accepted_counter(inlet_module_ctx *mod, const char *tenant,
+                                      const inlet_schema *schema)
+{
+    static const char *const keys[] = {"module", "tenant", "schema"};
+    const char *name = inlet_schema_name(schema), *version = inlet_schema_version(schema);
+    unsigned gen = atomic_load_explicit(&generation, memory_order_relaxed);
+    for (unsigned i = 0; i < RECENT; i++) {
+        const recent *r = &recents[i];
+        if (r->metric && r->generation == gen && r->mod == mod && strcmp(r->tenant, tenant) == 0 &&
+            strcmp(r->name, name) == 0 && strcmp(r->version, version) == 0)
+            return r->metric;
+    }
+    char label[192];
+    snprintf(label, sizeof(label), "%s@%s", name, version);
+    const char *values[] = {mod && mod->instance ? mod->instance : "", tenant, label};
+    inlet_metric *m = inlet_metric_labelled(
+        "inlet_tenant_events_accepted_total",
+        "Events handed to Kafka, by module instance, tenant and schema.", keys, values, 3);
+    if (m && strlen(tenant) < sizeof(recents[0].tenant) && strlen(name) < sizeof(recents[0].name) &&
+        strlen(version) < sizeof(recents[0].version)) {
+        recent *r = &recents[recent_next++ % RECENT];
+        r->mod = mod;
+        strcpy(r->tenant, tenant);
+        strcpy(r->name, name);
+        strcpy(r->version, version);
+        r->metric = m;
+        r->generation = gen;
+    }
+    return m;
+}
+
 void inlet_metric_labels_accepted(inlet_module_ctx *mod, const inlet_identity *id,
                                   const inlet_envelope *envs, size_t n)
 {
-    static const char *const keys[] = {"module", "tenant", "schema"};
-    const char *module = mod && mod->instance ? mod->instance : "";
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && envs[j].schema == envs[i].schema)
             j++;
-        char schema[192];
-        snprintf(schema, sizeof(schema), "%s@%s", inlet_schema_name(envs[i].schema),
-                 inlet_schema_version(envs[i].schema));
-        const char *values[] = {module, id->tenant, schema};
-        inlet_metric_add(
-            inlet_metric_labelled("inlet_tenant_events_accepted_total",
-                                  "Events handed to Kafka, by module instance, tenant and schema.",
-                                  keys, values, 3),
-            (int64_t)(j - i));
+        inlet_metric_add(accepted_counter(mod, id->tenant, envs[i].schema), (int64_t)(j - i));
         i = j;
     }
 }
 
 void inlet_metric_labels_shutdown(void)
 {
+    atomic_fetch_add(&generation, 1);
     pthread_mutex_lock(&cache_mu);
     for (size_t b = 0; b < BUCKETS; b++) {
         cached *c = buckets[b];
