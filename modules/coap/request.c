@@ -70,12 +70,14 @@ static inlet_status status_of_code(uint8_t code)
     }
 }
 
-/* Refused before submit() (which reports its own): reported to the core's refusal log. */
-static void refuse(coap_req *r, uint8_t code, const char *diag)
+/* Refused before submit() (which reports its own): diag goes to the device, detail (NULL: diag)
+ * to the core's refusal log. */
+static void refuse_detail(coap_req *r, uint8_t code, const char *diag, const char *detail)
 {
     char peer[64];
     peer_of(r->session, peer, sizeof(peer));
-    r->m->host->refusal(r->m->mod, status_of_code(code), peer[0] ? peer : NULL, NULL, diag);
+    r->m->host->refusal(r->m->mod, status_of_code(code), peer[0] ? peer : NULL, NULL,
+                        detail ? detail : diag);
     coap_answer a;
     coap_answer_init(&a, code);
     snprintf(r->diag, sizeof(r->diag), "%s", diag);
@@ -86,6 +88,11 @@ static void refuse(coap_req *r, uint8_t code, const char *diag)
     if (code == COAP_CODE(4, 13))
         a.size1 = (uint32_t)r->m->cfg->max_body_size;
     answer_now(r, &a);
+}
+
+static void refuse(coap_req *r, uint8_t code, const char *diag)
+{
+    refuse_detail(r, code, diag, NULL);
 }
 
 /* The options a request is handled by, from one walk over the PDU (libcoap's
@@ -197,8 +204,10 @@ static inlet_identity *authenticate(coap_req *r, const coap_listener *ls, const 
     char msg[128];
     st = host->auth_bearer(tok, tok_len, &id, msg, sizeof(msg));
     if (st != INLET_OK) {
-        refuse(r, st == INLET_E_UNAUTHENTICATED ? COAP_CODE(4, 1) : COAP_CODE(5, 3),
-               "invalid token");
+        char detail[160];
+        snprintf(detail, sizeof(detail), "bearer token refused: %s", msg);
+        refuse_detail(r, st == INLET_E_UNAUTHENTICATED ? COAP_CODE(4, 1) : COAP_CODE(5, 3),
+                      "invalid token", detail);
         return NULL;
     }
     return id;

@@ -262,3 +262,43 @@ def test_server_certificate_and_tenant_ca_expiry_gauges():
                       subject="/CN=demo-ca") == not_after(tenant_ca), m
     finally:
         assert d.stop() == 0, d.logs()
+
+
+def test_binary_coap_and_teltonika_refusals_carry_protocol_and_peer():
+    import binary_raw
+    import coap_raw
+    import teltonika_raw
+    from harness import free_port
+    bport, cport, tport = free_port(), free_port(), free_port()
+    d = Inletd({"demo": TENANT}, extra_confd={
+        "binary.yaml": f"module: binary\nlisteners:\n  - address: 127.0.0.1:{bport}\n",
+        "coap.yaml": f"module: coap\nlisteners:\n  - address: 127.0.0.1:{cport}\n"
+                     "    allow_token: true\n",
+        "teltonika.yaml": f"module: teltonika\nlisteners:\n  - address: 127.0.0.1:{tport}\n",
+    }).start()
+    try:
+        c = binary_raw.Conn(bport)
+        c.hello("wrong-token")
+        c.close()
+        code, text = coap_raw.client(f"coap://127.0.0.1:{cport}/ingest?t=wrong-token",
+                                     json.dumps({"events": [FLEET_EVENT]}))
+        assert code == "4.01", text
+        with teltonika_raw.Tracker(tport) as t:
+            assert t.hello("356307042441099") in (0, None)
+
+        def by_protocol():
+            got = {fields(l)["protocol"]: fields(l) for l in refusal_lines(d)}
+            return got if {"binary", "coap", "teltonika"} <= set(got) else None
+        got = wait_for(by_protocol)
+        assert got, d.logs()
+        for proto, f in got.items():
+            assert f["reason"] == "unauthenticated", f
+            assert re.fullmatch(r"127\.0\.0\.1:\d+", f["peer"]), f
+        assert "unknown bearer token" in got["binary"]["detail"], got["binary"]
+        assert "unknown bearer token" in got["coap"]["detail"], got["coap"]
+        assert "356307042441099" in got["teltonika"]["detail"], got["teltonika"]
+        m = metrics(d)
+        for mod in ("binary", "coap", "teltonika"):
+            assert sample(m, "inlet_refusals_total", module=mod, reason="unauthenticated") == 1, m
+    finally:
+        assert d.stop() == 0, d.logs()
