@@ -14,6 +14,7 @@
 #include "check/module_conf.h"
 #include "log.h"
 #include "metrics.h"
+#include "observe.h"
 #include "pipeline/router.h"
 #include "reload_control.h"
 #include "sd_notify.h"
@@ -255,7 +256,7 @@ int inlet_daemon_load_ex(inlet_daemon *d, const char *dir, unsigned flags, inlet
             return 1;
         }
     }
-    inlet_log_set_level((inlet_log_level)d->settings.log_level);
+    inlet_observe_apply(&d->settings);
 
     if (inlet_schemas_load(d->settings.schema_dir, &d->schemas, err, sizeof(err)) != 0) {
         inlet_conf_errors_add(errs, "%s", err);
@@ -318,6 +319,8 @@ int inlet_daemon_reload(inlet_daemon *d, inlet_conf_errors *errs)
         inlet_schemas_free(schemas);
         return found;
     }
+    if (inlet_observe_reload(d->main_path, err, sizeof(err)) != 0)
+        inlet_log_error("reload: keeping the log settings: %s", err);
     inlet_router_set_world(tenants, schemas);
     inlet_log_info("reloaded %zu tenants and %zu schemas", inlet_tenants_count(tenants),
                    inlet_schemas_count(schemas));
@@ -467,6 +470,7 @@ void inlet_daemon_free(inlet_daemon *d)
     inlet_conf_release(inlet_settings_options, &d->settings);
     free(d->dir);
     free(d->main_path);
+    inlet_observe_shutdown();
     inlet_metrics_shutdown();
     memset(d, 0, sizeof(*d));
 }

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <sys/time.h>
 
+#include "admin/admin.h"
 #include "formats/formats.h"
 #include "host_instance.h"
 #include "log.h"
 #include "metrics.h"
 #include "module_ctx.h"
+#include "refusals.h"
 #include "kafka/queue.h"
 #include "pipeline/rejection.h"
 #include "pipeline/router.h"
@@ -189,10 +191,16 @@ static void host_connection_close(inlet_module_ctx *mod, const inlet_identity *i
 static void host_refusal(inlet_module_ctx *mod, inlet_status status, const char *peer,
                          const inlet_identity *id, const char *detail)
 {
-    inlet_logf(INLET_LOG_INFO, mod && mod->instance ? mod->instance : "module",
-               "refused %s: tenant=%s device=%s peer=%s: %s", inlet_status_name(status),
-               id ? id->tenant : "-", id ? id->device_id : "-", peer ? peer : "-",
-               detail ? detail : "");
+    inlet_refusal r = {
+        .module = mod ? mod->instance : NULL,
+        .protocol = mod && mod->desc ? mod->desc->name : NULL,
+        .status = status,
+        .peer = peer,
+        .tenant = id ? id->tenant : NULL,
+        .device = id ? id->device_id : NULL,
+        .detail = detail,
+    };
+    inlet_refusal_record(&r);
 }
 
 static const inlet_host host_table = {
@@ -233,6 +241,7 @@ static const inlet_host host_table = {
     .connection_open = host_connection_open,
     .connection_close = host_connection_close,
     .refusal = host_refusal,
+    .admin_resource = inlet_admin_resource,
 };
 
 const inlet_host *inlet_host_table(void)

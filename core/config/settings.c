@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const compressions[] = {"none", "gzip", "snappy", "lz4", "zstd", NULL};
 
 #define KOPT(name, type, field, def, lo, hi, desc)                                                 \
@@ -45,7 +46,18 @@ const inlet_option inlet_settings_options[] = {
     SOPT("tenants_dir", INLET_OPT_PATH, tenants_dir, NULL, 0, 0,
          "Optional directory of tenant files, in addition to tenant files in conf.d/."),
     {"log_level", INLET_OPT_ENUM, offsetof(inlet_settings, log_level), "info", 0, 0, log_levels,
-     NULL, 0, 0, "Log verbosity."},
+     NULL, 0, 0, "Log verbosity (SIGHUP applies a change)."},
+    {"log_format", INLET_OPT_ENUM, offsetof(inlet_settings, log_format), "text", 0, 0, log_formats,
+     NULL, 0, 0,
+     "text, or json: one object per line with ts, level, tag, msg and the structured fields of "
+     "refusals (SIGHUP applies a change)."},
+    SOPT("recent_refusals", INLET_OPT_INT, recent_refusals, "256", 0, 100000,
+         "Refusals kept for the admin listener's /refusals and the console (0: none)."),
+    SOPT("refusal_log_burst", INLET_OPT_INT, refusal_log_burst, "10", 0, 100000,
+         "Refusals logged at info per tenant and reason in each refusal_log_window; the rest are "
+         "counted in one \"suppressed\" line."),
+    SOPT("refusal_log_window", INLET_OPT_DURATION, refusal_log_window_ms, "10s", 1000, 3600000,
+         "The window of refusal_log_burst."),
     SOPT("shutdown_timeout", INLET_OPT_DURATION, shutdown_timeout_ms, "10s", 0, 300000,
          "On SIGTERM, how long to wait for Kafka to acknowledge events in flight."),
     SOPT("retry_after", INLET_OPT_DURATION, retry_after_ms, "2s", 1000, 3600000,

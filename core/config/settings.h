@@ -31,7 +31,11 @@ typedef struct inlet_settings {
     char *module_dir;
     char *schema_dir;
     char *tenants_dir;
-    int log_level; /* inlet_log_level */
+    int log_level;  /* inlet_log_level */
+    int log_format; /* inlet_log_format */
+    int64_t recent_refusals;
+    int64_t refusal_log_burst;
+    int64_t refusal_log_window_ms;
     int64_t shutdown_timeout_ms;
     int64_t retry_after_ms;
     int64_t max_events;

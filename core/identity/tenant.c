@@ -10,6 +10,7 @@
 
 #include <openssl/x509_vfy.h>
 
+#include "ca_expiry.h"
 #include "acl.h"
 #include "device_table.h"
 #include "ident_error.h"
@@ -114,6 +115,7 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
         t->ca = inlet_trust_store_load(c->mtls.ca_file, c->mtls.crl_file, why, sizeof(why));
         if (!t->ca)
             return inlet_ident_errf(err, err_len, "%s: mtls: %s", where, why);
+        inlet_ca_expiry_report(t->name, t->ca);
     } else if (c->mtls.crl_file) {
         return inlet_ident_errf(err, err_len, "%s: mtls.crl_file: needs mtls.ca_file", where);
     }

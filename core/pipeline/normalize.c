@@ -262,6 +262,8 @@ static inlet_status event_finish(nctx *c, size_t index, inlet_format format,
         schema = c->last_allowed;
     else
         schema = inlet_schemas_find(c->in->schemas, parts->schema_name, parts->schema_version);
+    inlet_rejection_current_schema(&c->b, schema ? inlet_schema_name(schema) : NULL,
+                                   schema ? inlet_schema_version(schema) : NULL);
     if (!schema) {
         snprintf(msg, sizeof(msg), "unknown schema %.128s version %.32s", parts->schema_name,
                  parts->schema_version);
@@ -419,6 +421,7 @@ inlet_status inlet_normalize(const inlet_normalize_input *in, inlet_envelope **e
         inlet_event_parts local;
         const inlet_event_parts *parts = &local;
         inlet_status es = INLET_OK;
+        inlet_rejection_current_schema(&c.b, NULL, NULL);
         if (!d.root) {
             parts = &d.parts[i];
         } else if (req->form == INLET_FORM_PAYLOAD) {

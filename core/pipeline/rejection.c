@@ -11,6 +11,7 @@ typedef struct rejection_impl {
     char **strings;
     size_t n_strings;
     char *message;
+    char schema[160];
 } rejection_impl;
 
 void inlet_rejection_builder_init(inlet_rejection_builder *b)
@@ -67,7 +68,23 @@ void inlet_rejection_add(inlet_rejection_builder *b, size_t index, inlet_status 
             b->first_omitted = index;
         return;
     }
+    if (!b->schema[0] && b->cur_name)
+        snprintf(b->schema, sizeof(b->schema), "%s@%s", b->cur_name,
+                 b->cur_version ? b->cur_version : "");
     append(b, index, status, pointer, message);
+}
+
+void inlet_rejection_current_schema(inlet_rejection_builder *b, const char *name,
+                                    const char *version)
+{
+    b->cur_name = name;
+    b->cur_version = version;
+}
+
+const char *inlet_rejection_schema(const inlet_rejection *rej)
+{
+    const rejection_impl *r = (const rejection_impl *)rej;
+    return r && r->schema[0] ? r->schema : NULL;
 }
 
 void inlet_rejection_builder_clear(inlet_rejection_builder *b)
@@ -113,6 +130,7 @@ inlet_rejection *inlet_rejection_finish(inlet_rejection_builder *b, inlet_status
     r->strings = b->strings;
     r->n_strings = b->n_strings;
     r->message = msg;
+    memcpy(r->schema, b->schema, sizeof(r->schema));
     inlet_rejection_builder_init(b);
     return &r->pub;
 }

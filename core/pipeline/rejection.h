@@ -13,6 +13,8 @@ typedef struct inlet_rejection_builder {
     int oom;
     size_t omitted;       /* errors past INLET_REJECTION_MAX_ERRORS, only counted */
     size_t first_omitted; /* the event index of the first of them */
+    char schema[160];     /* "name@version" of the first refused event's (loaded) schema */
+    const char *cur_name, *cur_version; /* the schema of the event being checked, or NULL */
 } inlet_rejection_builder;
 
 /* A refusal lists at most this many errors, then one saying how many more there were: a body of
@@ -32,6 +34,12 @@ void inlet_rejection_builder_clear(inlet_rejection_builder *b);
 /* A rejection with no per-event errors. */
 inlet_rejection *inlet_rejection_simple(inlet_status status, const char *message);
 void inlet_rejection_free(inlet_rejection *rej);
+/* The schema of the event being checked (borrowed until the next call), or NULL while it is
+ * not known: the first error recorded names it, for per-schema refusal counts. */
+void inlet_rejection_current_schema(inlet_rejection_builder *b, const char *name,
+                                    const char *version);
+/* "name@version" of the first refused event's schema, or NULL when none was known. */
+const char *inlet_rejection_schema(const inlet_rejection *rej);
 /* Short English name of a status ("forbidden", "unavailable", ...). */
 const char *inlet_status_name(inlet_status status);
 

@@ -9,7 +9,9 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "metric_labels.h"
 #include "metrics.h"
+#include "refusals.h"
 #include "normalize.h"
 #include "formats/arena.h"
 #include "kafka/queue.h"
@@ -212,10 +214,9 @@ static size_t produce_all(const inlet_request *req, inlet_envelope *envs, size_t
     return produced;
 }
 
-inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req_in,
-                                 inlet_rejection **rej)
+static inlet_status submit(inlet_module_ctx *mod, const inlet_request *req_in,
+                           inlet_rejection **rej)
 {
-    (void)mod;
     if (rej)
         *rej = NULL;
     /* The 1.0 layout is the minimum; fields added since are read only when present. */
@@ -313,6 +314,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         goto out;
     }
     inlet_metric_add(router.m_accepted, (int64_t)produced);
+    inlet_metric_labels_accepted(mod, req->identity, envs, produced);
     /* Drop the unproduced slots and the submitter's guard; the completion may fire now. */
     inlet_submission_put(sub, n - produced + 1);
     st = INLET_OK;
@@ -322,5 +324,19 @@ out:
         inlet_arena_reset(arena);
     inlet_identity_release(fresh);
     inlet_router_world_release(world);
+    return st;
+}
+
+inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req,
+                                 inlet_rejection **rej)
+{
+    inlet_rejection *r = NULL;
+    inlet_status st = submit(mod, req, &r);
+    if (st != INLET_OK)
+        inlet_refusal_from_submit(mod, req, st, r); /* log, count, recent list */
+    if (rej)
+        *rej = r;
+    else
+        inlet_rejection_free(r);
     return st;
 }

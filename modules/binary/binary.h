@@ -142,6 +142,7 @@ struct bin_conn {
     bool bye;        /* BYE read: no more input; CLOSE 0x00 once every ACK is out */
     bool has_schema; /* a DATA frame named schema/version */
     int fd;
+    char peer[64]; /* "ip:port" of the device, for inlet_request.peer and host->refusal() */
     uint32_t refs; /* the loop's (until closed) + one per submission awaiting Kafka */
 
     bin_list link;       /* loop->conns while open or closing; then loop->zombies or ->dead */

@@ -220,6 +220,11 @@ void bin_conn_close(bin_conn *c, bool send_close, uint8_t status, const char *re
 
     if (c->state == BIN_CONN_CLOSING || c->state == BIN_CONN_CLOSED)
         return;
+    /* a frame the module refused itself (HELLO refusals are reported by hello.c) */
+    if (why == BIN_CLOSE_PROTOCOL || why == BIN_CLOSE_TOO_LARGE || why == BIN_CLOSE_WINDOW)
+        loop->m->host->refusal(loop->m->mod,
+                               why == BIN_CLOSE_TOO_LARGE ? INLET_E_TOO_LARGE : INLET_E_INVALID,
+                               c->peer, c->identity, reason);
     if (send_close && c->state == BIN_CONN_AWAIT_HELLO) {
         /* before WELCOME, the final status is a refusing WELCOME */
         n = bin_encode_welcome(buf, sizeof(buf), 0, status, 0, 0, 0, 0, reason);
@@ -347,6 +352,7 @@ void bin_conn_accept(bin_loop *loop, const inlet_support_listener *l, int fd,
     }
     c->poll.kind = BIN_POLL_CONN;
     c->fd = fd;
+    inlet_support_peer_of_fd(fd, c->peer, sizeof(c->peer));
     c->loop = loop;
     c->listener = l;
     c->refs = 1;

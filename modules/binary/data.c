@@ -169,6 +169,7 @@ bool bin_data_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
         r.event_id = loop->eid;
     }
     r.source = "binary";
+    r.peer = c->peer[0] ? c->peer : NULL;
     r.received_at_us = host->now_us();
     r.queue = loop->base.queue;
 

@@ -12,14 +12,42 @@
 
 #include "binary.h"
 
-static bool refuse(bin_conn *c, uint8_t status, const char *why)
+/* The core's word for a refusing WELCOME's status, for host->refusal(). */
+static inlet_status status_of(uint8_t status)
+{
+    switch (status) {
+    case BIN_ST_BAD_CREDENTIALS:
+    case BIN_ST_NOT_AUTHORIZED:
+        return INLET_E_UNAUTHENTICATED;
+    case BIN_ST_UNAVAILABLE:
+        return INLET_E_UNAVAILABLE;
+    case BIN_ST_SHUTTING_DOWN:
+        return INLET_E_SHUTTING_DOWN;
+    case BIN_ST_QUOTA:
+        return INLET_E_QUOTA;
+    case BIN_ST_TOO_LARGE:
+        return INLET_E_TOO_LARGE;
+    default:
+        return INLET_E_INVALID;
+    }
+}
+
+/* Refuse the HELLO: why goes to the device, detail (the core's reason; NULL: why) to the
+ * refusal log only. */
+static bool refuse_detail(bin_conn *c, uint8_t status, const char *why, const char *detail)
 {
     bin_module *m = c->loop->m;
+    m->host->refusal(m->mod, status_of(status), c->peer, c->identity, detail ? detail : why);
     if (m->host->log_enabled(m->mod, INLET_LOG_DEBUG))
         BIN_LOG(m, INLET_LOG_DEBUG, "%s: HELLO refused: %s (%s)", c->listener->name,
                 bin_status_name(status), why);
     bin_conn_close(c, true, status, why, BIN_CLOSE_HELLO_REFUSED);
     return false;
+}
+
+static bool refuse(bin_conn *c, uint8_t status, const char *why)
+{
+    return refuse_detail(c, status, why, NULL);
 }
 
 bool bin_hello_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
@@ -53,8 +81,10 @@ bool bin_hello_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
             if (m->host->log_enabled(m->mod, INLET_LOG_DEBUG))
                 BIN_LOG(m, INLET_LOG_DEBUG, "%s: bearer token refused: %s", c->listener->name,
                         msg[0] ? msg : "unknown");
+            char detail[200];
+            snprintf(detail, sizeof(detail), "bearer token refused: %s", msg[0] ? msg : "unknown");
             if (ist == INLET_E_UNAUTHENTICATED || ist == INLET_E_FORBIDDEN)
-                return refuse(c, BIN_ST_BAD_CREDENTIALS, "invalid token");
+                return refuse_detail(c, BIN_ST_BAD_CREDENTIALS, "invalid token", detail);
             return refuse(c, BIN_ST_UNAVAILABLE, "authentication is not available now");
         }
     }

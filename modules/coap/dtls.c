@@ -39,7 +39,12 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap
     inlet_status st = host->auth_psk((const char *)identity->s, identity->length, p->psk,
                                      sizeof(p->psk), &key_len, &id, msg, sizeof(msg));
     if (st != INLET_OK) {
-        COAP_LOG(l->m, INLET_LOG_INFO, "DTLS-PSK refused: %s", msg);
+        char peer[64] = "", detail[200];
+        const coap_address_t *remote = coap_session_get_addr_remote(session);
+        if (remote)
+            inlet_support_addr_format(&remote->addr.sa, peer, sizeof(peer));
+        snprintf(detail, sizeof(detail), "DTLS-PSK refused: %s", msg);
+        host->refusal(l->m->mod, st, peer[0] ? peer : NULL, NULL, detail);
         return NULL; /* the handshake fails with an alert */
     }
     if (p->identity)
@@ -91,6 +96,8 @@ int coap_dtls_setup(coap_loop *l, const coap_listener *ls, char *err, size_t err
             return -1;
         }
     }
+    if (ls->cfg->cert && l->base.index == 0) /* once, not per loop */
+        inlet_support_tls_report_expiry(l->m->host, l->m->mod, ls->name, ls->cfg->cert);
     if (ls->cfg->cert) {
         coap_dtls_pki_t pk;
         memset(&pk, 0, sizeof(pk));

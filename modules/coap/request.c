@@ -40,8 +40,44 @@ static void answer_now(coap_req *r, const coap_answer *a)
     coap_count(r->m, r->method_slot, a->code);
 }
 
-static void refuse(coap_req *r, uint8_t code, const char *diag)
+static void peer_of(coap_session_t *session, char *out, size_t cap)
 {
+    const coap_address_t *remote = session ? coap_session_get_addr_remote(session) : NULL;
+    if (remote != NULL)
+        inlet_support_addr_format(&remote->addr.sa, out, cap);
+    else if (cap)
+        out[0] = '\0';
+}
+
+/* What a CoAP refusal code is in the core's words, for host->refusal(). */
+static inlet_status status_of_code(uint8_t code)
+{
+    switch (code) {
+    case COAP_CODE(4, 1):
+        return INLET_E_UNAUTHENTICATED;
+    case COAP_CODE(4, 3):
+        return INLET_E_FORBIDDEN;
+    case COAP_CODE(4, 13):
+        return INLET_E_TOO_LARGE;
+    case COAP_CODE(4, 15):
+        return INLET_E_MEDIA_TYPE;
+    case COAP_CODE(4, 29):
+        return INLET_E_QUOTA;
+    case COAP_CODE(5, 3):
+        return INLET_E_UNAVAILABLE;
+    default:
+        return code >= COAP_CODE(5, 0) ? INLET_E_INTERNAL : INLET_E_INVALID;
+    }
+}
+
+/* Refused before submit() (which reports its own): diag goes to the device, detail (NULL: diag)
+ * to the core's refusal log. */
+static void refuse_detail(coap_req *r, uint8_t code, const char *diag, const char *detail)
+{
+    char peer[64];
+    peer_of(r->session, peer, sizeof(peer));
+    r->m->host->refusal(r->m->mod, status_of_code(code), peer[0] ? peer : NULL, NULL,
+                        detail ? detail : diag);
     coap_answer a;
     coap_answer_init(&a, code);
     snprintf(r->diag, sizeof(r->diag), "%s", diag);
@@ -52,6 +88,11 @@ static void refuse(coap_req *r, uint8_t code, const char *diag)
     if (code == COAP_CODE(4, 13))
         a.size1 = (uint32_t)r->m->cfg->max_body_size;
     answer_now(r, &a);
+}
+
+static void refuse(coap_req *r, uint8_t code, const char *diag)
+{
+    refuse_detail(r, code, diag, NULL);
 }
 
 /* The options a request is handled by, from one walk over the PDU (libcoap's
@@ -163,8 +204,10 @@ static inlet_identity *authenticate(coap_req *r, const coap_listener *ls, const 
     char msg[128];
     st = host->auth_bearer(tok, tok_len, &id, msg, sizeof(msg));
     if (st != INLET_OK) {
-        refuse(r, st == INLET_E_UNAUTHENTICATED ? COAP_CODE(4, 1) : COAP_CODE(5, 3),
-               "invalid token");
+        char detail[160];
+        snprintf(detail, sizeof(detail), "bearer token refused: %s", msg);
+        refuse_detail(r, st == INLET_E_UNAUTHENTICATED ? COAP_CODE(4, 1) : COAP_CODE(5, 3),
+                      "invalid token", detail);
         return NULL;
     }
     return id;
@@ -373,6 +416,9 @@ void coap_request_handler(coap_resource_t *resource, coap_session_t *session,
     req.body_len = body_len;
     req.content_type = ctype;
     req.source = "coap";
+    char peer[64];
+    peer_of(r.session, peer, sizeof(peer));
+    req.peer = peer[0] ? peer : NULL;
     req.received_at_us = host->now_us();
     req.max_events = (size_t)m->cfg->max_events;
     req.queue = l->base.queue;

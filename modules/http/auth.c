@@ -3,6 +3,7 @@
  * bearer token (RFC 6750 section 2.1). A certificate wins over a token: a device that presents
  * one is that device, and a refused certificate is not rescued by a token.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "http.h"
@@ -48,6 +49,7 @@ void http_auth_request(http_module *m, http_conn *conn, h2o_req_t *req, http_aut
     } else {
         if (out->status == INLET_OK) /* a core bug; never treat "no identity" as success */
             out->status = INLET_E_INTERNAL;
+        snprintf(out->why, sizeof(out->why), "bearer token refused: %s", msg[0] ? msg : "unknown");
         if (m->host->log_enabled(m->mod, INLET_LOG_DEBUG))
             HTTP_LOG(m, INLET_LOG_DEBUG, "bearer token refused: %s", msg[0] ? msg : "unknown");
     }

@@ -1,5 +1,6 @@
 /*
- * health.c - liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics).
+ * health.c - liveness (/healthz), readiness (/readyz), Prometheus metrics (/metrics) and, on the
+ * admin listener, the core's admin resources (/refusals, /console: docs/CONSOLE.md).
  * These carry no credentials: /metrics is served by the admin listener (admin_address, loopback
  * by default) and only where listeners[].metrics asks for it besides.
  */
@@ -63,4 +64,31 @@ void http_health_metrics(http_module *m, h2o_req_t *req)
     char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), free_rendered);
     *slot = text;
     http_send(req, 200, PROMETHEUS_TEXT, h2o_iovec_init(text, len));
+}
+
+bool http_health_admin(http_module *m, h2o_req_t *req)
+{
+    char *body = NULL;
+    size_t len = 0;
+    const char *type = NULL;
+    int status = m->host->admin_resource(req->path_normalized.base, req->path_normalized.len, &body,
+                                         &len, &type);
+    if (status == 404)
+        return false;
+    if (!is_get_or_head(req)) {
+        free(body);
+        http_send_method_not_allowed(m, req, "GET, HEAD");
+        return true;
+    }
+    if (status != 200 || body == NULL) {
+        free(body);
+        http_send_problem(m, req, 500, "the admin resource could not be rendered");
+        return true;
+    }
+    char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), free_rendered);
+    *slot = body;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    http_send(req, 200, type, h2o_iovec_init(body, len));
+    return true;
 }

@@ -37,6 +37,7 @@ typedef struct http_listener_config {
     bool ingest;                             /* serve the ingest endpoint */
     bool health;                             /* serve /healthz and /readyz */
     bool metrics;                            /* serve /metrics */
+    bool admin; /* the admin listener: also the core's admin resources (not an option) */
 } http_listener_config;
 
 typedef struct http_config {
@@ -283,6 +284,7 @@ typedef struct http_auth_result {
     const inlet_identity *identity; /* valid until the handler returns */
     bool owned;                     /* identity is a reference to release */
     bool token_given;               /* an Authorization: Bearer header was present */
+    char why[160];                  /* the core's reason for a refused token, for the log */
 } http_auth_result;
 
 void http_auth_request(http_module *m, http_conn *conn, h2o_req_t *req, http_auth_result *out);
@@ -292,6 +294,8 @@ void http_auth_done(http_module *m, http_auth_result *res);
 void http_health_healthz(http_module *m, h2o_req_t *req);
 void http_health_readyz(http_module *m, h2o_req_t *req);
 void http_health_metrics(http_module *m, h2o_req_t *req);
+/* The core's admin resources (/refusals, /console, ...); false if the core has none there. */
+bool http_health_admin(http_module *m, h2o_req_t *req);
 
 /* respond.c */
 int http_status_of(inlet_status s);
@@ -308,6 +312,16 @@ void http_send_rejection(http_module *m, h2o_req_t *req, inlet_status status,
                          const inlet_rejection *rej, bool token_given);
 /* The answer owed once Kafka acknowledged (or failed) every event. */
 void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion *c);
+
+/* refusal.c */
+/* The request's source as "ip:port" / "[ip6]:port" (the PROXY protocol's if used); "" unknown. */
+void http_peer_of(h2o_req_t *req, char *out, size_t cap);
+/* Tell the core about a refusal this module decided (host->refusal()); id may be NULL. */
+void http_report_refusal(http_module *m, h2o_req_t *req, inlet_status st, const inlet_identity *id,
+                         const char *detail);
+/* Report and answer problem+json with status (400, 411, 413, 415, 503). */
+void http_refuse(http_module *m, h2o_req_t *req, const inlet_identity *id, int status,
+                 const char *detail);
 
 /* metrics (route.c) */
 void http_metrics_count_status(http_module *m, int status);

@@ -87,15 +87,17 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
 
     http_auth_request(m, conn, req, &auth);
     if (auth.status == INLET_E_UNAUTHENTICATED) {
-        http_send_unauthenticated(
-            m, req, auth.token_given,
+        const char *detail =
             conn->cert_state == HTTP_CERT_REJECTED ? "the client certificate is not accepted"
             : auth.token_given                     ? "the bearer token is not valid"
-                               : "a client certificate or an Authorization: Bearer "
-                                 "token is required");
+                               : "a client certificate or an Authorization: Bearer token is "
+                                 "required";
+        http_report_refusal(m, req, auth.status, NULL, auth.why[0] ? auth.why : detail);
+        http_send_unauthenticated(m, req, auth.token_given, detail);
         goto done;
     }
     if (auth.status != INLET_OK) {
+        http_report_refusal(m, req, auth.status, NULL, auth.why);
         http_send_rejection(m, req, auth.status, NULL, auth.token_given);
         goto done;
     }
@@ -103,32 +105,33 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     /* HTTP/1.x without Content-Length or chunked framing: h2o saw no body at all. */
     if (req->entity.base == NULL && req->version < 0x200) {
         req->http1_is_persistent = 0; /* unframed body bytes may follow: do not parse them */
-        http_send_problem(m, req, 411, "a Content-Length or chunked request body is required");
+        http_refuse(m, req, auth.identity, 411,
+                    "a Content-Length or chunked request body is required");
         goto done;
     }
     if (req->entity.len > m->cfg->max_body_size) {
-        http_send_problem(m, req, 413, "the request body is larger than max_body_size");
+        http_refuse(m, req, auth.identity, 413, "the request body is larger than max_body_size");
         goto done;
     }
     /* The core decodes every format it knows and answers 415 for the others. */
     ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (ct < 0) {
-        http_send_problem(m, req, 415,
-                          "a Content-Type is required (application/json, "
-                          "application/cbor, application/senml+json, "
-                          "application/senml+cbor, application/octet-stream)");
+        http_refuse(m, req, auth.identity, 415,
+                    "a Content-Type is required (application/json, "
+                    "application/cbor, application/senml+json, "
+                    "application/senml+cbor, application/octet-stream)");
         goto done;
     }
     http_media_type mt;
     if (!http_parse_media_type(req->headers.entries[ct].value.base,
                                req->headers.entries[ct].value.len, &mt)) {
         /* the core reads only the part before ';': refuse what it would misread */
-        http_send_problem(m, req, 415,
-                          "the Content-Type is not a media type (RFC 9110 section 8.3.1)");
+        http_refuse(m, req, auth.identity, 415,
+                    "the Content-Type is not a media type (RFC 9110 section 8.3.1)");
         goto done;
     }
     if (req->entity.len == 0) {
-        http_send_problem(m, req, 400, "the request body is empty");
+        http_refuse(m, req, auth.identity, 400, "the request body is empty");
         goto done;
     }
 
@@ -149,6 +152,9 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
                                 req->headers.entries[ct].value.len)
                          .base;
     r.source = "http";
+    char peer[64];
+    http_peer_of(req, peer, sizeof(peer));
+    r.peer = peer[0] ? peer : NULL;
     r.received_at_us = host->now_us();
     r.max_events = (size_t)m->cfg->max_events;
     r.queue = loop->base.queue;

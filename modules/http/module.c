@@ -211,6 +211,7 @@ static int make_listener_items(http_module *m, char *err, size_t err_len)
         a->address = m->cfg->admin_address;
         a->health = true;
         a->metrics = true;
+        a->admin = true;
         a->limits.max_connections = atoll(INLET_SUPPORT_MAX_CONNECTIONS_DEFAULT);
         a->limits.max_connections_per_ip = atoll(INLET_SUPPORT_MAX_CONNECTIONS_PER_IP_DEFAULT);
     }
@@ -247,6 +248,7 @@ static int http_create(const inlet_host *host, inlet_module_ctx *mod, const void
         inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
                                       offsetof(http_listener_config, limits), err, err_len) != 0)
         goto fail;
+    inlet_support_loopset_report_cert_expiry(&m->loopset);
 
     pin_h2o();
     h2o_config_init(&m->globalconf);

@@ -41,7 +41,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_budget_mark_busy(conn, req);
     if (!http_framing_valid(req, &why)) {
         req->http1_is_persistent = 0; /* what follows the body is not a request we trust */
-        http_send_problem(m, req, 400, why);
+        http_refuse(m, req, NULL, 400, why);
         return 0;
     }
     if (http_h2guard_over_budget(conn, req)) {
@@ -57,6 +57,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_health_readyz(m, req);
     } else if (lc->metrics && path_is(req, cfg->metrics_path)) {
         http_health_metrics(m, req);
+    } else if (lc->admin && http_health_admin(m, req)) {
+        /* answered by the core's admin resource */
     } else {
         http_send_problem(m, req, 404, "no such endpoint");
     }

@@ -287,6 +287,7 @@ void mqtt_conn_accept(mqtt_loop *loop, const mqtt_listener *l, int fd,
     }
     c->poll.kind = MQTT_POLL_CONN;
     c->fd = fd;
+    inlet_support_peer_of_fd(fd, c->peer, sizeof(c->peer));
     c->loop = loop;
     c->listener = l;
     mqtt_list_init(&c->link);

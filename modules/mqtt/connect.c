@@ -45,11 +45,10 @@ static void refuse_late(mqtt_conn *c, uint8_t reason, const char *msg)
 
 /* Who is this? INLET_OK with *out (a reference), or a refusal in *reason / *msg. */
 static bool authenticate(mqtt_conn *c, const mqtt_connect *req, inlet_identity **out,
-                         uint8_t *reason, const char **msg)
+                         uint8_t *reason, const char **msg, char *why, size_t why_len)
 {
     mqtt_module *m = c->loop->m;
     inlet_identity *id = NULL;
-    char why[160] = "";
 
     *out = NULL;
     inlet_status st = mqtt_tls_client_identity(m, c, &id);
@@ -78,8 +77,7 @@ static bool authenticate(mqtt_conn *c, const mqtt_connect *req, inlet_identity *
         *msg = "invalid token";
         return false;
     }
-    st = m->host->auth_bearer((const char *)req->password.p, req->password.len, &id, why,
-                              sizeof(why));
+    st = m->host->auth_bearer((const char *)req->password.p, req->password.len, &id, why, why_len);
     if (st == INLET_OK && id != NULL) {
         *out = id;
         return true;
@@ -135,6 +133,7 @@ bool mqtt_connect_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
 
     if (mqtt_decode_connect(h, body, &req, &e) != MQTT_OK) {
         c->version = req.version == MQTT_V5 ? MQTT_V5 : MQTT_V311;
+        m->host->refusal(m->mod, INLET_E_INVALID, c->peer, NULL, e.msg);
         refuse(c, &req, e.reason, e.msg);
         return false;
     }
@@ -201,7 +200,12 @@ bool mqtt_connect_handle(mqtt_conn *c, const mqtt_fixed_header *h, const uint8_t
         asked = req.clean_start ? 0 : UINT32_MAX;
     expiry = asked < m->max_session_expiry_s ? asked : m->max_session_expiry_s;
 
-    if (!authenticate(c, &req, &id, &reason, &msg)) {
+    char why[160] = "";
+    if (!authenticate(c, &req, &id, &reason, &msg, why, sizeof(why))) {
+        m->host->refusal(m->mod,
+                         reason == MQTT_RC_SERVER_UNAVAILABLE ? INLET_E_UNAVAILABLE
+                                                              : INLET_E_UNAUTHENTICATED,
+                         c->peer, NULL, why[0] ? why : msg);
         refuse(c, &req, reason, msg);
         return false;
     }

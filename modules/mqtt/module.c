@@ -251,6 +251,7 @@ static int mqtt_create(const inlet_host *host, inlet_module_ctx *mod, const void
         inlet_support_listeners_limit(m->loopset.listeners, m->loopset.n_listeners,
                                       offsetof(mqtt_listener_config, limits), err, err_len) != 0)
         goto fail;
+    inlet_support_loopset_report_cert_expiry(&m->loopset);
     create_metrics(m);
     *state = m;
     return 0;

@@ -331,6 +331,7 @@ struct mqtt_conn {
     bool expiry_zero;      /* CONNECT's Session Expiry Interval was 0 */
     uint8_t close_reason;
     int fd;
+    char peer[64]; /* "ip:port" of the device, for inlet_request.peer and host->refusal() */
 
     mqtt_list link;       /* loop->conns */
     mqtt_list ready_link; /* loop->ready / loop->stalled; the inbox while migrating */

@@ -21,6 +21,8 @@ void mqtt_packet_fail(mqtt_conn *c, const mqtt_error *e)
                  c->identity ? c->identity->tenant : "-",
                  c->identity ? c->identity->device_id : "-", mqtt_reason_name(e->reason),
                  e->msg ? e->msg : "");
+    m->host->refusal(m->mod, why == MQTT_CLOSE_TOO_LARGE ? INLET_E_TOO_LARGE : INLET_E_INVALID,
+                     c->peer, c->identity, e->msg ? e->msg : mqtt_reason_name(e->reason));
     /* MQTT 5: DISCONNECT with the reason first (§4.13.2); 3.1.1: just close (§4.8) */
     mqtt_conn_close(c, e->reason, e->msg, why);
 }

@@ -273,6 +273,7 @@ static inlet_status submit(mqtt_conn *c, const mqtt_publish *p, mqtt_bytes topic
         r.n_headers = n;
     }
     r.source = "mqtt";
+    r.peer = c->peer[0] ? c->peer : NULL;
     r.received_at_us = host->now_us();
     r.queue = loop->base.queue;
 

@@ -108,6 +108,17 @@ static const char *const reject_words[BRIDGE_REJECTS] = {
 /* Count, and log at most once per BRIDGE_REJECT_LOG_MS per upstream (its sessions together):
  * a stream of bad messages must not flood the log. Retained messages are expected when
  * subscribing: debug only. */
+/* A refusal the bridge decides before submit() (which reports its own): for the core's refusal
+ * log and list; the peer is the upstream broker. */
+static void report(bridge_upstream *u, inlet_status st, const char *topic, size_t topic_len,
+                   const char *why)
+{
+    char detail[320];
+    snprintf(detail, sizeof(detail), "topic %.*s: %s", (int)(topic_len > 200 ? 200 : topic_len),
+             topic, why ? why : "");
+    u->m->host->refusal(u->m->mod, st, u->cfg->uri, NULL, detail);
+}
+
 static void reject(bridge_upstream *u, int reason, const char *topic, size_t topic_len,
                    const char *why)
 {
@@ -279,6 +290,7 @@ static void deliver(bridge_session *s, const char *topic, size_t topic_len,
     if (msg->dup)
         h->metric_add(u->metrics.redelivered, 1);
     if (memchr(topic, '\0', topic_len)) {
+        report(u, INLET_E_INVALID, topic, strlen(topic), "the topic contains NUL");
         reject(u, BRIDGE_REJECT_UNMAPPED, topic, strlen(topic), "the topic contains NUL");
         return;
     }
@@ -290,6 +302,7 @@ static void deliver(bridge_session *s, const char *topic, size_t topic_len,
     }
     if (msg->payloadlen < 0 || (uint64_t)msg->payloadlen > m->cfg->max_payload_size) {
         snprintf(why, sizeof(why), "%d bytes exceed max_payload_size", msg->payloadlen);
+        report(u, INLET_E_TOO_LARGE, topic, topic_len, why);
         reject(u, BRIDGE_REJECT_TOO_LARGE, topic, topic_len, why);
         return;
     }
@@ -297,6 +310,7 @@ static void deliver(bridge_session *s, const char *topic, size_t topic_len,
     bridge_route route;
     if (bridge_route_find(u->mappings, u->n_mappings, topic, topic_len, &route, why, sizeof(why)) !=
         BRIDGE_ROUTE_OK) {
+        report(u, INLET_E_INVALID, topic, topic_len, why);
         reject(u, BRIDGE_REJECT_UNMAPPED, topic, topic_len, why);
         return;
     }
@@ -311,6 +325,7 @@ static void deliver(bridge_session *s, const char *topic, size_t topic_len,
     if (st != INLET_OK) {
         snprintf(why, sizeof(why), "device \"%.64s\": %.180s", route.field[BRIDGE_FIELD_DEVICE],
                  msg_buf);
+        report(u, INLET_E_UNAUTHENTICATED, topic, topic_len, why);
         reject(u, BRIDGE_REJECT_UNAUTHENTICATED, topic, topic_len, why);
         return;
     }
@@ -330,6 +345,7 @@ static void deliver(bridge_session *s, const char *topic, size_t topic_len,
     req.schema = schema[0] ? schema : NULL;
     req.schema_version = version[0] ? version : NULL;
     req.source = BRIDGE_SOURCE;
+    req.peer = u->cfg->uri; /* the device's own address is the upstream broker's to know */
     req.received_at_us = h->now_us(); /* kept across retries */
     req.headers = hd.h;
     req.n_headers = hd.n;

@@ -4,6 +4,7 @@
  * Every loop binds its own socket for every listener with SO_REUSEPORT, so that the kernel
  * spreads connections over the loops.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -153,4 +154,38 @@ int inlet_support_listen(struct sockaddr_storage *addr, socklen_t addrlen, int b
             memcpy(addr, &actual, len);
     }
     return fd;
+}
+
+void inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (cap)
+        out[0] = '\0';
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)))
+            snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            if (inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof(host)))
+                snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(in6->sin6_port));
+        } else if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host))) {
+            snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+        }
+    }
+}
+
+void inlet_support_peer_of_fd(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
+        if (cap)
+            out[0] = '\0';
+        return;
+    }
+    inlet_support_addr_format((struct sockaddr *)&ss, out, cap);
 }

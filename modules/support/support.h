@@ -38,6 +38,12 @@
 
 /* ---- netaddr.c ---- */
 
+/* An address as "ip:port" or "[ip6]:port" (an IPv4-mapped IPv6 address as IPv4), for
+ * inlet_request.peer and host->refusal(); "" if it is neither. */
+void inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap);
+/* The same for the peer of a connected socket. */
+void inlet_support_peer_of_fd(int fd, char *out, size_t cap);
+
 /* "host:port", "[v6]:port", ":port" or "*:port" (any address) to a numeric socket address. */
 int inlet_support_addr_resolve(const char *address, struct sockaddr_storage *addr,
                                socklen_t *addrlen, char *err, size_t err_len);
@@ -82,6 +88,12 @@ typedef struct inlet_support_tls_setup {
 /* Listener index's tls section: cert and key go together, client_auth needs them. */
 int inlet_support_tls_config_check(size_t index, const inlet_support_tls_config *cfg, char *err,
                                    size_t err_len);
+
+/* inlet_tls_certificate_expiry_seconds{module,listener} = the notAfter (seconds since the
+ * epoch) of the server certificate in cert_file (PEM, its first certificate); nothing if it
+ * does not read. For every module's TLS listeners, called once at create(). */
+void inlet_support_tls_report_expiry(const inlet_host *host, inlet_module_ctx *mod,
+                                     const char *listener, const char *cert_file);
 
 /* The server SSL_CTX of a TLS listener; err gets "cert: why" or "key: why". */
 SSL_CTX *inlet_support_tls_server_new(const inlet_support_tls_config *cfg,
@@ -434,6 +446,8 @@ static inline void *inlet_support_loop_listener_at(const inlet_support_loop *l, 
 /* At create(), before anything can fail. */
 void inlet_support_loopset_init(inlet_support_loopset *s, const inlet_host *host,
                                 inlet_module_ctx *mod);
+/* inlet_support_tls_report_expiry() for each of the set's TLS listeners (after they are made). */
+void inlet_support_loopset_report_cert_expiry(const inlet_support_loopset *s);
 /*
  * start(): n loops as spec says, on s->listeners (which create() made with
  * inlet_support_listeners_new(&s->listeners, &s->n_listeners, ...)); spec->init gets module.

@@ -6,11 +6,13 @@
  * hands the chain, DER-encoded, to host->auth_cert_chain().
  */
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "support.h"
@@ -168,4 +170,31 @@ void inlet_support_tls_chain_free(uint8_t **der, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         OPENSSL_free(der[i]);
+}
+
+void inlet_support_tls_report_expiry(const inlet_host *host, inlet_module_ctx *mod,
+                                     const char *listener, const char *cert_file)
+{
+    BIO *bio = cert_file ? BIO_new_file(cert_file, "r") : NULL;
+    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    struct tm tm;
+    if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
+        char labels[160];
+        snprintf(labels, sizeof(labels), "listener=\"%.100s\"", listener);
+        inlet_metric *g = host->metric_gauge_for(
+            mod, "inlet_tls_certificate_expiry_seconds",
+            "notAfter of each TLS listener's server certificate, seconds since the epoch.", labels);
+        host->metric_add(g, (int64_t)timegm(&tm));
+    }
+    X509_free(x);
+    BIO_free(bio);
+    ERR_clear_error();
+}
+
+void inlet_support_loopset_report_cert_expiry(const inlet_support_loopset *s)
+{
+    for (size_t i = 0; i < s->n_listeners; i++)
+        if (s->listeners[i].tls != NULL && s->listeners[i].tls->cert != NULL)
+            inlet_support_tls_report_expiry(s->host, s->mod, s->listeners[i].name,
+                                            s->listeners[i].tls->cert);
 }

@@ -165,6 +165,13 @@ static void answer_count(tlt_conn *c, uint32_t count)
     answer(c, ack, sizeof(ack));
 }
 
+/* A refusal the module decided (not submit()'s, which the core reports), for the refusal log. */
+static void report(tlt_conn *c, inlet_status st, const char *detail)
+{
+    tlt_module *m = c->loop->m;
+    m->host->refusal(m->mod, st, c->peer[0] ? c->peer : NULL, c->identity, detail);
+}
+
 /* Answer, then close: the connection reads and drops input until EOF or the linger time. */
 static void close_after(tlt_conn *c, const uint8_t *p, size_t n, enum tlt_close_reason why)
 {
@@ -191,17 +198,22 @@ static inlet_status authenticate(tlt_conn *c, const uint8_t *imei, inlet_identit
     st =
         m->host->identity_for_imei((const char *)imei, TLT_IMEI_DIGITS, &by_imei, why, sizeof(why));
     if (cert == NULL) {
-        if (st != INLET_OK && m->host->log_enabled(m->mod, INLET_LOG_INFO))
-            TLT_LOG(m, INLET_LOG_INFO, "%s: IMEI %.15s refused: %s", c->listener->name,
-                    (const char *)imei, why[0] ? why : m->host->status_name(st));
+        if (st != INLET_OK) {
+            char detail[260];
+            snprintf(detail, sizeof(detail), "IMEI %.15s refused: %s", (const char *)imei,
+                     why[0] ? why : m->host->status_name(st));
+            report(c, st, detail);
+        }
         *out = by_imei;
         return st;
     }
     if (by_imei != NULL && (strcmp(by_imei->tenant, cert->tenant) != 0 ||
                             strcmp(by_imei->device_id, cert->device_id) != 0)) {
-        TLT_LOG(m, INLET_LOG_INFO, "%s: IMEI %.15s belongs to %s/%s, the certificate to %s/%s",
-                c->listener->name, (const char *)imei, by_imei->tenant, by_imei->device_id,
-                cert->tenant, cert->device_id);
+        char detail[300];
+        snprintf(detail, sizeof(detail), "IMEI %.15s belongs to %s/%s, the certificate to %s/%s",
+                 (const char *)imei, by_imei->tenant, by_imei->device_id, cert->tenant,
+                 cert->device_id);
+        report(c, INLET_E_FORBIDDEN, detail);
         m->host->identity_release(by_imei);
         m->host->identity_release(cert);
         return INLET_E_FORBIDDEN;
@@ -227,6 +239,7 @@ static size_t handle_imei(tlt_conn *c)
         return 0;
     if (r == TLT_ERROR) {
         TLT_LOG(m, INLET_LOG_DEBUG, "%s: not an IMEI message: %s", c->listener->name, why);
+        report(c, INLET_E_INVALID, why);
         m->host->metric_add(m->metrics.handshakes_refused, 1);
         close_after(c, &no, 1, TLT_CLOSE_BAD_IMEI);
         return c->in_len;
@@ -269,16 +282,19 @@ static void handle_packet(tlt_conn *c, size_t total)
     char msg[256];
 
     if (tlt_packet_parse(c->in, total, &pk, &why) != TLT_OK) {
+        report(c, INLET_E_INVALID, why);
         refuse_packet(c, "packet", why);
         return;
     }
     if (tlt_records_decode(pk.codec, pk.records, pk.records_len, pk.count, loop->records, msg,
                            sizeof(msg)) != 0) {
+        report(c, INLET_E_INVALID, msg);
         refuse_packet(c, "malformed", msg);
         return;
     }
     if (tlt_events_write(&loop->json, c->imei, loop->records, pk.count, c->names, msg,
                          sizeof(msg)) != 0) {
+        report(c, INLET_E_INVALID, msg);
         refuse_packet(c, "mapping", msg);
         return;
     }
@@ -302,6 +318,7 @@ static void handle_packet(tlt_conn *c, size_t total)
     r.schema = TLT_SCHEMA;
     r.schema_version = TLT_SCHEMA_VERSION;
     r.source = "teltonika";
+    r.peer = c->peer[0] ? c->peer : NULL;
     r.received_at_us = host->now_us();
     r.max_events = pk.count;
     r.queue = loop->base.queue;
@@ -394,6 +411,7 @@ static bool process(tlt_conn *c, unsigned *budget)
             TLT_LOG(m, INLET_LOG_INFO, "%s/%s (IMEI %s): packet answered 0 and closed: %s",
                     c->identity->tenant, c->identity->device_id, c->imei, why);
             m->host->metric_add(m->metrics.packets_refused, 1);
+            report(c, INLET_E_INVALID, why);
             close_after(c, zero, sizeof(zero), TLT_CLOSE_FRAMING);
             return false;
         }
@@ -536,6 +554,7 @@ void tlt_conn_accept(tlt_loop *loop, const inlet_support_listener *l, int fd,
     }
     c->poll.kind = TLT_POLL_CONN;
     c->fd = fd;
+    inlet_support_peer_of_fd(fd, c->peer, sizeof(c->peer));
     c->loop = loop;
     c->listener = l;
     c->state = TLT_AWAIT_IMEI;

@@ -92,6 +92,7 @@ struct tlt_conn {
     bool read_wants_write;
     bool queued; /* linked in loop->ready or loop->stalled through queue_next */
     int fd;
+    char peer[64]; /* "ip:port" of the tracker, for inlet_request.peer and host->refusal() */
     tlt_conn *prev, *next; /* loop->conns, or loop->closed once closed */
     tlt_conn *queue_next;
     tlt_loop *loop;

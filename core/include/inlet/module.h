@@ -50,6 +50,8 @@
  *                    errors the core reports as "file:line: key: message".
  *                    INLET_MODULE_DEFINE has C linkage in C++ too; options.h gains
  *                    initializer macros (INLET_OPT_*_ENTRY).
+ *                    host->admin_resource(): what the core serves on the admin listener
+ *                    besides /metrics (/refusals, /console, /console/data).
  *
  * Guarantee: a core whose host->abi_minor is M fills every host function this header declares
  * up to and including minor M; none of them is NULL. A module that declares minor N may call the
@@ -347,6 +349,13 @@ typedef struct inlet_host {
      * recorded by the core already. Every argument but mod may be NULL; strings are copied. */
     void (*refusal)(inlet_module_ctx *mod, inlet_status status, const char *peer,
                     const inlet_identity *id, const char *detail);
+    /* ABI 1.5. A resource the core serves on the admin listener (docs/CONSOLE.md): "/refusals"
+     * (the recent refusals, JSON), "/console" (the live console page), "/console/data" (what the
+     * console polls, JSON). path has no query string. Returns the HTTP status: 200 with *body a
+     * malloc'd body of *len bytes the caller frees and *content_type a static string, or 404
+     * (nothing allocated) for a path the core does not serve. */
+    int (*admin_resource)(const char *path, size_t path_len, char **body, size_t *len,
+                          const char **content_type);
 } inlet_host;
 
 #define INLET_HOST_HAS(host, member)                                                               \
