@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "inlet/support.h"
 
 /* Split address into host and port; port points into address. */
 static int split_host_port(const char *address, char *host, size_t host_len, const char **port,
