@@ -351,6 +351,8 @@ typedef struct inlet_host {
                     const inlet_identity *id, const char *detail);
 } inlet_host;
 
+/* Does this core have host function member (a newer minor's function, from a module that also
+ * runs on older cores)? INLET_HOST_HAS(host, refusal). */
 #define INLET_HOST_HAS(host, member)                                                               \
     ((host)->size >= offsetof(inlet_host, member) + sizeof((host)->member) &&                      \
      (host)->member != NULL)
@@ -403,6 +405,7 @@ typedef struct inlet_module_desc {
         }                                                                                          \
     }
 
+/* The symbol the loader looks up, and its type. */
 #define INLET_MODULE_ENTRY_SYMBOL "inlet_module_entry"
 typedef const inlet_module_desc *(*inlet_module_entry_fn)(void);
 
