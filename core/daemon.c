@@ -19,7 +19,7 @@
 #define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
 #endif
 
-static const char *const module_skip_keys[] = {"module", "path", NULL};
+static const char *const module_skip_keys[] = {"module", "path", "name", NULL};
 
 static int valid_module_name(const char *s)
 {
@@ -166,7 +166,15 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
         return -1;
     }
     d->modules[d->n_modules++] = m;
-    m->instance = instance_name(path);
+    /* The instance's name (host->instance_name(), log tags, metrics): "name:" or the file's. */
+    const inlet_conf_node *nnode = inlet_conf_get(f, root, "name");
+    const char *given = nnode ? inlet_conf_scalar(f, nnode) : NULL;
+    if (nnode && (!given || !valid_module_name(given))) {
+        snprintf(err, err_len, "%s:%d: name: expected an instance name of a-z 0-9 _ -", path,
+                 inlet_conf_line(f, nnode));
+        return -1;
+    }
+    m->instance = given ? strdup(given) : instance_name(path);
     m->origin = malloc(strlen(path) + 16);
     if (!m->instance || !m->origin) {
         snprintf(err, err_len, "out of memory");
