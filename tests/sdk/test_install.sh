@@ -54,4 +54,13 @@ printf 'module: udp_json\naddress: 127.0.0.1:0\nmax_inflight: 0\n' >"$tmp/etc/co
 out=$(INLET_MODULE_DIR="$tmp/prefix/lib/inlet/modules" "$tmp/prefix/sbin/inletd" --check-config -c "$tmp/etc" 2>&1) &&
   fail "max_inflight: 0 accepted"
 echo "$out" | grep -q "udp.yaml:3: max_inflight" || fail "bad value reported as: $out"
+
+# 4. A C++ module built against the installed headers loads too (C linkage of the entry).
+if command -v c++ >/dev/null; then
+  c++ -std=c++11 -shared -fPIC -fvisibility=hidden -Wall -Wextra -Werror $(pkg-config --cflags inlet-module) \
+    "$SOURCE/tests/modules/cpp_module.cpp" -o "$tmp/cpp_hello.so" || fail "c++ build of the C++ module"
+  printf 'module: cpp_hello\npath: %s/cpp_hello.so\ngreeting: hi\ntimes: 2\n' "$tmp" >"$tmp/etc/conf.d/udp.yaml"
+  out=$("$tmp/prefix/sbin/inletd" --check-config -c "$tmp/etc" 2>&1) || fail "C++ module: $out"
+  echo "$out" | grep -q "valid (1 modules)" || fail "C++ module: $out"
+fi
 echo "sdk install: ok"
