@@ -17,8 +17,17 @@ from harness import BUILD, SOURCE, Inletd, curl, find_events, free_port, sha256_
 TOKEN = unique("tok")
 
 
+def sanitized():
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        return "INLET_SANITIZE:BOOL=ON" in f.read()
+
+
 def run(*cmd):
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ)
+    if sanitized():  # the installed libraries are instrumented: link the runtime too
+        env["CFLAGS"] = "-g -fsanitize=address,undefined -fno-omit-frame-pointer"
+        env["LDFLAGS"] = "-fsanitize=address,undefined"
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert out.returncode == 0, " ".join(cmd) + "\n" + out.stdout + out.stderr
 
 
