@@ -62,6 +62,10 @@ printf 'module: udp_json\naddress: 127.0.0.1:0\nmax_inflight: 0\n' >"$tmp/etc/co
 out=$(INLET_MODULE_DIR="$tmp/prefix/lib/inlet/modules" "$tmp/prefix/sbin/inletd" --check-config -c "$tmp/etc" 2>&1) &&
   fail "max_inflight: 0 accepted"
 echo "$out" | grep -q "udp.yaml:3: max_inflight" || fail "bad value reported as: $out"
+printf 'module: udp_json\nname: Not Valid\naddress: 127.0.0.1:0\n' >"$tmp/etc/conf.d/udp.yaml"
+out=$(INLET_MODULE_DIR="$tmp/prefix/lib/inlet/modules" "$tmp/prefix/sbin/inletd" --check-config -c "$tmp/etc" 2>&1) &&
+  fail "name: Not Valid accepted"
+echo "$out" | grep -q "udp.yaml:2: name: expected an instance name" || fail "bad name reported as: $out"
 
 # 4. A C++ module built against the installed headers loads too (C linkage of the entry).
 if command -v c++ >/dev/null; then
