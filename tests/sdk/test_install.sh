@@ -75,4 +75,13 @@ if command -v c++ >/dev/null; then
   out=$("$tmp/prefix/sbin/inletd" --check-config -c "$tmp/etc" 2>&1) || fail "C++ module: $out"
   echo "$out" | grep -q "valid (1 modules)" || fail "C++ module: $out"
 fi
+
+# 5. The quick start of docs/MODULES.md, as a reader copies it.
+awk '/<!-- hello.c:/ {on=1; next} on && /^```c/ {next} on && /^```/ {exit} on' \
+  "$SOURCE/docs/MODULES.md" >"$tmp/hello.c"
+[ -s "$tmp/hello.c" ] || fail "no hello.c block in docs/MODULES.md"
+cc -shared -fPIC -fvisibility=hidden -Wall -Wextra -Werror ${CFLAGS:-} "$tmp/hello.c" \
+  $(pkg-config --cflags --libs inlet-module) ${LDFLAGS:-} -o "$tmp/hello.so" || fail "docs/MODULES.md hello.c does not build"
+printf 'module: hello\npath: %s/hello.so\ngreeting: bonjour\n' "$tmp" >"$tmp/etc/conf.d/udp.yaml"
+out=$("$tmp/prefix/sbin/inletd" --check-config -c "$tmp/etc" 2>&1) || fail "hello.so: $out"
 echo "sdk install: ok"
