@@ -23,7 +23,7 @@
 #define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
 #endif
 
-static const char *const module_skip_keys[] = {"module", "path", NULL};
+static const char *const module_skip_keys[] = {"module", "path", "name", NULL};
 
 static int valid_module_name(const char *s)
 {
@@ -143,7 +143,15 @@ static int load_module(inlet_daemon *d, const char *path, const inlet_conf_file 
         return 1;
     }
     d->modules[d->n_modules++] = m;
-    m->instance = instance_name(path);
+    /* The instance's name (host->instance_name(), log tags, metrics): "name:" or the file's. */
+    const inlet_conf_node *nnode = inlet_conf_get(f, root, "name");
+    const char *given = nnode ? inlet_conf_scalar(f, nnode) : NULL;
+    if (nnode && (!given || !valid_module_name(given))) {
+        inlet_conf_errors_add(errs, "%s:%d: name: expected an instance name of a-z 0-9 _ -", path,
+                              inlet_conf_line(f, nnode));
+        return 1;
+    }
+    m->instance = given ? strdup(given) : instance_name(path);
     m->origin = malloc(strlen(path) + 16);
     marks = inlet_conf_marks_new(path);
     if (!m->instance || !m->origin || !marks) {

@@ -122,41 +122,42 @@ static void create_metrics(bin_module *m)
     bin_metrics *mt = &m->metrics;
     char labels[64];
 
-    mt->connections = h->metric_gauge("inlet_binary_connections", "Open binary sockets.", NULL);
-    mt->connections_total =
-        h->metric_counter("inlet_binary_connections_total", "Accepted binary sockets.", NULL);
-    mt->refused_listener = h->metric_counter(
-        "inlet_binary_connections_refused_total",
+    mt->connections =
+        h->metric_gauge_for(m->mod, "inlet_binary_connections", "Open binary sockets.", NULL);
+    mt->connections_total = h->metric_counter_for(m->mod, "inlet_binary_connections_total",
+                                                  "Accepted binary sockets.", NULL);
+    mt->refused_listener = h->metric_counter_for(
+        m->mod, "inlet_binary_connections_refused_total",
         "Sockets closed at accept because a limit was reached.", "reason=\"listener_full\"");
-    mt->refused_address = h->metric_counter("inlet_binary_connections_refused_total",
-                                            "Sockets closed at accept because a limit was reached.",
-                                            "reason=\"address_full\"");
+    mt->refused_address = h->metric_counter_for(
+        m->mod, "inlet_binary_connections_refused_total",
+        "Sockets closed at accept because a limit was reached.", "reason=\"address_full\"");
     for (size_t i = 0; i < BIN_HELLO_SLOTS; i++) {
         snprintf(labels, sizeof(labels), "result=\"%s\"",
                  i < BIN_HELLO_SLOTS - 1 ? bin_status_name(hello_codes[i]) : "other");
-        mt->hellos[i] = h->metric_counter("inlet_binary_hellos_total",
-                                          "HELLO frames answered, by result.", labels);
+        mt->hellos[i] = h->metric_counter_for(m->mod, "inlet_binary_hellos_total",
+                                              "HELLO frames answered, by result.", labels);
     }
     for (size_t i = 0; i < BIN_FRAME_TYPES; i++) {
         snprintf(labels, sizeof(labels), "type=\"%s\"", frame_names[i]);
-        mt->frames[i] =
-            h->metric_counter("inlet_binary_frames_total", "Client frames read, by type.", labels);
+        mt->frames[i] = h->metric_counter_for(m->mod, "inlet_binary_frames_total",
+                                              "Client frames read, by type.", labels);
     }
     for (size_t i = 0; i < BIN_ACK_SLOTS; i++) {
         snprintf(labels, sizeof(labels), "status=\"%s\"",
                  i < BIN_ACK_SLOTS - 1 ? bin_status_name(ack_codes[i]) : "other");
-        mt->acks[i] =
-            h->metric_counter("inlet_binary_acks_total", "ACK frames sent, by status.", labels);
+        mt->acks[i] = h->metric_counter_for(m->mod, "inlet_binary_acks_total",
+                                            "ACK frames sent, by status.", labels);
     }
     for (size_t i = 0; i < BIN_CLOSE_REASONS; i++) {
         snprintf(labels, sizeof(labels), "reason=\"%s\"", close_names[i]);
-        mt->closes[i] = h->metric_counter("inlet_binary_closes_total",
-                                          "Binary connections ended, by reason.", labels);
+        mt->closes[i] = h->metric_counter_for(m->mod, "inlet_binary_closes_total",
+                                              "Binary connections ended, by reason.", labels);
     }
-    mt->inflight = h->metric_gauge("inlet_binary_frames_in_flight",
-                                   "DATA frames waiting for Kafka acknowledgement.", NULL);
-    mt->paused = h->metric_counter(
-        "inlet_binary_read_pauses_total",
+    mt->inflight = h->metric_gauge_for(m->mod, "inlet_binary_frames_in_flight",
+                                       "DATA frames waiting for Kafka acknowledgement.", NULL);
+    mt->paused = h->metric_counter_for(
+        m->mod, "inlet_binary_read_pauses_total",
         "Times a connection stopped being read because max_inflight_per_thread was reached.", NULL);
 }
 

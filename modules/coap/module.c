@@ -133,21 +133,23 @@ static void create_metrics(coap_module *m)
                          coap_code_slots[j] >> 5, coap_code_slots[j] & 31);
             else
                 snprintf(labels, sizeof(labels), "method=\"%s\",code=\"other\"", methods[i]);
-            mt->requests[i][j] = h->metric_counter(
-                "inlet_coap_requests_total", "CoAP requests answered, by method and code.", labels);
+            mt->requests[i][j] =
+                h->metric_counter_for(m->mod, "inlet_coap_requests_total",
+                                      "CoAP requests answered, by method and code.", labels);
         }
     }
-    mt->in_flight = h->metric_gauge("inlet_coap_requests_in_flight",
-                                    "CoAP requests waiting for Kafka acknowledgement.", NULL);
-    mt->retransmissions = h->metric_counter(
-        "inlet_coap_retransmissions_total",
+    mt->in_flight = h->metric_gauge_for(m->mod, "inlet_coap_requests_in_flight",
+                                        "CoAP requests waiting for Kafka acknowledgement.", NULL);
+    mt->retransmissions = h->metric_counter_for(
+        m->mod, "inlet_coap_retransmissions_total",
         "Retransmitted requests (same peer and Message ID) answered without producing.", NULL);
-    mt->handshakes_ok = h->metric_counter("inlet_coap_dtls_handshakes_total",
-                                          "DTLS handshakes, by result.", "result=\"ok\"");
-    mt->handshakes_failed = h->metric_counter("inlet_coap_dtls_handshakes_total",
-                                              "DTLS handshakes, by result.", "result=\"failed\"");
-    mt->events = h->metric_counter("inlet_coap_submissions_total",
-                                   "CoAP requests handed to the core.", NULL);
+    mt->handshakes_ok = h->metric_counter_for(m->mod, "inlet_coap_dtls_handshakes_total",
+                                              "DTLS handshakes, by result.", "result=\"ok\"");
+    mt->handshakes_failed =
+        h->metric_counter_for(m->mod, "inlet_coap_dtls_handshakes_total",
+                              "DTLS handshakes, by result.", "result=\"failed\"");
+    mt->events = h->metric_counter_for(m->mod, "inlet_coap_submissions_total",
+                                       "CoAP requests handed to the core.", NULL);
 }
 
 static void coap_mod_destroy(void *state);

@@ -141,37 +141,37 @@ static void create_metrics(http_module *m)
     for (size_t i = 0; i < HTTP_STATUS_SLOTS; i++) {
         char labels[32];
         snprintf(labels, sizeof(labels), "code=\"%s\"", codes[i]);
-        m->metrics.requests[i] = h->metric_counter(
-            "inlet_http_requests_total", "HTTP requests answered, by status code.", labels);
+        m->metrics.requests[i] = h->metric_counter_for(
+            m->mod, "inlet_http_requests_total", "HTTP requests answered, by status code.", labels);
     }
     m->metrics.connections =
-        h->metric_gauge("inlet_http_connections", "Open HTTP connections.", NULL);
-    m->metrics.connections_total =
-        h->metric_counter("inlet_http_connections_total", "Accepted HTTP connections.", NULL);
-    m->metrics.refused_listener = h->metric_counter(
-        "inlet_http_connections_refused_total",
+        h->metric_gauge_for(m->mod, "inlet_http_connections", "Open HTTP connections.", NULL);
+    m->metrics.connections_total = h->metric_counter_for(m->mod, "inlet_http_connections_total",
+                                                         "Accepted HTTP connections.", NULL);
+    m->metrics.refused_listener = h->metric_counter_for(
+        m->mod, "inlet_http_connections_refused_total",
         "Connections closed at accept because a limit was reached.", "reason=\"listener_full\"");
-    m->metrics.refused_address = h->metric_counter(
-        "inlet_http_connections_refused_total",
+    m->metrics.refused_address = h->metric_counter_for(
+        m->mod, "inlet_http_connections_refused_total",
         "Connections closed at accept because a limit was reached.", "reason=\"address_full\"");
     m->metrics.h2_refused_streams =
-        h->metric_counter("inlet_http2_refused_streams_total",
-                          "HTTP/2 streams refused beyond http2_max_concurrent_streams.", NULL);
-    m->metrics.h2_calm_requests = h->metric_counter(
-        "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
-        "reason=\"requests\"");
-    m->metrics.h2_calm_resets = h->metric_counter(
-        "inlet_http2_goaway_total", "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).",
-        "reason=\"resets\"");
-    m->metrics.refused_budget = h->metric_counter(
-        "inlet_http_body_budget_refused_total",
+        h->metric_counter_for(m->mod, "inlet_http2_refused_streams_total",
+                              "HTTP/2 streams refused beyond http2_max_concurrent_streams.", NULL);
+    m->metrics.h2_calm_requests = h->metric_counter_for(
+        m->mod, "inlet_http2_goaway_total",
+        "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).", "reason=\"requests\"");
+    m->metrics.h2_calm_resets = h->metric_counter_for(
+        m->mod, "inlet_http2_goaway_total",
+        "HTTP/2 connections closed with GOAWAY(ENHANCE_YOUR_CALM).", "reason=\"resets\"");
+    m->metrics.refused_budget = h->metric_counter_for(
+        m->mod, "inlet_http_body_budget_refused_total",
         "Requests answered 503 because max_receiving_bytes of bodies were being received.", NULL);
     m->metrics.receiving_bytes =
-        h->metric_gauge("inlet_http_receiving_bytes",
-                        "Bytes of request bodies being received (max_receiving_bytes).", NULL);
+        h->metric_gauge_for(m->mod, "inlet_http_receiving_bytes",
+                            "Bytes of request bodies being received (max_receiving_bytes).", NULL);
     m->metrics.in_flight =
-        h->metric_gauge("inlet_http_requests_in_flight",
-                        "Ingest requests waiting for Kafka acknowledgement.", NULL);
+        h->metric_gauge_for(m->mod, "inlet_http_requests_in_flight",
+                            "Ingest requests waiting for Kafka acknowledgement.", NULL);
 }
 
 /*

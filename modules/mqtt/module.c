@@ -160,51 +160,54 @@ static void create_metrics(mqtt_module *m)
     mqtt_metrics *mt = &m->metrics;
     char labels[64];
 
-    mt->connections = h->metric_gauge("inlet_mqtt_connections", "Open MQTT sockets.", NULL);
-    mt->connections_total =
-        h->metric_counter("inlet_mqtt_connections_total", "Accepted MQTT sockets.", NULL);
-    mt->refused_listener = h->metric_counter(
-        "inlet_mqtt_connections_refused_total",
+    mt->connections =
+        h->metric_gauge_for(m->mod, "inlet_mqtt_connections", "Open MQTT sockets.", NULL);
+    mt->connections_total = h->metric_counter_for(m->mod, "inlet_mqtt_connections_total",
+                                                  "Accepted MQTT sockets.", NULL);
+    mt->refused_listener = h->metric_counter_for(
+        m->mod, "inlet_mqtt_connections_refused_total",
         "Sockets closed at accept because a limit was reached.", "reason=\"listener_full\"");
-    mt->refused_address = h->metric_counter("inlet_mqtt_connections_refused_total",
-                                            "Sockets closed at accept because a limit was reached.",
-                                            "reason=\"address_full\"");
-    mt->sessions = h->metric_gauge("inlet_mqtt_sessions",
-                                   "MQTT sessions held, with or without a connection.", NULL);
+    mt->refused_address = h->metric_counter_for(
+        m->mod, "inlet_mqtt_connections_refused_total",
+        "Sockets closed at accept because a limit was reached.", "reason=\"address_full\"");
+    mt->sessions = h->metric_gauge_for(m->mod, "inlet_mqtt_sessions",
+                                       "MQTT sessions held, with or without a connection.", NULL);
     for (size_t i = 0; i < MQTT_CONNACK_SLOTS; i++) {
         snprintf(labels, sizeof(labels), "result=\"%s\"", connack_names[i]);
-        mt->connects[i] = h->metric_counter("inlet_mqtt_connects_total",
-                                            "CONNECT packets answered, by result.", labels);
+        mt->connects[i] = h->metric_counter_for(m->mod, "inlet_mqtt_connects_total",
+                                                "CONNECT packets answered, by result.", labels);
     }
     for (int q = 0; q < 3; q++) {
         snprintf(labels, sizeof(labels), "qos=\"%d\"", q);
-        mt->publishes[q] =
-            h->metric_counter("inlet_mqtt_publishes_total", "PUBLISH packets received.", labels);
+        mt->publishes[q] = h->metric_counter_for(m->mod, "inlet_mqtt_publishes_total",
+                                                 "PUBLISH packets received.", labels);
     }
-    mt->qos0_delivered = h->metric_counter(
-        "inlet_mqtt_qos0_total", "QoS 0 publishes, by fate (best effort).", "result=\"delivered\"");
-    mt->qos0_dropped = h->metric_counter(
-        "inlet_mqtt_qos0_total", "QoS 0 publishes, by fate (best effort).", "result=\"dropped\"");
-    mt->duplicates = h->metric_counter(
-        "inlet_mqtt_duplicates_total",
+    mt->qos0_delivered =
+        h->metric_counter_for(m->mod, "inlet_mqtt_qos0_total",
+                              "QoS 0 publishes, by fate (best effort).", "result=\"delivered\"");
+    mt->qos0_dropped =
+        h->metric_counter_for(m->mod, "inlet_mqtt_qos0_total",
+                              "QoS 0 publishes, by fate (best effort).", "result=\"dropped\"");
+    mt->duplicates = h->metric_counter_for(
+        m->mod, "inlet_mqtt_duplicates_total",
         "QoS 1/2 publishes with a packet id still held by the session: not produced again.", NULL);
     for (size_t i = 0; i < MQTT_ACK_SLOTS; i++) {
         if (i < MQTT_ACK_SLOTS - 1)
             snprintf(labels, sizeof(labels), "reason=\"0x%02X\"", ack_codes[i]);
         else
             snprintf(labels, sizeof(labels), "reason=\"other\"");
-        mt->acks[i] = h->metric_counter("inlet_mqtt_acks_total",
-                                        "PUBACK and PUBREC sent, by reason code.", labels);
+        mt->acks[i] = h->metric_counter_for(m->mod, "inlet_mqtt_acks_total",
+                                            "PUBACK and PUBREC sent, by reason code.", labels);
     }
     for (size_t i = 0; i < MQTT_CLOSE_REASONS; i++) {
         snprintf(labels, sizeof(labels), "reason=\"%s\"", close_names[i]);
-        mt->disconnects[i] = h->metric_counter("inlet_mqtt_disconnects_total",
-                                               "MQTT connections ended, by reason.", labels);
+        mt->disconnects[i] = h->metric_counter_for(m->mod, "inlet_mqtt_disconnects_total",
+                                                   "MQTT connections ended, by reason.", labels);
     }
-    mt->inflight = h->metric_gauge("inlet_mqtt_publishes_in_flight",
-                                   "Publishes waiting for Kafka acknowledgement.", NULL);
-    mt->paused = h->metric_counter(
-        "inlet_mqtt_read_pauses_total",
+    mt->inflight = h->metric_gauge_for(m->mod, "inlet_mqtt_publishes_in_flight",
+                                       "Publishes waiting for Kafka acknowledgement.", NULL);
+    mt->paused = h->metric_counter_for(
+        m->mod, "inlet_mqtt_read_pauses_total",
         "Times a loop stopped reading sockets because max_inflight_per_thread was reached.", NULL);
 }
 

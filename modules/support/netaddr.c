@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "inlet/support.h"
 
 /* Split address into host and port; port points into address. */
 static int split_host_port(const char *address, char *host, size_t host_len, const char **port,
@@ -156,13 +156,13 @@ int inlet_support_listen(struct sockaddr_storage *addr, socklen_t addrlen, int b
     return fd;
 }
 
-void inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap)
+char *inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap)
 {
     char host[INET6_ADDRSTRLEN];
     if (cap)
         out[0] = '\0';
     if (sa == NULL)
-        return;
+        return out;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)))
@@ -176,6 +176,7 @@ void inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap)
             snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
         }
     }
+    return out;
 }
 
 void inlet_support_peer_of_fd(int fd, char *out, size_t cap)

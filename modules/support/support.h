@@ -33,28 +33,11 @@
 #include <openssl/ssl.h>
 
 #include "inlet/module.h"
+#include "inlet/support.h"
 #include "topic.h"
 #include "utf8.h"
 
-/* ---- netaddr.c ---- */
-
-/* An address as "ip:port" or "[ip6]:port" (an IPv4-mapped IPv6 address as IPv4), for
- * inlet_request.peer and host->refusal(); "" if it is neither. */
-void inlet_support_addr_format(const struct sockaddr *sa, char *out, size_t cap);
-/* The same for the peer of a connected socket. */
-void inlet_support_peer_of_fd(int fd, char *out, size_t cap);
-
-/* "host:port", "[v6]:port", ":port" or "*:port" (any address) to a numeric socket address. */
-int inlet_support_addr_resolve(const char *address, struct sockaddr_storage *addr,
-                               socklen_t *addrlen, char *err, size_t err_len);
-
-/*
- * A non-blocking listening socket on addr (SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY). first: the
- * first loop's bind, which checks that no one else holds the port and, for port 0, writes the
- * port picked back into addr so the other loops bind the same one. Returns the descriptor.
- */
-int inlet_support_listen(struct sockaddr_storage *addr, socklen_t addrlen, int backlog, bool first,
-                         char *err, size_t err_len);
+/* ---- netaddr.c, udp.c: the public part, inlet/support.h (libinlet-support) ---- */
 
 /* ---- tlsctx.c ---- */
 

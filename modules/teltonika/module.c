@@ -131,32 +131,35 @@ static void create_metrics(tlt_module *m)
     tlt_metrics *mt = &m->metrics;
     char labels[64];
 
-    mt->connections =
-        h->metric_gauge("inlet_teltonika_connections", "Open Teltonika connections.", NULL);
-    mt->refused_listener = h->metric_counter(
-        "inlet_teltonika_connections_refused_total",
+    mt->connections = h->metric_gauge_for(m->mod, "inlet_teltonika_connections",
+                                          "Open Teltonika connections.", NULL);
+    mt->refused_listener = h->metric_counter_for(
+        m->mod, "inlet_teltonika_connections_refused_total",
         "Sockets closed at accept because a limit was reached.", "reason=\"listener_full\"");
-    mt->refused_address = h->metric_counter("inlet_teltonika_connections_refused_total",
-                                            "Sockets closed at accept because a limit was reached.",
-                                            "reason=\"address_full\"");
+    mt->refused_address = h->metric_counter_for(
+        m->mod, "inlet_teltonika_connections_refused_total",
+        "Sockets closed at accept because a limit was reached.", "reason=\"address_full\"");
     mt->handshakes_accepted =
-        h->metric_counter("inlet_teltonika_handshakes_total",
-                          "IMEI handshakes answered, by result.", "result=\"accepted\"");
+        h->metric_counter_for(m->mod, "inlet_teltonika_handshakes_total",
+                              "IMEI handshakes answered, by result.", "result=\"accepted\"");
     mt->handshakes_refused =
-        h->metric_counter("inlet_teltonika_handshakes_total",
-                          "IMEI handshakes answered, by result.", "result=\"refused\"");
-    mt->packets_acked = h->metric_counter("inlet_teltonika_packets_total",
-                                          "AVL packets answered, by answer.", "answer=\"count\"");
-    mt->packets_refused = h->metric_counter("inlet_teltonika_packets_total",
-                                            "AVL packets answered, by answer.", "answer=\"zero\"");
-    mt->records = h->metric_counter("inlet_teltonika_records_total",
-                                    "AVL records acknowledged after Kafka had them.", NULL);
-    mt->inflight = h->metric_gauge("inlet_teltonika_packets_in_flight",
-                                   "AVL packets waiting for Kafka acknowledgement.", NULL);
+        h->metric_counter_for(m->mod, "inlet_teltonika_handshakes_total",
+                              "IMEI handshakes answered, by result.", "result=\"refused\"");
+    mt->packets_acked =
+        h->metric_counter_for(m->mod, "inlet_teltonika_packets_total",
+                              "AVL packets answered, by answer.", "answer=\"count\"");
+    mt->packets_refused =
+        h->metric_counter_for(m->mod, "inlet_teltonika_packets_total",
+                              "AVL packets answered, by answer.", "answer=\"zero\"");
+    mt->records = h->metric_counter_for(m->mod, "inlet_teltonika_records_total",
+                                        "AVL records acknowledged after Kafka had them.", NULL);
+    mt->inflight = h->metric_gauge_for(m->mod, "inlet_teltonika_packets_in_flight",
+                                       "AVL packets waiting for Kafka acknowledgement.", NULL);
     for (size_t i = 0; i < TLT_CLOSE_REASONS; i++) {
         snprintf(labels, sizeof(labels), "reason=\"%s\"", close_names[i]);
-        mt->disconnects[i] = h->metric_counter("inlet_teltonika_disconnects_total",
-                                               "Teltonika connections ended, by reason.", labels);
+        mt->disconnects[i] =
+            h->metric_counter_for(m->mod, "inlet_teltonika_disconnects_total",
+                                  "Teltonika connections ended, by reason.", labels);
     }
 }
 

@@ -401,7 +401,8 @@ static int open_conn(worker *wk, conn *c)
     return epoll_ctl(wk->epfd, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
-/* inlet_mqtt_qos0_total{result="<result>"} from inletd's /metrics (plain HTTP/1.0). */
+/* inlet_mqtt_qos0_total{module="mqtt",result="<result>"} from inletd's /metrics (plain
+ * HTTP/1.0); the instance is conf.d/mqtt.yaml's. */
 static double qos0_counter(const char *result)
 {
     struct sockaddr_in a;
@@ -424,7 +425,7 @@ static double qos0_counter(const char *result)
         len += (size_t)n;
     close(fd);
     buf[len] = '\0';
-    snprintf(key, sizeof(key), "\ninlet_mqtt_qos0_total{result=\"%s\"} ", result);
+    snprintf(key, sizeof(key), "\ninlet_mqtt_qos0_total{module=\"mqtt\",result=\"%s\"} ", result);
     const char *p = strstr(buf, key);
     return p ? atof(p + strlen(key)) : 0;
 }

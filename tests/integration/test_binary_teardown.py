@@ -46,8 +46,8 @@ def test_frames_submitted_before_a_violation_close_are_freed():
         st, _, body = curl(d.admin_url + "/metrics")
         text = body.decode() if isinstance(body, bytes) else body
         assert st == 200
-        assert 'inlet_binary_frames_total{type="data"} 20' in text, text
-        assert "inlet_binary_frames_in_flight 0" in text, text
+        assert 'inlet_binary_frames_total{module="binary",type="data"} 20' in text, text
+        assert 'inlet_binary_frames_in_flight{module="binary"} 0' in text, text
     finally:
         rc = d.stop()
     assert rc == 0, d.logs()

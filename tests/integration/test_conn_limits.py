@@ -84,8 +84,8 @@ def test_http_listener_and_per_address_limits():
         for s in held + mine:
             s.close()
         time.sleep(0.3)
-        assert metric(d, 'inlet_http_connections_refused_total{reason="listener_full"}') >= 1
-        assert metric(d, 'inlet_http_connections_refused_total{reason="address_full"}') >= 1
+        assert metric(d, 'inlet_http_connections_refused_total{module="http",reason="listener_full"}') >= 1
+        assert metric(d, 'inlet_http_connections_refused_total{module="http",reason="address_full"}') >= 1
     finally:
         assert d.stop() == 0, d.logs()
 

@@ -288,7 +288,7 @@ def test_health_ready_metrics(inletd):
     st, hdrs, text = curl(inletd.admin_url + "/metrics")
     assert st == 200
     assert "inlet_kafka_delivered_total" in text
-    assert 'inlet_http_requests_total{code="200"}' in text
+    assert 'inlet_http_requests_total{module="http",code="200"}' in text
 
 
 def test_metrics_only_on_the_admin_listener(inletd):

@@ -88,11 +88,11 @@ acl:
         st, _, text = curl(d.admin_url + "/metrics")
         values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
                   if line and not line.startswith("#")}
-        refused = values["inlet_http_body_budget_refused_total"]
+        refused = values['inlet_http_body_budget_refused_total{module="http"}']
         assert refused > 0
         # refused connections are gone on the server (and their buffers with them), though this
         # client still holds its ends
-        assert values["inlet_http_connections"] <= CONNS - refused + 2, values
+        assert values['inlet_http_connections{module="http"}'] <= CONNS - refused + 2, values
     finally:
         for s in socks:
             s.close()

@@ -286,6 +286,7 @@ def test_metrics(inletd):
     assert m['inlet_mqtt_publishes_total{qos="2"}'] > 0
     assert m['inlet_mqtt_qos0_total{result="delivered"}'] > 0
     assert m['inlet_mqtt_connects_total{result="accepted"}'] > 0
+    assert m['inlet_mqtt_connects_total{module="mqtt",result="accepted"}'] > 0  # the instance's
     assert m['inlet_mqtt_connects_total{result="not_authorized"}'] > 0
     assert m['inlet_mqtt_acks_total{reason="0x00"}'] > 0
     assert m['inlet_mqtt_acks_total{reason="0x99"}'] > 0

@@ -49,9 +49,11 @@
  *                    inlet_module_desc.option_checks: per-option validation hooks whose
  *                    errors the core reports as "file:line: key: message".
  *                    INLET_MODULE_DEFINE has C linkage in C++ too; options.h gains
- *                    initializer macros (INLET_OPT_*_ENTRY).
+ *                    initializer macros (INLET_OPT_*_ENTRY), module.h INLET_MODULE_DESC().
  *                    host->admin_resource(): what the core serves on the admin listener
  *                    besides /metrics (/refusals, /console, /console/data).
+ *                    Companion headers, not part of the ABI's structs: inlet/support.h
+ *                    (libinlet-support) and inlet/module_test.h (libinlet-module-test).
  *
  * Guarantee: a core whose host->abi_minor is M fills every host function this header declares
  * up to and including minor M; none of them is NULL. A module that declares minor N may call the
@@ -358,6 +360,8 @@ typedef struct inlet_host {
                           const char **content_type);
 } inlet_host;
 
+/* Does this core have host function member (a newer minor's function, from a module that also
+ * runs on older cores)? INLET_HOST_HAS(host, refusal). */
 #define INLET_HOST_HAS(host, member)                                                               \
     ((host)->size >= offsetof(inlet_host, member) + sizeof((host)->member) &&                      \
      (host)->member != NULL)
@@ -396,6 +400,21 @@ typedef struct inlet_module_desc {
     void *reserved[7]; /* zero */
 } inlet_module_desc;
 
+/* ABI 1.5: a descriptor of this header's ABI with the fields every module sets, positionally (C
+ * and C++): static const inlet_module_desc desc = INLET_MODULE_DESC("udp_json", "1.0.0", "...",
+ * options, sizeof(my_config), create, start, stop_accepting, stop, destroy); option_checks and
+ * the reserved fields are zero (set .option_checks with designated initializers instead). */
+#define INLET_MODULE_DESC(name, version, description, options, config_size, create, start,         \
+                          stop_accepting, stop, destroy)                                           \
+    {                                                                                              \
+        INLET_ABI_MAJOR, INLET_ABI_MINOR, sizeof(inlet_module_desc), name, version, description,   \
+            options, config_size, create, start, stop_accepting, stop, destroy, NULL,              \
+        {                                                                                          \
+            NULL                                                                                   \
+        }                                                                                          \
+    }
+
+/* The symbol the loader looks up, and its type. */
 #define INLET_MODULE_ENTRY_SYMBOL "inlet_module_entry"
 typedef const inlet_module_desc *(*inlet_module_entry_fn)(void);
 

@@ -85,6 +85,59 @@ typedef struct inlet_option_check {
         NULL, NULL                                                                                 \
     }
 
+/*
+ * ABI 1.5: initializer macros, one per type, so a table reads one line per key. They are
+ * positional (no designated initializers), so C++ compiles them too. st is the config struct the
+ * table fills, field its member; def is parsed like a value from the file (NULL = zero/absent);
+ * min/max are inclusive (both 0: unbounded); flags is 0, INLET_OPT_REQUIRED or INLET_OPT_SECRET.
+ *
+ *     static const inlet_option opts[] = {
+ *         INLET_OPT_STRING_ENTRY(my_config, address, "address", NULL, INLET_OPT_REQUIRED,
+ *                                "host:port to listen on."),
+ *         INLET_OPT_INT_ENTRY(my_config, max_inflight, "max_inflight", "1024", 1, 100000,
+ *                             "Submissions waiting for Kafka at most."),
+ *         INLET_OPTIONS_END,
+ *     };
+ */
+#define INLET_OPT_ENTRY(st, field, name, type, def, min, max, values, section, size, flags, desc)  \
+    {                                                                                              \
+        name, type, offsetof(st, field), def, min, max, values, section, size, flags, desc         \
+    }
+/* bool */
+#define INLET_OPT_BOOL_ENTRY(st, field, name, def, desc)                                           \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_BOOL, def, 0, 0, NULL, NULL, 0, 0, desc)
+/* int64_t */
+#define INLET_OPT_INT_ENTRY(st, field, name, def, min, max, desc)                                  \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_INT, def, min, max, NULL, NULL, 0, 0, desc)
+/* uint64_t bytes ("64k") */
+#define INLET_OPT_SIZE_ENTRY(st, field, name, def, min, max, desc)                                 \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_SIZE, def, min, max, NULL, NULL, 0, 0, desc)
+/* int64_t milliseconds ("5s") */
+#define INLET_OPT_DURATION_ENTRY(st, field, name, def, min, max, desc)                             \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_DURATION, def, min, max, NULL, NULL, 0, 0, desc)
+/* char *, owned by the config object */
+#define INLET_OPT_STRING_ENTRY(st, field, name, def, flags, desc)                                  \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_STRING, def, 0, 0, NULL, NULL, 0, flags, desc)
+/* char *, resolved against the file's directory */
+#define INLET_OPT_PATH_ENTRY(st, field, name, def, flags, desc)                                    \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_PATH, def, 0, 0, NULL, NULL, 0, flags, desc)
+/* int: index into values, a NULL-terminated array of words */
+#define INLET_OPT_ENUM_ENTRY(st, field, name, def, values, desc)                                   \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_ENUM, def, 0, 0, values, NULL, 0, 0, desc)
+/* inlet_str_list */
+#define INLET_OPT_STRING_LIST_ENTRY(st, field, name, def, flags, desc)                             \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_STRING_LIST, def, 0, 0, NULL, NULL, 0, flags, desc)
+/* inlet_str_map */
+#define INLET_OPT_STRING_MAP_ENTRY(st, field, name, flags, desc)                                   \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_STRING_MAP, NULL, 0, 0, NULL, NULL, 0, flags, desc)
+/* a nested mapping into the struct member field, parsed with table */
+#define INLET_OPT_SECTION_ENTRY(st, field, name, table, flags, desc)                               \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_SECTION, NULL, 0, 0, NULL, table, 0, flags, desc)
+/* a sequence of mappings into the inlet_section_list field, each an item_type parsed with table */
+#define INLET_OPT_SECTION_LIST_ENTRY(st, field, name, table, item_type, flags, desc)               \
+    INLET_OPT_ENTRY(st, field, name, INLET_OPT_SECTION_LIST, NULL, 0, 0, NULL, table,              \
+                    sizeof(item_type), flags, desc)
+
 #define INLET_OPTIONS_END                                                                          \
     {                                                                                              \
         NULL, INLET_OPT_END, 0, NULL, 0, 0, NULL, NULL, 0, 0, NULL                                 \
