@@ -13,6 +13,7 @@
 #include "normalize.h"
 #include "formats/arena.h"
 #include "kafka/queue.h"
+#include "kafka/topics.h"
 #include "rejection.h"
 
 typedef struct world_ref {
@@ -68,6 +69,8 @@ void inlet_router_set_world(inlet_tenants *tenants, inlet_schemas *schemas)
     w->w.tenants = tenants;
     w->w.schemas = schemas;
     atomic_init(&w->refs, 1);
+    if (router.producer) /* before the swap: a missing topic is refused from the first event */
+        inlet_topics_watch(router.producer, tenants, schemas, 3000);
     pthread_mutex_lock(&router.world_mu);
     world_ref *old = router.world;
     router.world = w;
@@ -291,6 +294,10 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
      * Kafka is down; only a valid one is told to come back later. */
     if (!inlet_producer_ready(router.producer)) {
         st = refuse(INLET_E_UNAVAILABLE, "Kafka is unreachable; nothing was stored", rej);
+        goto out;
+    }
+    if (inlet_topics_refuse_missing(router.producer, envs, n, why, sizeof(why))) {
+        st = refuse(INLET_E_UNAVAILABLE, why, rej);
         goto out;
     }
     inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);
