@@ -108,8 +108,8 @@ void inlet_broker_log_error(int err, const char *reason)
 
 void inlet_broker_log_line(int level, const char *fac, const char *buf)
 {
-    /* FAIL and ERROR lines repeat what error_cb reports. */
-    if (strcmp(fac, "FAIL") == 0 || strcmp(fac, "ERROR") == 0) {
+    /* FAIL, ERROR and FATAL lines repeat what error_cb reports (and producer.c logs). */
+    if (strcmp(fac, "FAIL") == 0 || strcmp(fac, "ERROR") == 0 || strcmp(fac, "FATAL") == 0) {
         inlet_logf(INLET_LOG_DEBUG, "librdkafka", "%s: %s", fac, buf);
         return;
     }
