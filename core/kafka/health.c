@@ -15,13 +15,26 @@
 
 enum { TOPIC_UNKNOWN, TOPIC_PRESENT, TOPIC_MISSING };
 
+static uint64_t topic_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Publish the missing topics' hashes, then their count (readers load the count first). Under
+ * h->mu. */
+static void publish_missing(struct inlet_kafka_health *h);
+
 typedef struct watched_topic {
     char *name;
     char *label; /* what needs it, for messages; "" if unknown */
     int state;
 } watched_topic;
 
-#define MAX_BROKERS 64 /* brokers remembered for "joined"/"left" logs */
+#define MAX_BROKERS    64 /* brokers remembered for "joined"/"left" logs */
+#define MISSING_HASHES 64 /* missing topics a submission can rule out without the lock */
 
 struct inlet_kafka_health {
     rd_kafka_t *rk; /* metadata only: never produces */
@@ -32,6 +45,11 @@ struct inlet_kafka_health {
     atomic_int all_down;       /* the handle's own ALL_BROKERS_DOWN, cleared by an answer */
     atomic_int producer_fatal; /* the producer is being recreated */
     atomic_int n_missing;
+    /* Hashes of the missing topics (the first MISSING_HASHES; more_missing when there are more):
+     * a submission whose topic's hash is not among them is not missing, found without a lock
+     * even while another schema's topic is missing. */
+    _Atomic uint64_t missing_hash[MISSING_HASHES];
+    atomic_int more_missing;
     int64_t interval_ms;
     pthread_mutex_t mu; /* topics, checks_done, wake */
     pthread_cond_t cv;  /* wakes the thread (wake) and set_topics (checks_done) */
@@ -185,7 +203,7 @@ static void log_broker_changes(inlet_kafka_health *h, const struct rd_kafka_meta
  * leader on a listed broker for each partition (else why says which does not). Under h->mu. */
 static int apply_metadata(inlet_kafka_health *h, const struct rd_kafka_metadata *md)
 {
-    int writable = md->broker_cnt > 0, missing = 0;
+    int writable = md->broker_cnt > 0;
     if (!writable)
         snprintf(h->why, sizeof(h->why), "the cluster lists no broker");
     for (size_t i = 0; i < h->n_topics; i++) {
@@ -207,7 +225,6 @@ static int apply_metadata(inlet_kafka_health *h, const struct rd_kafka_metadata 
                            t->label[0] ? ": " : "", t->label, t->label[0] ? " is ready" : "");
             t->state = state;
         }
-        missing += state == TOPIC_MISSING;
         if (state != TOPIC_PRESENT || !writable)
             continue;
         for (int p = 0; p < mt->partition_cnt; p++) {
@@ -220,8 +237,7 @@ static int apply_metadata(inlet_kafka_health *h, const struct rd_kafka_metadata 
             }
         }
     }
-    atomic_store(&h->n_missing, missing);
-    inlet_metric_set(h->m_missing, missing);
+    publish_missing(h);
     return writable;
 }
 
@@ -312,7 +328,6 @@ void inlet_kafka_health_set_topics(inlet_kafka_health *h, const char *const *top
         return;
     }
     pthread_mutex_lock(&h->mu);
-    int missing = 0;
     for (size_t i = 0; i < n; i++) {
         t[i].name = strdup(topics[i]);
         t[i].label = strdup(labels && labels[i] ? labels[i] : "");
@@ -320,7 +335,6 @@ void inlet_kafka_health_set_topics(inlet_kafka_health *h, const char *const *top
         for (size_t j = 0; j < h->n_topics; j++)
             if (strcmp(h->topics[j].name, topics[i]) == 0)
                 t[i].state = h->topics[j].state;
-        missing += t[i].state == TOPIC_MISSING;
     }
     for (size_t j = 0; j < h->n_topics; j++) {
         free(h->topics[j].name);
@@ -336,7 +350,7 @@ void inlet_kafka_health_set_topics(inlet_kafka_health *h, const char *const *top
             t[i] = t[--h->n_topics];
             i--;
         }
-    atomic_store(&h->n_missing, missing);
+    publish_missing(h);
     unsigned long gen = ++h->set_gen;
     h->wake = 1;
     pthread_cond_broadcast(&h->cv);
@@ -361,11 +375,37 @@ int inlet_kafka_health_ready(const inlet_kafka_health *h)
     return h && atomic_load(&((inlet_kafka_health *)h)->ready);
 }
 
+static void publish_missing(inlet_kafka_health *h)
+{
+    int n = 0, more = 0;
+    for (size_t i = 0; i < h->n_topics; i++) {
+        if (h->topics[i].state != TOPIC_MISSING)
+            continue;
+        if (n < MISSING_HASHES)
+            atomic_store(&h->missing_hash[n], topic_hash(h->topics[i].name));
+        else
+            more = 1;
+        n++;
+    }
+    atomic_store(&h->more_missing, more);
+    atomic_store(&h->n_missing, n); /* seq_cst: after the hashes */
+    inlet_metric_set(h->m_missing, n);
+}
+
 int inlet_kafka_health_topic_missing(inlet_kafka_health *h, const char *topic)
 {
-    if (!h || atomic_load_explicit(&h->n_missing, memory_order_relaxed) == 0)
+    int n = h ? atomic_load(&h->n_missing) : 0;
+    if (n == 0)
         return 0;
-    int missing = 0;
+    if (!atomic_load(&h->more_missing)) {
+        uint64_t th = topic_hash(topic);
+        int maybe = 0;
+        for (int i = 0; i < n && i < MISSING_HASHES && !maybe; i++)
+            maybe = atomic_load_explicit(&h->missing_hash[i], memory_order_relaxed) == th;
+        if (!maybe)
+            return 0;
+    }
+    int missing = 0; /* a hash matched (or too many are missing): confirm by name */
     pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < h->n_topics; i++)
         if (strcmp(h->topics[i].name, topic) == 0) {

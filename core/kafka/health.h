@@ -36,7 +36,8 @@ void inlet_kafka_health_set_topics(inlet_kafka_health *h, const char *const *top
 /* 1 when Kafka can take writes (see above). One atomic load. */
 int inlet_kafka_health_ready(const inlet_kafka_health *h);
 /* 1 when the last metadata said topic does not exist. One atomic load while no topic is
- * missing; a short lock otherwise. */
+ * missing, a hash compared with the missing ones' otherwise (no lock); the lock only to confirm
+ * a topic whose hash matches. */
 int inlet_kafka_health_topic_missing(inlet_kafka_health *h, const char *topic);
 /*
  * The topics found missing by the last check, comma-separated, in buf. Returns how many were
