@@ -14,6 +14,7 @@
 #include "check/module_conf.h"
 #include "log.h"
 #include "metrics.h"
+#include "kafka/topics.h"
 #include "observe.h"
 #include "pipeline/router.h"
 #include "reload_control.h"
@@ -327,6 +328,19 @@ int inlet_daemon_reload(inlet_daemon *d, inlet_conf_errors *errs)
         inlet_schemas_free(schemas);
         return found;
     }
+    if (d->settings.kafka.missing_topic == INLET_MISSING_TOPIC_REFUSE_START) {
+        const inlet_world *prev = inlet_router_world_acquire();
+        int rc = inlet_topics_require(d->producer, tenants, schemas, prev ? prev->tenants : NULL,
+                                      prev ? prev->schemas : NULL, 5000, err, sizeof(err));
+        inlet_router_world_release(prev);
+        if (rc != 0) {
+            inlet_conf_errors_add(errs, "%s", err);
+            inlet_log_error("reload refused, keeping the running configuration: %s", err);
+            inlet_tenants_release(tenants);
+            inlet_schemas_free(schemas);
+            return 1;
+        }
+    }
     if (inlet_observe_reload(d->main_path, err, sizeof(err)) != 0)
         inlet_log_error("reload: keeping the log settings: %s", err);
     inlet_router_set_world(tenants, schemas);
@@ -360,6 +374,12 @@ int inlet_daemon_run(inlet_daemon *d)
     if (inlet_producer_new(&d->settings.kafka, &d->producer, err, sizeof(err)) != 0 ||
         inlet_producer_start(d->producer, err, sizeof(err)) != 0) {
         inlet_log_error("%s", err);
+        return 1;
+    }
+    if (d->settings.kafka.missing_topic == INLET_MISSING_TOPIC_REFUSE_START &&
+        inlet_topics_require(d->producer, d->tenants, d->schemas, NULL, NULL, 10000, err,
+                             sizeof(err)) != 0) {
+        inlet_log_error("refusing to start: %s", err);
         return 1;
     }
     inlet_router_init(d->producer, (size_t)d->settings.max_events,

@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "explain.h"
+#include "kafka/topics.h"
 #include "log.h"
 #include "reload_control.h"
 
@@ -16,6 +17,7 @@ static void usage(FILE *out)
         "usage: inletd -c <config-dir> [--check-config] [--print-options] [--pid-file F]\n"
         "       inletd explain -c <config-dir> --tenant T --device D --schema NAME@vN ...\n"
         "       inletd reload [-c <config-dir>] (--pid PID | --pid-file F) [--timeout S]\n"
+        "       inletd topics -c <config-dir> [--partitions N] [--replication-factor N]\n"
         "       inletd --version\n"
         "\n"
         "  -c, --config DIR     read DIR/inletd.yaml and DIR/conf.d/*.yaml\n"
@@ -24,7 +26,70 @@ static void usage(FILE *out)
         "      --print-options  print the reference of every option (without -c: of every\n"
         "                       module in the module directory)\n"
         "  -V, --version        print the version and the module ABI\n"
-        "  -h, --help           this text\n");
+        "  -h, --help           this text\n"
+        "\n"
+        "  topics               print the kafka-topics.sh --create command of every topic the\n"
+        "                       configuration produces to, with the partitions and replication\n"
+        "                       its schemas declare (x-inlet-topic-partitions/-replication;\n"
+        "                       --partitions and --replication-factor for the others,\n"
+        "                       default 12 and 3)\n");
+}
+
+/* `inletd topics`: offline, from the configuration directory. */
+static int topics_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"partitions", required_argument, NULL, 'p'},
+        {"replication-factor", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL;
+    int partitions = 12, replication = 3, c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            dir = optarg;
+            break;
+        case 'p':
+        case 'r': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 100000) {
+                fprintf(stderr, "inletd topics: --%s: expected a positive integer\n",
+                        c == 'p' ? "partitions" : "replication-factor");
+                return 2;
+            }
+            if (c == 'p')
+                partitions = (int)v;
+            else
+                replication = (int)v;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc || !dir) {
+        usage(stderr);
+        return 2;
+    }
+    inlet_daemon d;
+    char err[4096];
+    if (inlet_daemon_load(&d, dir, err, sizeof(err)) != 0) {
+        fprintf(stderr, "inletd: %s\n", err);
+        inlet_daemon_free(&d);
+        return 1;
+    }
+    inlet_topics_print_create(stdout, d.tenants, d.schemas, d.settings.kafka.bootstrap_servers,
+                              partitions, replication);
+    inlet_daemon_free(&d);
+    return 0;
 }
 
 /* `inletd reload`: ExecReload= of the systemd unit. */
@@ -70,6 +135,8 @@ int main(int argc, char **argv)
         return inlet_explain_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "reload") == 0)
         return reload_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "topics") == 0)
+        return topics_main(argc - 1, argv + 1);
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, 't'},

@@ -6,6 +6,7 @@
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const compressions[] = {"none", "gzip", "snappy", "lz4", "zstd", NULL};
+static const char *const missing_topic_modes[] = {"not_ready", "refuse_start", NULL};
 
 #define KOPT(name, type, field, def, lo, hi, desc)                                                 \
     {                                                                                              \
@@ -20,14 +21,27 @@ static const inlet_option kafka_options[] = {
      compressions, NULL, 0, 0, "Producer compression codec."},
     KOPT("linger", INLET_OPT_DURATION, linger_ms, "5ms", 0, 1000,
          "How long the producer waits to fill a batch (linger.ms)."),
-    KOPT("delivery_timeout", INLET_OPT_DURATION, delivery_timeout_ms, "10s", 100, 600000,
-         "Time limit for Kafka to acknowledge an event; after it the device gets a refusal."),
+    KOPT("delivery_timeout", INLET_OPT_DURATION, delivery_timeout_ms, "30s", 100, 600000,
+         "Time limit for Kafka to acknowledge an event; after it the device gets a refusal "
+         "(not persisted, or possibly persisted). Covers a broker failover: see docs/KAFKA.md."),
+    KOPT("request_timeout", INLET_OPT_DURATION, request_timeout_ms, "15s", 100, 600000,
+         "How long one produce request may wait for acks=all before it is retried "
+         "(request.timeout.ms; at most delivery_timeout)."),
+    KOPT("metadata_refresh", INLET_OPT_DURATION, metadata_refresh_ms, "10s", 1000, 3600000,
+         "How often the producer refreshes topic metadata on its own "
+         "(topic.metadata.refresh.interval.ms); leader changes also trigger a refresh."),
     KOPT("max_queue_messages", INLET_OPT_INT, max_queue_messages, "100000", 1, 10000000,
          "Events waiting for Kafka at most; beyond it devices are refused (503)."),
     KOPT("max_queue_bytes", INLET_OPT_SIZE, max_queue_bytes, "256m", 1048576, 2147483647,
          "Bytes waiting for Kafka at most; beyond it devices are refused (503)."),
     KOPT("health_interval", INLET_OPT_DURATION, health_interval_ms, "1s", 100, 60000,
-         "How often the core asks Kafka for metadata to decide readiness."),
+         "How often the core asks Kafka for metadata (on a connection of its own) to decide "
+         "readiness and to find missing topics."),
+    {"missing_topic", INLET_OPT_ENUM, offsetof(inlet_kafka_settings, missing_topic), "not_ready", 0,
+     0, missing_topic_modes, NULL, 0, 0,
+     "A schema whose topic does not exist: not_ready refuses its events at once (503 naming the "
+     "topic) until the topic is created; refuse_start refuses to start, or to reload, when Kafka "
+     "says a topic is missing."},
     {"properties", INLET_OPT_STRING_MAP, offsetof(inlet_kafka_settings, properties), NULL, 0, 0,
      NULL, NULL, 0, 0, "Any librdkafka producer property, passed through (applied last)."},
     INLET_OPTIONS_END,

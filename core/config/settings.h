@@ -15,6 +15,12 @@ typedef enum {
     INLET_COMPRESSION_ZSTD
 } inlet_compression;
 
+/* What a schema whose Kafka topic does not exist does to the daemon (docs/KAFKA.md). */
+typedef enum {
+    INLET_MISSING_TOPIC_NOT_READY,    /* refuse that schema's events at once, heal when created */
+    INLET_MISSING_TOPIC_REFUSE_START, /* refuse to start, and refuse a reload that needs one */
+} inlet_missing_topic;
+
 typedef struct inlet_kafka_settings {
     char *bootstrap_servers;
     char *client_id;
@@ -23,7 +29,10 @@ typedef struct inlet_kafka_settings {
     int64_t delivery_timeout_ms;
     int64_t max_queue_messages; /* queue.buffering.max.messages: the bound on in-flight events */
     uint64_t max_queue_bytes;
+    int64_t request_timeout_ms;  /* request.timeout.ms (capped at delivery_timeout) */
+    int64_t metadata_refresh_ms; /* topic.metadata.refresh.interval.ms */
     int64_t health_interval_ms;
+    int missing_topic;        /* inlet_missing_topic */
     inlet_str_map properties; /* passed to librdkafka as they are, after the typed ones */
 } inlet_kafka_settings;
 

@@ -1,14 +1,15 @@
 /*
  * producer.h - the one librdkafka producer of the process: idempotent, acks=all, murmur2
  * partitioner (the Java client's, so partitions match Java producers for the same key). A poll
- * thread serves delivery reports and completes submissions; a health thread asks Kafka for
- * metadata to decide readiness.
+ * thread serves delivery reports and completes submissions, and recreates the librdkafka handle
+ * in place after a fatal error. Readiness comes from a separate metadata-only handle (health.h).
  */
 #ifndef INLET_PRODUCER_H
 #define INLET_PRODUCER_H
 
 #include <librdkafka/rdkafka.h>
 
+#include "health.h"
 #include "queue.h"
 #include "config/settings.h"
 
@@ -47,13 +48,17 @@ rd_kafka_resp_err_t inlet_producer_send_to(inlet_producer *p, rd_kafka_topic_t *
                                            size_t value_len, rd_kafka_headers_t *headers,
                                            inlet_slot *slot);
 
-/* 1 when a metadata request succeeded within the last health interval (and no all-brokers-down
- * event since). */
+/* 1 when Kafka can take writes (health.h) and the producer is not being recreated. */
 int inlet_producer_ready(const inlet_producer *p);
+/* The producer's health watcher (the topics it checks, readiness). */
+inlet_kafka_health *inlet_producer_health(inlet_producer *p);
+/* How many times a fatal error made the producer recreate its handle. */
+int inlet_producer_recreations(const inlet_producer *p);
 /* Wait up to timeout_ms for every message to be delivered; then purge what is left so its
  * submissions complete with a failure. Returns the number of messages that were purged. */
 int inlet_producer_drain(inlet_producer *p, int timeout_ms);
-/* The librdkafka handle, for fault-injection tests with the mock cluster. */
+/* The current librdkafka handle, for fault-injection tests (mock cluster,
+ * rd_kafka_test_fatal_error()). */
 rd_kafka_t *inlet_producer_handle(inlet_producer *p);
 /* Stop threads and destroy. Call after drain. */
 void inlet_producer_free(inlet_producer *p);

@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "delivery_outcome.h"
 #include "log.h"
+#include "metrics.h"
+#include "module_ctx.h"
 
 struct inlet_queue {
     pthread_mutex_t mu;
@@ -17,7 +21,26 @@ struct inlet_queue {
     inlet_submission *head, *tail; /* completed, oldest first */
     atomic_size_t pending;         /* submitted and not yet drained */
     inlet_module_ctx *mod;
+    uint32_t abi_minor;     /* the module's: INLET_E_POSSIBLY_PERSISTED only from 1.5 */
+    inlet_metric *m_ack_us; /* submit -> completion delivered, the device's wait */
 };
+
+/* Seconds; covers a healthy ack (milliseconds) up to a delivery timeout after a failover. */
+static const double ack_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                     0.25,  0.5,    1,     2.5,  5,     10,   30};
+
+const double *inlet_ack_latency_buckets(size_t *n)
+{
+    *n = sizeof(ack_buckets) / sizeof(ack_buckets[0]);
+    return ack_buckets;
+}
+
+int64_t inlet_monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 inlet_queue *inlet_queue_new(inlet_module_ctx *mod, char *err, size_t err_len)
 {
@@ -34,6 +57,13 @@ inlet_queue *inlet_queue_new(inlet_module_ctx *mod, char *err, size_t err_len)
     }
     pthread_mutex_init(&q->mu, NULL);
     q->mod = mod;
+    q->abi_minor = mod && mod->desc ? mod->desc->abi_minor : INLET_ABI_MINOR;
+    size_t nb;
+    const double *b = inlet_ack_latency_buckets(&nb);
+    q->m_ack_us = inlet_metric_histogram(
+        "inlet_device_ack_latency_seconds",
+        "From submit to the completion handed to the module (the device's answer), any outcome.",
+        NULL, b, nb);
     return q;
 }
 
@@ -108,10 +138,12 @@ size_t inlet_queue_drain(inlet_queue *q, inlet_completion_fn fn, void *ctx, size
         for (size_t i = 0; i < n; i++) {
             results[i] = sub->slots[i].result;
             results[i].event_id = sub->slots[i].event_id;
+            results[i].status = inlet_delivery_status_for_module(results[i].status, q->abi_minor);
         }
         for (size_t i = 0; i < sub->n_events; i++)
             if (sub->slots[i].result.status != INLET_OK)
-                status = sub->slots[i].result.status;
+                status =
+                    inlet_delivery_status_for_module(sub->slots[i].result.status, q->abi_minor);
 
         inlet_completion c;
         memset(&c, 0, sizeof(c));
@@ -121,6 +153,7 @@ size_t inlet_queue_drain(inlet_queue *q, inlet_completion_fn fn, void *ctx, size
         c.n_events = n;
         c.events = results;
         fn(ctx, &c);
+        inlet_metric_observe_us(q->m_ack_us, inlet_monotonic_us() - sub->submitted_us);
 
         if (results != results_stack)
             free(results);
@@ -155,6 +188,7 @@ inlet_submission *inlet_submission_new(inlet_queue *q, void *opaque, size_t n)
     sub->opaque = opaque;
     sub->n_events = n;
     sub->next = NULL;
+    sub->submitted_us = inlet_monotonic_us();
     atomic_init(&sub->remaining, n + 1);
     for (size_t i = 0; i < n; i++) {
         inlet_slot *s = &sub->slots[i];

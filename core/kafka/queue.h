@@ -29,6 +29,7 @@ struct inlet_submission {
     void *opaque;
     atomic_size_t remaining;
     size_t n_events;
+    int64_t submitted_us; /* inlet_monotonic_us() at submit, for the device ack histogram */
     struct inlet_submission *next; /* in the queue's completed list */
     inlet_slot slots[];
 };
@@ -40,6 +41,11 @@ inlet_submission *inlet_submission_new(inlet_queue *q, void *opaque, size_t n);
 void inlet_submission_put(inlet_submission *sub, size_t n);
 /* Drop a submission nothing was produced for: no completion is delivered. */
 void inlet_submission_abort(inlet_submission *sub);
+
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t inlet_monotonic_us(void);
+/* The bucket bounds (seconds) of both acknowledgement-latency histograms. */
+const double *inlet_ack_latency_buckets(size_t *n);
 
 inlet_queue *inlet_queue_new(inlet_module_ctx *mod, char *err, size_t err_len);
 int inlet_queue_fd(inlet_queue *q);

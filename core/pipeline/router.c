@@ -15,6 +15,7 @@
 #include "normalize.h"
 #include "formats/arena.h"
 #include "kafka/queue.h"
+#include "kafka/topics.h"
 #include "rejection.h"
 
 typedef struct world_ref {
@@ -70,6 +71,8 @@ void inlet_router_set_world(inlet_tenants *tenants, inlet_schemas *schemas)
     w->w.tenants = tenants;
     w->w.schemas = schemas;
     atomic_init(&w->refs, 1);
+    if (router.producer) /* before the swap: a missing topic is refused from the first event */
+        inlet_topics_watch(router.producer, tenants, schemas, 3000);
     pthread_mutex_lock(&router.world_mu);
     world_ref *old = router.world;
     router.world = w;
@@ -292,6 +295,10 @@ static inlet_status submit(inlet_module_ctx *mod, const inlet_request *req_in,
      * Kafka is down; only a valid one is told to come back later. */
     if (!inlet_producer_ready(router.producer)) {
         st = refuse(INLET_E_UNAVAILABLE, "Kafka is unreachable; nothing was stored", rej);
+        goto out;
+    }
+    if (inlet_topics_refuse_missing(router.producer, envs, n, why, sizeof(why))) {
+        st = refuse(INLET_E_UNAVAILABLE, why, rej);
         goto out;
     }
     inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);

@@ -77,6 +77,16 @@ const char *inlet_schema_topic(const inlet_schema *s)
     return s->topic;
 }
 
+int inlet_schema_topic_partitions(const inlet_schema *s)
+{
+    return s->topic_partitions;
+}
+
+int inlet_schema_topic_replication(const inlet_schema *s)
+{
+    return s->topic_replication;
+}
+
 const char *inlet_schema_key_pointer(const inlet_schema *s)
 {
     return s->key_pointer;

@@ -12,7 +12,9 @@
  * Inlet keys at the top level: x-inlet-topic (required), x-inlet-key (JSON pointer into the
  * event used as Kafka key; default /device_id), x-inlet-formats (the payload formats accepted,
  * by name: json, cbor, senml+json, senml+cbor, octet-stream), x-inlet-layout (the binary frame
- * layout that turns application/octet-stream payloads into an object, layout.h). In the schema of a
+ * layout that turns application/octet-stream payloads into an object, layout.h),
+ * x-inlet-topic-partitions and x-inlet-topic-replication (how `inletd topics` creates the topic;
+ * nothing else reads them). In the schema of a
  * property: x-inlet-unit (the SenML unit of that field). Any other keyword is a load error.
  */
 #ifndef INLET_SCHEMA_H
@@ -72,6 +74,9 @@ const char *inlet_schema_property_unit(const inlet_schema *s, const char *name, 
 const char *inlet_schema_name(const inlet_schema *s);    /* "fleet.position" (registry only) */
 const char *inlet_schema_version(const inlet_schema *s); /* "v1" (registry only) */
 const char *inlet_schema_topic(const inlet_schema *s);   /* x-inlet-topic */
+/* x-inlet-topic-partitions / x-inlet-topic-replication; 0 when the schema does not declare it. */
+int inlet_schema_topic_partitions(const inlet_schema *s);
+int inlet_schema_topic_replication(const inlet_schema *s);
 /* x-inlet-key: JSON pointer into the event whose value is the Kafka key; "/device_id" if the
  * schema does not say. */
 const char *inlet_schema_key_pointer(const inlet_schema *s);

@@ -422,6 +422,22 @@ static int kw_topic(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
     return 0;
 }
 
+/* x-inlet-topic-partitions / -replication: what `inletd topics` creates the topic with. */
+static int kw_topic_sizing(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
+{
+    (void)n;
+    int partitions = strcmp(kw->name, "x-inlet-topic-partitions") == 0;
+    long long max = partitions ? 100000 : 32767;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max)
+        return fail(c, partitions ? "must be an integer from 1 to 100000"
+                                  : "must be an integer from 1 to 32767");
+    if (partitions)
+        c->schema->topic_partitions = (int)json_integer_value(v);
+    else
+        c->schema->topic_replication = (int)json_integer_value(v);
+    return 0;
+}
+
 static int kw_key(cctx *c, schema_node *n, const json_t *v, const keyword *kw)
 {
     const char *s;
@@ -546,6 +562,8 @@ static const keyword keywords[] = {
     {"writeOnly", kw_bool_annotation, 0, 0, 0},
     {"x-inlet-topic", kw_topic, 0, 0, KW_ROOT},
     {"x-inlet-key", kw_key, 0, 0, KW_ROOT},
+    {"x-inlet-topic-partitions", kw_topic_sizing, 0, 0, KW_ROOT},
+    {"x-inlet-topic-replication", kw_topic_sizing, 0, 0, KW_ROOT},
     {"x-inlet-layout", kw_layout, 0, 0, KW_ROOT},
     {"x-inlet-formats", kw_formats, 0, 0, KW_ROOT},
     {"x-inlet-unit", kw_unit, 0, 0, KW_PROPERTY},

@@ -114,10 +114,12 @@ struct inlet_schema {
     char *name;    /* registry only */
     char *version; /* registry only, "v<N>" */
     unsigned long version_num;
-    char *topic;       /* x-inlet-topic; NULL when compiled without one */
-    char *key_pointer; /* x-inlet-key, default "/device_id" */
-    unsigned formats;  /* x-inlet-formats as INLET_FMT_* bits; 0 = not given */
-    inlet_arena arena; /* const and enum values, units: freed with the schema */
+    char *topic;           /* x-inlet-topic; NULL when compiled without one */
+    char *key_pointer;     /* x-inlet-key, default "/device_id" */
+    int topic_partitions;  /* x-inlet-topic-partitions; 0 = not declared */
+    int topic_replication; /* x-inlet-topic-replication; 0 = not declared */
+    unsigned formats;      /* x-inlet-formats as INLET_FMT_* bits; 0 = not given */
+    inlet_arena arena;     /* const and enum values, units: freed with the schema */
     /* x-inlet-layout, compiled; NULL without one; owned */
     inlet_layout *layout;
 };

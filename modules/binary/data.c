@@ -222,13 +222,20 @@ void bin_data_on_completion(void *ctx, const inlet_completion *comp)
         if (comp->status == INLET_OK) {
             slot_answer(m, &c->slots[idx], BIN_ST_OK, 0, NULL);
         } else {
-            /* handed to Kafka, not confirmed: it may be stored */
+            /* Handed to Kafka, not confirmed. The core tells which: never left inletd ("not
+             * persisted: safe to resend", no flag) or may be in Kafka ("possibly persisted",
+             * POSSIBLY_STORED: resend with the same event_id). */
             char why[BIN_MAX_REASON + 1];
-            const char *kerr = comp->n_events > 0 && comp->events[0].error != NULL
-                                   ? comp->events[0].error
-                                   : m->host->status_name(comp->status);
+            const char *kerr = NULL;
+            int maybe = comp->status == INLET_E_POSSIBLY_PERSISTED;
+            for (size_t i = 0; i < comp->n_events && kerr == NULL; i++)
+                if (comp->events[i].status == comp->status)
+                    kerr = comp->events[i].error;
+            if (kerr == NULL)
+                kerr = m->host->status_name(comp->status);
             snprintf(why, sizeof(why), "Kafka did not acknowledge the event: %s", kerr);
-            slot_answer(m, &c->slots[idx], status_for(comp->status), BIN_FLAG_POSSIBLY_STORED, why);
+            slot_answer(m, &c->slots[idx], status_for(comp->status),
+                        maybe ? BIN_FLAG_POSSIBLY_STORED : 0, why);
         }
         bin_data_flush_acks(c);
         if (c->state == BIN_CONN_OPEN)

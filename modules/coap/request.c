@@ -470,9 +470,12 @@ void coap_request_on_completion(void *ctx, const inlet_completion *c)
     if (c->status == INLET_OK) {
         coap_answer_init(&a, COAP_CODE(2, 4));
     } else {
+        /* The diagnostic payload says what the core said of the deciding event: "not
+         * persisted: safe to resend" or "possibly persisted: resend with the same event_id". */
         const char *err = NULL;
         for (size_t i = 0; i < c->n_events && !err; i++)
-            err = c->events[i].error;
+            if (c->events[i].status == c->status)
+                err = c->events[i].error;
         inlet_rejection rej = {.size = sizeof(rej), .status = c->status, .message = err};
         coap_answer_for_status(m, &a, c->status, err ? &rej : NULL, diag, sizeof(diag));
     }

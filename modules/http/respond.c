@@ -127,8 +127,9 @@ static const char *default_detail(inlet_status st)
     case INLET_E_TOO_LARGE:
         return "the request is too large";
     case INLET_E_UNAVAILABLE:
-    case INLET_E_POSSIBLY_PERSISTED:
         return "Kafka is unavailable; retry later";
+    case INLET_E_POSSIBLY_PERSISTED:
+        return "possibly persisted: resend with the same event_id";
     case INLET_E_QUOTA:
         return "quota exceeded; retry later";
     case INLET_E_SHUTTING_DOWN:
@@ -286,15 +287,24 @@ void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion
     size_t accepted = 0;
     size_t bound = 256;
 
+    size_t maybe = 0; /* possibly persisted: resend with the same event_id */
     for (size_t i = 0; i < c->n_events; i++) {
         const inlet_event_result *e = &c->events[i];
         accepted += e->status == INLET_OK;
+        maybe += e->status == INLET_E_POSSIBLY_PERSISTED;
         bound += 96 + 2 * JINT_BOUND + jstr_bound(e->event_id) + jstr_bound(e->topic) +
                  jstr_bound(e->error);
     }
-    char detail[96];
-    snprintf(detail, sizeof(detail), "%zu of %zu events were not persisted; retry them",
-             c->n_events - accepted, c->n_events);
+    char detail[192];
+    if (maybe == 0)
+        snprintf(detail, sizeof(detail),
+                 "%zu of %zu events were not persisted; safe to resend them",
+                 c->n_events - accepted, c->n_events);
+    else
+        snprintf(detail, sizeof(detail),
+                 "%zu of %zu events were not persisted and %zu possibly persisted; resend them "
+                 "with the same event_id (consumers drop duplicates by event_id)",
+                 c->n_events - accepted - maybe, c->n_events, maybe);
     bound += problem_head_bound(detail) + problem_head_bound(default_detail(c->status));
 
     jbuf b;
@@ -303,8 +313,14 @@ void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion
         jb_lit(&b, "{");
     } else {
         if (status == 503) {
-            jb_lit(&b, "{\"type\":\"urn:inlet:problem:not-persisted\","
-                       "\"title\":\"Not every event was persisted\",\"status\":503,\"detail\":");
+            if (maybe == 0)
+                jb_lit(&b, "{\"type\":\"urn:inlet:problem:not-persisted\","
+                           "\"title\":\"Not every event was persisted\",\"status\":503,"
+                           "\"detail\":");
+            else
+                jb_lit(&b, "{\"type\":\"urn:inlet:problem:possibly-persisted\","
+                           "\"title\":\"Some events may have been persisted\",\"status\":503,"
+                           "\"detail\":");
             jb_str(&b, detail);
         } else {
             problem_head(&b, status, c->status, default_detail(c->status));

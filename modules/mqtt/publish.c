@@ -521,9 +521,14 @@ void mqtt_publish_on_completion(void *ctx, const inlet_completion *comp)
                 mqtt_ids_remove(&s->ids, e);
                 if (claimed) {
                     char why[MQTT_REASON_STRING_MAX + 1];
-                    const char *kerr = comp->n_events > 0 && comp->events[0].error != NULL
-                                           ? comp->events[0].error
-                                           : "not acknowledged";
+                    /* the core says per event "not persisted: safe to resend" or "possibly
+                     * persisted: resend with the same event_id"; the worst one answers */
+                    const char *kerr = NULL;
+                    for (size_t i = 0; i < comp->n_events && kerr == NULL; i++)
+                        if (comp->events[i].status == comp->status)
+                            kerr = comp->events[i].error;
+                    if (kerr == NULL)
+                        kerr = "not acknowledged";
                     snprintf(why, sizeof(why), "Kafka did not acknowledge the message: %s", kerr);
                     c->quota_used--;
                     answer_refusal(c, qos, p->packet_id, mqtt_publish_reason(comp->status), why);

@@ -609,10 +609,13 @@ void tlt_conn_on_completion(void *ctx, const inlet_completion *comp)
         m->host->metric_add(m->metrics.records, count);
         answer_count(c, count);
     } else {
-        const char *kerr = comp->n_events > 0 && comp->events[0].error != NULL
-                               ? comp->events[0].error
-                               : "not acknowledged";
-        refuse_packet(c, "Kafka", kerr);
+        /* Only a count to answer with: 0 either way, and the log says whether the records are
+         * possibly persisted (the resend duplicates them under the same event_ids) or not. */
+        const char *kerr = NULL;
+        for (size_t i = 0; i < comp->n_events && kerr == NULL; i++)
+            if (comp->events[i].status == comp->status)
+                kerr = comp->events[i].error;
+        refuse_packet(c, "Kafka", kerr != NULL ? kerr : "not acknowledged");
     }
     if (c->state == TLT_READY)
         tlt_loop_ready(loop, c); /* what came meanwhile */
