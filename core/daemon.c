@@ -13,6 +13,7 @@
 #include "config/confdir.h"
 #include "log.h"
 #include "metrics.h"
+#include "pipeline/quota.h"
 #include "pipeline/router.h"
 
 #ifndef INLET_DEFAULT_MODULE_DIR
@@ -439,6 +440,7 @@ void inlet_daemon_free(inlet_daemon *d)
     }
     free(d->modules);
     inlet_router_fini();
+    inlet_quota_fini();
     if (d->producer)
         inlet_producer_free(d->producer);
     if (d->tenants)

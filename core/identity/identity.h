@@ -30,9 +30,10 @@ typedef struct inlet_identity_block {
     atomic_uint refs;
     inlet_tenants *ts; /* one reference held */
     const struct inlet_tenant *tenant;
-    const uint64_t *groups; /* the device's groups; NULL if it is not in the device table */
-    uint64_t *rules;        /* bit i: rule i's device/group condition matches this device */
-    int has_token;          /* made from an opaque token: its digest, to check after reloads */
+    const uint64_t *groups;     /* the device's groups; NULL if it is not in the device table */
+    const inlet_limits *limits; /* the device's resolved limits (lives in ts) */
+    uint64_t *rules;            /* bit i: rule i's device/group condition matches this device */
+    int has_token;              /* made from an opaque token: its digest, to check after reloads */
     unsigned char token_digest[32];
     char imei[16]; /* made from an IMEI (INLET_AUTH_IMEI): it, to check after reloads; else "" */
     int64_t expires_at_us;           /* the credential's end, wall clock; 0 = none */

@@ -42,8 +42,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     (void)rk;
     inlet_producer *p = opaque;
     inlet_slot *slot = msg->_private;
-    if (!slot)
+    if (!slot) { /* fire and forget (dead letters): nobody waits, nothing was reserved */
+        inlet_metric_add(p->m_inflight, -1);
         return;
+    }
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         slot->result.status = INLET_OK;
         slot->result.partition = msg->partition;

@@ -10,7 +10,9 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "dead_letter.h"
 #include "normalize.h"
+#include "quota.h"
 #include "formats/arena.h"
 #include "kafka/queue.h"
 #include "rejection.h"
@@ -279,6 +281,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     }
     if (st != INLET_OK) {
         inlet_metric_add(router.m_rejected[st], 1);
+        inlet_dead_letter_offer(router.producer, req, st, r);
         if (rej)
             *rej = r ? r : inlet_rejection_simple(st, "out of memory");
         else
@@ -286,6 +289,10 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         goto out;
     }
     inlet_metric_add(router.m_received, (int64_t)n);
+    if ((st = inlet_quota_submit(req->identity, n, req->body_len, rej)) != INLET_OK) {
+        inlet_metric_add(router.m_rejected[st], 1);
+        goto out;
+    }
 
     /* Validation first: a payload that can never be valid is refused as such even while
      * Kafka is down; only a valid one is told to come back later. */
