@@ -170,3 +170,72 @@ def test_mqtt_connection_quota_0x97_and_publish_rate_0x97():
         assert in_kafka(ok + [no]) == set(ok)
     finally:
         assert d.stop() == 0, d.logs()
+
+
+def test_coap_rate_limit_4_29_with_max_age():
+    import coap_raw as cr
+    tenant, tok, dev = unique("qc"), unique("tok"), unique("truck")
+    d = cr.start_inletd({tenant: tenant_yaml(
+        tenant, tok, dev, "device_limits: {events_per_second: 1, burst: 2}")})
+    try:
+        uri = f"coap://127.0.0.1:{d.coap_port}/ingest?t={tok}"
+        ids = [unique("cok"), unique("cok"), unique("cno")]
+        codes = []
+        for eid in ids:
+            body = json.dumps(batch([eid], dev))
+            codes.append(cr.client(uri, body))  # libcoap's coap-client
+        assert [c for c, _ in codes] == ["2.04", "2.04", "4.29"], codes
+        # Max-Age (option 14) says when to try again: the bucket's refill, 1 s (RFC 8516 §4)
+        u = cr.Udp(d.coap_port)
+        try:
+            no = unique("cno")
+            final, _ = cr.con_post(u, 0x4242, b"\x42", cr.path_opts("/ingest", f"t={tok}", 50),
+                                   json.dumps(batch([no], dev)).encode())
+        finally:
+            u.close()
+        assert final is not None and final[1] == "4.29" and cr.max_age(final) == 1, final
+        ids.append(no)
+        assert in_kafka(ids) == set(ids[:2])
+        m = refusals(d)
+        assert m.get(f'inlet_quota_refusals_total{{tenant="{tenant}",limit="events",'
+                     f'scope="device"}}') >= 1
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def test_binary_connection_quota_welcome_0x97_and_data_0x97():
+    import binary_raw as br
+    tenant, tok, dev = unique("qbin"), unique("tok"), unique("truck")
+    d = br.start_inletd({tenant: tenant_yaml(
+        tenant, tok, dev, "device_limits: {events_per_second: 1, burst: 1, connections: 1}")})
+    try:
+        first = br.Conn(d.binary_port)
+        try:
+            assert first.hello(tok).status == 0
+            second = br.Conn(d.binary_port)
+            w = second.hello(tok)
+            assert (w.type, w.status) == (br.WELCOME, 0x97), w
+            assert w.retry_after == 3  # the configured retry_after: connections have no refill
+            assert b"connection quota" in w.reason
+            assert second.expect_closed() == []
+            second.close()
+            ok, no = unique("bok"), unique("bno")
+            first.send(br.data(br.REFERENCE, seq=1, event_id=ok))
+            a = first.recv()
+            assert (a.type, a.seq, a.status) == (br.ACK, 1, 0), a
+            first.send(br.data(br.REFERENCE, seq=2, event_id=no))
+            a = first.recv()
+            assert (a.type, a.seq, a.status, a.retry_after) == (br.ACK, 2, 0x97, 1), a
+        finally:
+            first.close()
+        # the first connection's place is free once it closed
+        def admitted():
+            c = br.Conn(d.binary_port)
+            try:
+                return c.hello(tok).status == 0
+            finally:
+                c.close()
+        assert wait_for(admitted), d.logs()
+        assert in_kafka([ok, no]) == {ok}
+    finally:
+        assert d.stop() == 0, d.logs()
