@@ -61,7 +61,7 @@ typedef enum {
 typedef enum { INLET_ACL_ALLOW = 0, INLET_ACL_DENY = 1 } inlet_acl_effect;
 
 /*
- * Rate limits and a connection quota (core/pipeline/quota.c, docs/QUOTAS.md). As configured, 0
+ * Rate limits and a connection quota (core/pipeline/quota.c, docs/SECURITY.md). As configured, 0
  * means unlimited; in a device's own limits, -1 means "as the tenant's device_limits". Resolved
  * (inlet_identity_*_limits), burst and bytes_burst are never below one second's worth.
  */

@@ -1,7 +1,7 @@
 /*
  * quota.h - per-tenant and per-device rate limits (events and body bytes per second, token
  * buckets) and connection quotas, as the tenant files declare them (limits, device_limits,
- * devices[].limits; docs/QUOTAS.md).
+ * devices[].limits; docs/SECURITY.md).
  *
  * State (bucket fill, open connections) lives in a process-wide registry keyed by tenant and
  * device, so it survives reloads: connections opened before a SIGHUP are closed against the same

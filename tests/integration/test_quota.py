@@ -1,4 +1,4 @@
-"""Rate limits and connection quotas from the tenant files (docs/QUOTAS.md), with real clients:
+"""Rate limits and connection quotas from the tenant files (docs/SECURITY.md), with real clients:
 curl gets 429 with Retry-After and the quota-exceeded problem, mosquitto_pub gets CONNACK 0x97
 (MQTT 5) or 0x03 (3.1.1), a raw MQTT client gets PUBACK 0x97; the refused events are not in
 Kafka, the allowed ones are; a SIGHUP that raises a limit takes effect at once; refusals are
