@@ -114,6 +114,11 @@ const inlet_limits *inlet_identity_device_limits(const inlet_identity *id)
     return inlet_identity_block_of(id)->limits;
 }
 
+_Atomic(void *) *inlet_identity_quota_slots(const inlet_identity *id)
+{
+    return inlet_identity_block_mut((inlet_identity *)id)->quota_slots;
+}
+
 const char *inlet_identity_dead_letter(const inlet_identity *id, int64_t *rate)
 {
     const inlet_tenant *t = inlet_identity_block_of(id)->tenant;

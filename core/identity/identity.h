@@ -2,7 +2,8 @@
  * identity.h - the block behind every inlet_identity the core hands out, and making one. The
  * public side (references, accessors) is in tenant.h.
  *
- * A block is immutable once its maker returns it, apart from the reference count; it holds one
+ * A block is immutable once its maker returns it, apart from the reference count and the caches
+ * (successor, quota_slots); it holds one
  * reference to the tenant set it was made from, so its tenant stays valid as long as it does.
  */
 #ifndef INLET_IDENTITY_H
@@ -43,6 +44,9 @@ typedef struct inlet_identity_block {
      * long-lived connection refreshes once per reload, not once per event; see
      * identity_refresh.c. */
     struct inlet_identity_block *successor;
+    /* pipeline/quota.c's registry entries of this device and its tenant, cached at first use
+     * (set once, then only read), so a long-lived connection looks them up once. */
+    _Atomic(void *) quota_slots[2];
 } inlet_identity_block;
 
 static inline const inlet_identity_block *inlet_identity_block_of(const inlet_identity *id)

@@ -186,6 +186,9 @@ const char *inlet_identity_topic_prefix(const inlet_identity *id);
  * live as long as the identity. */
 const inlet_limits *inlet_identity_tenant_limits(const inlet_identity *id);
 const inlet_limits *inlet_identity_device_limits(const inlet_identity *id);
+/* Two pointer slots (device, tenant) in which pipeline/quota.c caches its registry entries for
+ * this identity; zero until it sets them, set once. */
+_Atomic(void *) *inlet_identity_quota_slots(const inlet_identity *id);
 /* The tenant's dead-letter topic (NULL = none) and its rate in *rate. */
 const char *inlet_identity_dead_letter(const inlet_identity *id, int64_t *rate);
 /* When the credential stops being valid, wall clock microseconds: a JWT's exp plus the key's

@@ -281,7 +281,8 @@ const inlet_option inlet_tenant_options[] = {
      .type = INLET_OPT_SECTION,
      .offset = offsetof(inlet_tenant_conf, limits),
      .section = limit_options,
-     .description = "Rate limits and connection quota of the tenant as a whole (docs/SECURITY.md)."},
+     .description =
+         "Rate limits and connection quota of the tenant as a whole (docs/SECURITY.md)."},
     {.name = "device_limits",
      .type = INLET_OPT_SECTION,
      .offset = offsetof(inlet_tenant_conf, device_limits),

@@ -2,10 +2,10 @@
  * quota.c - see quota.h.
  *
  * The registry is 64 shards, each a chained hash table under its own mutex, keyed by
- * "tenant\0device": one short, uncontended lock per submission to find the entries (never a
- * global lock), then only atomics. A submission from a tenant and device without limits returns
- * before the lookup. Entries are never freed before exit: there is one per device that ever
- * sent, a few dozen bytes each.
+ * "tenant\0device": one short, uncontended lock the first time an identity is seen (never a
+ * global lock; the entries are then cached in the identity), then only atomics. A submission from a
+ * tenant and device without limits returns before the lookup. Entries are never freed before exit:
+ * there is one per device that ever sent, a few dozen bytes each.
  */
 #include "quota.h"
 
@@ -116,6 +116,17 @@ out:
     return e;
 }
 
+/* The entry of id's device (tenant_scope 0) or tenant (1), cached in the identity: one look-up
+ * per identity, none per event of a long-lived connection. */
+static quota_entry *entry_of(const inlet_identity *id, int tenant_scope)
+{
+    _Atomic(void *) *slot = &inlet_identity_quota_slots(id)[tenant_scope];
+    quota_entry *e = atomic_load_explicit(slot, memory_order_acquire);
+    if (!e && (e = entry_get(id->tenant, tenant_scope ? NULL : id->device_id)))
+        atomic_store_explicit(slot, e, memory_order_release);
+    return e;
+}
+
 static uint64_t fingerprint(int64_t rate, int64_t burst)
 {
     return ((uint64_t)rate * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)burst;
@@ -160,18 +171,19 @@ typedef struct charge {
     int limit, device_scope;
 } charge;
 
-inlet_status inlet_quota_submit(const inlet_identity *id, size_t n_events, size_t n_bytes,
-                                inlet_rejection **rej)
+/* The buckets a submission of id takes from (device first, then tenant); the tenant's entry in
+ * *te for counting. Returns how many. */
+static size_t charges_of(const inlet_identity *id, size_t n_events, size_t n_bytes, charge c[4],
+                         quota_entry **te_out)
 {
     const inlet_limits *dl = inlet_identity_device_limits(id),
                        *tl = inlet_identity_tenant_limits(id);
-    if (!has_rates(dl) && !has_rates(tl))
-        return INLET_OK;
-
-    quota_entry *de = has_rates(dl) ? entry_get(id->tenant, id->device_id) : NULL;
-    quota_entry *te = entry_get(id->tenant, NULL);
-    charge c[4];
     size_t nc = 0;
+    *te_out = NULL;
+    if (!has_rates(dl) && !has_rates(tl))
+        return 0;
+    quota_entry *de = has_rates(dl) ? entry_of(id, 0) : NULL;
+    quota_entry *te = entry_of(id, 1);
     if (de && dl->events_per_second > 0)
         c[nc++] = (charge){
             &de->events, dl->events_per_second, dl->burst, (int64_t)n_events, LIM_EVENTS, 1};
@@ -184,6 +196,27 @@ inlet_status inlet_quota_submit(const inlet_identity *id, size_t n_events, size_
     if (te && tl->bytes_per_second > 0)
         c[nc++] = (charge){
             &te->bytes, tl->bytes_per_second, tl->bytes_burst, (int64_t)n_bytes, LIM_BYTES, 0};
+    *te_out = te;
+    return nc;
+}
+
+void inlet_quota_refund(const inlet_identity *id, size_t n_events, size_t n_bytes)
+{
+    charge c[4];
+    quota_entry *te;
+    size_t nc = charges_of(id, n_events, n_bytes, c, &te);
+    for (size_t i = 0; i < nc; i++)
+        inlet_bucket_refund(&c[i].lb->b, c[i].rate, c[i].n);
+}
+
+inlet_status inlet_quota_submit(const inlet_identity *id, size_t n_events, size_t n_bytes,
+                                inlet_rejection **rej)
+{
+    charge c[4];
+    quota_entry *te;
+    size_t nc = charges_of(id, n_events, n_bytes, c, &te);
+    if (nc == 0)
+        return INLET_OK;
 
     int64_t now = inlet_bucket_now_ns(), wait = 0;
     for (size_t i = 0; i < nc; i++) {
@@ -225,7 +258,7 @@ inlet_status inlet_quota_connection_open(const inlet_identity *id, char *msg, si
 {
     const inlet_limits *dl = inlet_identity_device_limits(id),
                        *tl = inlet_identity_tenant_limits(id);
-    quota_entry *de = entry_get(id->tenant, id->device_id), *te = entry_get(id->tenant, NULL);
+    quota_entry *de = entry_of(id, 0), *te = entry_of(id, 1);
     if (msg && msg_len)
         msg[0] = '\0';
     if (!de || !te) {
@@ -251,7 +284,7 @@ inlet_status inlet_quota_connection_open(const inlet_identity *id, char *msg, si
 
 void inlet_quota_connection_close(const inlet_identity *id)
 {
-    quota_entry *de = entry_get(id->tenant, id->device_id), *te = entry_get(id->tenant, NULL);
+    quota_entry *de = entry_of(id, 0), *te = entry_of(id, 1);
     if (de)
         atomic_fetch_sub(&de->connections, 1);
     if (te)

@@ -25,6 +25,10 @@
 inlet_status inlet_quota_submit(const inlet_identity *id, size_t n_events, size_t n_bytes,
                                 inlet_rejection **rej);
 
+/* Give back what an INLET_OK inlet_quota_submit() took: the producer refused the events after
+ * all (nothing was stored). */
+void inlet_quota_refund(const inlet_identity *id, size_t n_events, size_t n_bytes);
+
 /* One more connection or session for id's device and tenant: INLET_OK, or INLET_E_QUOTA with
  * the reason in msg (nothing counted then). Every INLET_OK is paired with one close. */
 inlet_status inlet_quota_connection_open(const inlet_identity *id, char *msg, size_t msg_len);

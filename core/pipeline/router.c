@@ -289,15 +289,17 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
         goto out;
     }
     inlet_metric_add(router.m_received, (int64_t)n);
-    if ((st = inlet_quota_submit(req->identity, n, req->body_len, rej)) != INLET_OK) {
-        inlet_metric_add(router.m_rejected[st], 1);
-        goto out;
-    }
 
     /* Validation first: a payload that can never be valid is refused as such even while
      * Kafka is down; only a valid one is told to come back later. */
     if (!inlet_producer_ready(router.producer)) {
         st = refuse(INLET_E_UNAVAILABLE, "Kafka is unreachable; nothing was stored", rej);
+        goto out;
+    }
+    /* Rate limits last: a request refused as invalid, or while Kafka is unreachable, costs the
+     * device nothing (nor does one the producer refuses: refunded below). */
+    if ((st = inlet_quota_submit(req->identity, n, req->body_len, rej)) != INLET_OK) {
+        inlet_metric_add(router.m_rejected[st], 1);
         goto out;
     }
     inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);
@@ -313,6 +315,7 @@ inlet_status inlet_router_submit(inlet_module_ctx *mod, const inlet_request *req
     }
     if (produced == 0) {
         inlet_submission_abort(sub);
+        inlet_quota_refund(req->identity, n, req->body_len);
         char msg[200];
         snprintf(msg, sizeof(msg), "Kafka producer refused the events, nothing was stored: %s",
                  rd_kafka_err2str(kerr));

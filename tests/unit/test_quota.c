@@ -133,6 +133,12 @@ static void test_limits_resolved(void)
     CHECK(inlet_quota_submit(plain, 19, 0, &rej) == INLET_OK);
     CHECK(inlet_quota_submit(plain, 1, 0, &rej) == INLET_E_QUOTA);
     inlet_rejection_free(rej);
+    rej = NULL;
+    /* a refund (the producer refused the events) gives everything back */
+    inlet_quota_refund(plain, 19, 0);
+    CHECK(inlet_quota_submit(plain, 19, 0, &rej) == INLET_OK);
+    CHECK(inlet_quota_submit(plain, 1, 0, &rej) == INLET_E_QUOTA);
+    inlet_rejection_free(rej);
 
     /* connections: 2 per device, none for fast */
     char msg[160];
