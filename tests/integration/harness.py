@@ -52,6 +52,16 @@ def free_port():
             return port
 
 
+def wait_for(pred, timeout=10):
+    """Poll pred every 0.1 s until it is true (True) or timeout seconds passed (False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def unique(prefix="t"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 

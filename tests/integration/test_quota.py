@@ -10,18 +10,9 @@ import subprocess
 import time
 
 import mqtt_raw as mq
-from harness import FLEET_EVENT, Inletd, consume, curl, sha256_hex, unique
+from harness import FLEET_EVENT, Inletd, consume, curl, sha256_hex, unique, wait_for
 
 TOPIC = "fleet.updates.v1"
-
-
-def wait_for(pred, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def batch(ids, device):
