@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "kafka/topics.h"
 #include "observe.h"
+#include "pipeline/quota.h"
 #include "pipeline/router.h"
 #include "reload_control.h"
 #include "sd_notify.h"
@@ -490,6 +491,7 @@ void inlet_daemon_free(inlet_daemon *d)
     }
     free(d->modules);
     inlet_router_fini();
+    inlet_quota_fini();
     if (d->producer)
         inlet_producer_free(d->producer);
     if (d->tenants)

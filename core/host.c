@@ -11,6 +11,7 @@
 #include "module_ctx.h"
 #include "refusals.h"
 #include "kafka/queue.h"
+#include "pipeline/quota.h"
 #include "pipeline/rejection.h"
 #include "pipeline/router.h"
 #include "identity/tenant.h"
@@ -171,21 +172,18 @@ static int host_content_type_supported(const char *content_type)
     return content_type && inlet_format_from_content_type(content_type, &f) == 0;
 }
 
-/* ABI 1.5 connection quotas: every connection is admitted until tenants declare limits. */
+/* ABI 1.5 connection quotas: the tenant files' limits.connections (pipeline/quota.c). */
 static inlet_status host_connection_open(inlet_module_ctx *mod, const inlet_identity *id, char *msg,
                                          size_t msg_len)
 {
     (void)mod;
-    (void)id;
-    if (msg && msg_len)
-        msg[0] = '\0';
-    return INLET_OK;
+    return inlet_quota_connection_open(id, msg, msg_len);
 }
 
 static void host_connection_close(inlet_module_ctx *mod, const inlet_identity *id)
 {
     (void)mod;
-    (void)id;
+    inlet_quota_connection_close(id);
 }
 
 static void host_refusal(inlet_module_ctx *mod, inlet_status status, const char *peer,

@@ -12,12 +12,14 @@
 #include <stdint.h>
 
 #include "inlet/options.h"
+#include "tenant.h"
 
 typedef struct inlet_device {
     char *id;
     uint64_t *groups;   /* group bitset; NULL if the tenant has no groups */
     unsigned char *psk; /* DTLS pre-shared key (psk_key.h); NULL if none; cleansed at free */
     size_t psk_len;
+    inlet_limits limits; /* resolved: its own merged over the tenant's device_limits */
 } inlet_device;
 
 typedef struct inlet_device_table {

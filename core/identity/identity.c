@@ -34,6 +34,7 @@ inlet_status inlet_identity_new(inlet_tenants *ts, const inlet_tenant *t, const 
     dev[len] = '\0';
     d = inlet_device_table_find(&t->devices, dev);
     b->groups = d ? d->groups : NULL;
+    b->limits = d ? &d->limits : &t->device_limits;
     inlet_acl_device_rules(&t->acl, &t->devices, dev, b->groups, method, b->rules);
 
     b->pub.size = sizeof(inlet_identity);
@@ -101,6 +102,28 @@ int64_t inlet_identity_expires_at(const inlet_identity *id)
 const char *inlet_identity_topic_prefix(const inlet_identity *id)
 {
     return inlet_identity_block_of(id)->tenant->topic_prefix;
+}
+
+const inlet_limits *inlet_identity_tenant_limits(const inlet_identity *id)
+{
+    return &inlet_identity_block_of(id)->tenant->limits;
+}
+
+const inlet_limits *inlet_identity_device_limits(const inlet_identity *id)
+{
+    return inlet_identity_block_of(id)->limits;
+}
+
+_Atomic(void *) *inlet_identity_quota_slots(const inlet_identity *id)
+{
+    return inlet_identity_block_mut((inlet_identity *)id)->quota_slots;
+}
+
+const char *inlet_identity_dead_letter(const inlet_identity *id, int64_t *rate)
+{
+    const inlet_tenant *t = inlet_identity_block_of(id)->tenant;
+    *rate = t->dead_letter_rate;
+    return t->dead_letter_topic;
 }
 
 inlet_status inlet_identity_for_device(inlet_tenants *ts, const char *tenant, const char *device,

@@ -2,7 +2,8 @@
  * identity.h - the block behind every inlet_identity the core hands out, and making one. The
  * public side (references, accessors) is in tenant.h.
  *
- * A block is immutable once its maker returns it, apart from the reference count; it holds one
+ * A block is immutable once its maker returns it, apart from the reference count and the caches
+ * (successor, quota_slots); it holds one
  * reference to the tenant set it was made from, so its tenant stays valid as long as it does.
  */
 #ifndef INLET_IDENTITY_H
@@ -30,9 +31,10 @@ typedef struct inlet_identity_block {
     atomic_uint refs;
     inlet_tenants *ts; /* one reference held */
     const struct inlet_tenant *tenant;
-    const uint64_t *groups; /* the device's groups; NULL if it is not in the device table */
-    uint64_t *rules;        /* bit i: rule i's device/group condition matches this device */
-    int has_token;          /* made from an opaque token: its digest, to check after reloads */
+    const uint64_t *groups;     /* the device's groups; NULL if it is not in the device table */
+    const inlet_limits *limits; /* the device's resolved limits (lives in ts) */
+    uint64_t *rules;            /* bit i: rule i's device/group condition matches this device */
+    int has_token;              /* made from an opaque token: its digest, to check after reloads */
     unsigned char token_digest[32];
     char imei[16]; /* made from an IMEI (INLET_AUTH_IMEI): it, to check after reloads; else "" */
     int64_t expires_at_us;           /* the credential's end, wall clock; 0 = none */
@@ -42,6 +44,9 @@ typedef struct inlet_identity_block {
      * long-lived connection refreshes once per reload, not once per event; see
      * identity_refresh.c. */
     struct inlet_identity_block *successor;
+    /* pipeline/quota.c's registry entries of this device and its tenant, cached at first use
+     * (set once, then only read), so a long-lived connection looks them up once. */
+    _Atomic(void *) quota_slots[2];
 } inlet_identity_block;
 
 static inline const inlet_identity_block *inlet_identity_block_of(const inlet_identity *id)

@@ -17,6 +17,7 @@
 #include "imei_index.h"
 #include "jwt_index.h"
 #include "jwt_key.h"
+#include "limits.h"
 #include "tenant.h"
 #include "tenant_runtime.h"
 #include "tenant_set.h"
@@ -122,7 +123,7 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
 
     if (inlet_acl_compile(&t->acl, &t->devices, &c->acl, why, sizeof(why)))
         return inlet_ident_errf(err, err_len, "%s: %s", where, why);
-    return 0;
+    return inlet_limits_build(t, c, where, err, err_len);
 }
 
 /*

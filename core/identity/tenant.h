@@ -31,6 +31,9 @@
  *     device_id_from: cn             # cn | san_dns | san_uri
  *     crl_file: certs/demo-crl.pem   # optional; re-read on every reload
  *     allow_unlisted_devices: false  # true: any device id the CA vouches for
+ *   limits: {events_per_second: 5000, bytes_per_second: 5000000, connections: 10000}
+ *   device_limits: {events_per_second: 10, burst: 50, connections: 2}
+ *   dead_letter: {topic: demo.dead-letter, rate: 10}
  *   acl:                             # first match wins; no match = deny
  *     - effect: allow
  *       groups: [trucks]
@@ -58,8 +61,28 @@ typedef enum {
 } inlet_cert_id_from;
 typedef enum { INLET_ACL_ALLOW = 0, INLET_ACL_DENY = 1 } inlet_acl_effect;
 
+/*
+ * Rate limits and a connection quota (core/pipeline/quota.c, docs/SECURITY.md). As configured, 0
+ * means unlimited; in a device's own limits, -1 means "as the tenant's device_limits". Resolved
+ * (inlet_identity_*_limits), burst and bytes_burst are never below one second's worth.
+ */
+typedef struct inlet_limits {
+    int64_t events_per_second;
+    int64_t burst; /* events; 0 = events_per_second */
+    int64_t bytes_per_second;
+    int64_t bytes_burst; /* bytes; 0 = bytes_per_second */
+    int64_t connections; /* concurrent connections or sessions */
+} inlet_limits;
+
+/* dead_letter: where events refused as invalid are copied (core/pipeline/dead_letter.c). */
+typedef struct inlet_dead_letter_conf {
+    char *topic;  /* NULL = off */
+    int64_t rate; /* records per second at most; burst = rate */
+} inlet_dead_letter_conf;
+
 typedef struct inlet_device_conf {
     char *id;
+    inlet_limits limits; /* -1 fields inherit the tenant's device_limits */
     inlet_str_list groups;
     char *psk_file; /* DTLS pre-shared key: raw bytes or hex; mode 0600 or stricter */
     char *imei; /* optional: the 15-digit IMEI of a tracker (Teltonika); unique across tenants */
@@ -109,8 +132,11 @@ typedef struct inlet_tenant_conf {
     inlet_section_list tokens;  /* inlet_token_conf */
     inlet_section_list jwt;     /* inlet_jwt_key_conf */
     inlet_mtls_conf mtls;
-    inlet_section_list acl; /* inlet_acl_rule_conf */
-    bool shared_topics;     /* may produce into the topics of other tenants with this prefix */
+    inlet_section_list acl;     /* inlet_acl_rule_conf */
+    bool shared_topics;         /* may produce into the topics of other tenants with this prefix */
+    inlet_limits limits;        /* the whole tenant */
+    inlet_limits device_limits; /* each device, unless it sets its own */
+    inlet_dead_letter_conf dead_letter;
 } inlet_tenant_conf;
 
 /* The option table of a tenant file; "tenant" is the name key. */
@@ -158,6 +184,16 @@ void inlet_identity_ref(const inlet_identity *id);
 void inlet_identity_release(const inlet_identity *id);
 /* The tenant's topic_prefix ("" if none). */
 const char *inlet_identity_topic_prefix(const inlet_identity *id);
+/* The resolved limits of the identity's tenant (as a whole) and of its device: the device's own
+ * merged over the tenant's device_limits, or device_limits for a device not in devices[]. They
+ * live as long as the identity. */
+const inlet_limits *inlet_identity_tenant_limits(const inlet_identity *id);
+const inlet_limits *inlet_identity_device_limits(const inlet_identity *id);
+/* Two pointer slots (device, tenant) in which pipeline/quota.c caches its registry entries for
+ * this identity; zero until it sets them, set once. */
+_Atomic(void *) *inlet_identity_quota_slots(const inlet_identity *id);
+/* The tenant's dead-letter topic (NULL = none) and its rate in *rate. */
+const char *inlet_identity_dead_letter(const inlet_identity *id, int64_t *rate);
 /* When the credential stops being valid, wall clock microseconds: a JWT's exp plus the key's
  * clock_skew (the moment inletd stops accepting it), the earliest notAfter of a certificate
  * chain; 0 = never (opaque tokens, identity_for_device). */

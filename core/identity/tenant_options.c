@@ -10,6 +10,52 @@ static const char *const jwt_alg_values[] = {"HS256", "RS256", "ES256", NULL};
 static const char *const cert_id_values[] = {"cn", "san_dns", "san_uri", NULL};
 static const char *const acl_effect_values[] = {"allow", "deny", NULL};
 
+#define LIMIT(field, dflt, lo, text)                                                               \
+    {                                                                                              \
+        .name = #field, .type = INLET_OPT_INT, .offset = offsetof(inlet_limits, field),            \
+        .default_value = dflt, .min = lo, .max = 1000000000000LL, .description = text              \
+    }
+
+/* limits and device_limits: 0 = unlimited. */
+static const inlet_option limit_options[] = {
+    LIMIT(events_per_second, "0", 0, "Token bucket refill, events per second (0: no limit)."),
+    LIMIT(burst, "0", 0, "Bucket size in events (0: events_per_second)."),
+    LIMIT(bytes_per_second, "0", 0,
+          "Token bucket refill, request body bytes per second (0: no limit)."),
+    LIMIT(bytes_burst, "0", 0, "Bucket size in bytes (0: bytes_per_second)."),
+    LIMIT(connections, "0", 0,
+          "Concurrent connections or sessions (MQTT, binary, Teltonika, CoAP DTLS, HTTP "
+          "requests in progress; 0: no limit)."),
+    INLET_OPTIONS_END,
+};
+
+/* A device's own limits: -1 = the tenant's device_limits value. */
+static const inlet_option device_limit_options[] = {
+    LIMIT(events_per_second, "-1", -1, "As in device_limits; -1: inherit, 0: no limit."),
+    LIMIT(burst, "-1", -1, "As in device_limits; -1: inherit."),
+    LIMIT(bytes_per_second, "-1", -1, "As in device_limits; -1: inherit, 0: no limit."),
+    LIMIT(bytes_burst, "-1", -1, "As in device_limits; -1: inherit."),
+    LIMIT(connections, "-1", -1, "As in device_limits; -1: inherit, 0: no limit."),
+    INLET_OPTIONS_END,
+};
+
+static const inlet_option dead_letter_options[] = {
+    {.name = "topic",
+     .type = INLET_OPT_STRING,
+     .offset = offsetof(inlet_dead_letter_conf, topic),
+     .description = "Kafka topic (taken as is, no topic_prefix) that receives a copy of every "
+                    "request refused as invalid; absent: no dead-letter topic."},
+    {.name = "rate",
+     .type = INLET_OPT_INT,
+     .offset = offsetof(inlet_dead_letter_conf, rate),
+     .default_value = "10",
+     .min = 1,
+     .max = 1000000,
+     .description = "Records per second at most (a token bucket of as many); the rest are "
+                    "counted in inlet_dead_letter_dropped_total and not produced."},
+    INLET_OPTIONS_END,
+};
+
 static const inlet_option device_options[] = {
     {.name = "id",
      .type = INLET_OPT_STRING,
@@ -34,6 +80,12 @@ static const inlet_option device_options[] = {
      .offset = offsetof(inlet_device_conf, imei),
      .description = "IMEI of a tracker that identifies itself by it (Teltonika): 15 digits, "
                     "quoted; unique across all tenants. An identifier, not a secret."},
+    {.name = "limits",
+     .type = INLET_OPT_SECTION,
+     .offset = offsetof(inlet_device_conf, limits),
+     .section = device_limit_options,
+     .description = "This device's own rate limits and connection quota, key by key over the "
+                    "tenant's device_limits."},
     INLET_OPTIONS_END,
 };
 
@@ -236,5 +288,21 @@ const inlet_option inlet_tenant_options[] = {
      .section = acl_rule_options,
      .section_size = sizeof(inlet_acl_rule_conf),
      .description = "Ordered rules; the first that matches decides, no match denies."},
+    {.name = "limits",
+     .type = INLET_OPT_SECTION,
+     .offset = offsetof(inlet_tenant_conf, limits),
+     .section = limit_options,
+     .description =
+         "Rate limits and connection quota of the tenant as a whole (docs/SECURITY.md)."},
+    {.name = "device_limits",
+     .type = INLET_OPT_SECTION,
+     .offset = offsetof(inlet_tenant_conf, device_limits),
+     .section = limit_options,
+     .description = "Rate limits and connection quota applied to each device separately."},
+    {.name = "dead_letter",
+     .type = INLET_OPT_SECTION,
+     .offset = offsetof(inlet_tenant_conf, dead_letter),
+     .section = dead_letter_options,
+     .description = "Copy requests refused as invalid to a Kafka topic (docs/DEAD-LETTER.md)."},
     INLET_OPTIONS_END,
 };

@@ -24,6 +24,10 @@ typedef struct inlet_tenant {
     int device_id_from;  /* inlet_cert_id_from */
     bool allow_unlisted; /* a certificate may name a device not in `devices` */
     inlet_acl acl;
+    inlet_limits limits;        /* resolved (limits.c) */
+    inlet_limits device_limits; /* resolved; devices[i].limits are merged over it */
+    char *dead_letter_topic;    /* NULL = none */
+    int64_t dead_letter_rate;
 } inlet_tenant;
 
 #endif

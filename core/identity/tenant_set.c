@@ -33,6 +33,7 @@ static void tenant_free(inlet_tenant *t)
     free(t->keys);
     X509_STORE_free(t->ca);
     inlet_acl_free(&t->acl);
+    free(t->dead_letter_topic);
 }
 
 static void tenants_free(inlet_tenants *ts)

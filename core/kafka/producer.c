@@ -59,8 +59,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
     (void)rk;
     inlet_producer *p = opaque;
     inlet_slot *slot = msg->_private;
-    if (!slot)
+    if (!slot) { /* fire and forget (dead letters): nobody waits, nothing was reserved */
+        inlet_metric_add(p->m_inflight, -1);
         return;
+    }
     int64_t latency_us = rd_kafka_message_latency(msg);
     if (latency_us >= 0)
         inlet_metric_observe_us(p->m_ack_us, latency_us);

@@ -11,8 +11,10 @@
 #include "log.h"
 #include "metric_labels.h"
 #include "metrics.h"
+#include "dead_letter.h"
 #include "refusals.h"
 #include "normalize.h"
+#include "quota.h"
 #include "formats/arena.h"
 #include "kafka/queue.h"
 #include "kafka/topics.h"
@@ -283,6 +285,7 @@ static inlet_status submit(inlet_module_ctx *mod, const inlet_request *req_in,
     }
     if (st != INLET_OK) {
         inlet_metric_add(router.m_rejected[st], 1);
+        inlet_dead_letter_offer(router.producer, req, st, r);
         if (rej)
             *rej = r ? r : inlet_rejection_simple(st, "out of memory");
         else
@@ -301,6 +304,12 @@ static inlet_status submit(inlet_module_ctx *mod, const inlet_request *req_in,
         st = refuse(INLET_E_UNAVAILABLE, why, rej);
         goto out;
     }
+    /* Rate limits last: a request refused as invalid, or while Kafka is unreachable, costs the
+     * device nothing (nor does one the producer refuses: refunded below). */
+    if ((st = inlet_quota_submit(req->identity, n, req->body_len, rej)) != INLET_OK) {
+        inlet_metric_add(router.m_rejected[st], 1);
+        goto out;
+    }
     inlet_submission *sub = inlet_submission_new(req->queue, req->opaque, n);
     if (!sub) {
         st = refuse(INLET_E_INTERNAL, "out of memory", rej);
@@ -314,6 +323,7 @@ static inlet_status submit(inlet_module_ctx *mod, const inlet_request *req_in,
     }
     if (produced == 0) {
         inlet_submission_abort(sub);
+        inlet_quota_refund(req->identity, n, req->body_len);
         char msg[200];
         snprintf(msg, sizeof(msg), "Kafka producer refused the events, nothing was stored: %s",
                  rd_kafka_err2str(kerr));

@@ -154,6 +154,7 @@ struct bin_conn {
     inlet_support_conn_ticket ticket; /* the listener's limits; released when the socket closes */
     SSL *ssl;
     const inlet_identity *identity; /* owned reference once authenticated */
+    bool quota_counted;             /* host->connection_open() admitted it: close once */
 
     uint32_t since_s;      /* loop seconds: accepted (before HELLO), else the last frame */
     uint32_t keep_alive_s; /* idle limit enforced (1.5 x keep alive) */

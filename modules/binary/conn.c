@@ -207,6 +207,10 @@ static void conn_end(bin_conn *c, enum bin_close_reason why)
     bin_module *m = c->loop->m;
     c->close_reason = (uint8_t)why;
     m->host->metric_add(m->metrics.closes[why], 1);
+    if (c->quota_counted) {
+        c->quota_counted = false;
+        m->host->connection_close(m->mod, c->identity);
+    }
     ready_unlink(c);
     c->state = BIN_CONN_CLOSING;
 }
@@ -227,7 +231,8 @@ void bin_conn_close(bin_conn *c, bool send_close, uint8_t status, const char *re
                                c->peer, c->identity, reason);
     if (send_close && c->state == BIN_CONN_AWAIT_HELLO) {
         /* before WELCOME, the final status is a refusing WELCOME */
-        n = bin_encode_welcome(buf, sizeof(buf), 0, status, 0, 0, 0, 0, reason);
+        uint16_t retry = status == BIN_ST_QUOTA ? (uint16_t)loop->m->host->retry_after_s() : 0;
+        n = bin_encode_welcome(buf, sizeof(buf), 0, status, 0, 0, 0, retry, reason);
         bin_count_hello(loop->m, status);
     } else if (send_close && c->state == BIN_CONN_OPEN) {
         uint16_t retry =

@@ -189,6 +189,8 @@ bool bin_data_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
         /* nothing was produced: "not stored" (no POSSIBLY_STORED flag) */
         slot_answer(m, s, status_for(ist), 0,
                     rej != NULL && rej->message != NULL ? rej->message : host->status_name(ist));
+        if (ist == INLET_E_QUOTA && rej != NULL && rej->retry_after_s > 0)
+            s->retry_after = (uint16_t)rej->retry_after_s; /* the bucket's refill time */
         if (rej != NULL)
             host->rejection_free(rej);
         inlet_support_pending_put(&loop->base.pending, p);

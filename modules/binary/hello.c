@@ -92,6 +92,10 @@ bool bin_hello_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
     if (hello.device.len > 0 && (hello.device.len != strlen(id->device_id) ||
                                  memcmp(hello.device.p, id->device_id, hello.device.len) != 0))
         return refuse(c, BIN_ST_NOT_AUTHORIZED, "the device id is not the authenticated device's");
+    ist = m->host->connection_open(m->mod, id, msg, sizeof(msg));
+    if (ist != INLET_OK)
+        return refuse(c, ist == INLET_E_QUOTA ? BIN_ST_QUOTA : BIN_ST_UNAVAILABLE, msg);
+    c->quota_counted = true;
 
     c->slots = calloc((size_t)cfg->window, sizeof(*c->slots));
     if (c->slots == NULL)

@@ -129,6 +129,8 @@ typedef struct coap_peer {
     coap_bin_const_t psk_bin; /* what the PSK callback returned (points into psk) */
     bool cert_tried;
     inlet_status cert_status;
+    const inlet_identity *counted; /* connection_open() admitted the session (one reference) */
+    char quota_why[160];           /* why it did not */
 } coap_peer;
 
 extern const inlet_support_loop_spec coap_loop_spec;

@@ -138,6 +138,10 @@ int coap_dtls_event(coap_session_t *session, coap_event_t event)
     case COAP_EVENT_SERVER_SESSION_DEL: {
         coap_peer *p = peer_of(session, false);
         if (p) {
+            if (p->counted) {
+                host->connection_close(l->m->mod, p->counted);
+                host->identity_release(p->counted);
+            }
             if (p->identity)
                 host->identity_release(p->identity);
             OPENSSL_cleanse(p->psk, sizeof(p->psk));
@@ -189,6 +193,26 @@ static inlet_identity *cert_identity(coap_loop *l, coap_session_t *session, coap
     return p->identity;
 }
 
+/* A DTLS session is a connection for the connection quota, counted at its first request (when
+ * its device is known) until the session goes. id: a reference the caller gives up on refusal. */
+static inlet_identity *admit(coap_loop *l, coap_peer *p, inlet_identity *id, inlet_status *st,
+                             const char **why)
+{
+    const inlet_host *host = l->m->host;
+    if (p->counted)
+        return id;
+    inlet_status q = host->connection_open(l->m->mod, id, p->quota_why, sizeof(p->quota_why));
+    if (q != INLET_OK) {
+        host->identity_release(id);
+        *st = q;
+        *why = p->quota_why;
+        return NULL;
+    }
+    host->identity_ref(id);
+    p->counted = id;
+    return id;
+}
+
 inlet_identity *coap_dtls_identity(coap_loop *l, coap_session_t *session, inlet_status *st,
                                    const char **why)
 {
@@ -217,7 +241,7 @@ inlet_identity *coap_dtls_identity(coap_loop *l, coap_session_t *session, inlet_
             *why = "the PSK of this DTLS session is no longer configured: handshake again";
             return NULL;
         }
-        return id;
+        return admit(l, p, id, st, why);
     }
     if (!p->identity && !p->cert_tried)
         cert_identity(l, session, p, st, why);
@@ -227,5 +251,5 @@ inlet_identity *coap_dtls_identity(coap_loop *l, coap_session_t *session, inlet_
         return NULL;
     }
     host->identity_ref(p->identity);
-    return p->identity;
+    return admit(l, p, p->identity, st, why);
 }

@@ -83,7 +83,7 @@ static void refuse_detail(coap_req *r, uint8_t code, const char *diag, const cha
     snprintf(r->diag, sizeof(r->diag), "%s", diag);
     a.payload = r->diag;
     a.payload_len = strlen(r->diag);
-    if (code == COAP_CODE(5, 3))
+    if (code == COAP_CODE(5, 3) || code == COAP_CODE(4, 29))
         a.max_age = (uint32_t)r->m->host->retry_after_s();
     if (code == COAP_CODE(4, 13))
         a.size1 = (uint32_t)r->m->cfg->max_body_size;
@@ -185,7 +185,11 @@ static inlet_identity *authenticate(coap_req *r, const coap_listener *ls, const 
     if (ls->cfg->security == COAP_SECURITY_DTLS) {
         id = coap_dtls_identity(r->l, r->session, &st, &why);
         if (!id)
-            refuse(r, st == INLET_E_UNAUTHENTICATED ? COAP_CODE(4, 1) : COAP_CODE(5, 3), why);
+            refuse(r,
+                   st == INLET_E_UNAUTHENTICATED ? COAP_CODE(4, 1)
+                   : st == INLET_E_QUOTA         ? COAP_CODE(4, 29)
+                                                 : COAP_CODE(5, 3),
+                   why);
         return id;
     }
     const char *tok;

@@ -53,9 +53,10 @@ static uint8_t code_for_status(inlet_status st)
         return COAP_CODE(4, 13);
     case INLET_E_INTERNAL:
         return COAP_CODE(5, 0);
+    case INLET_E_QUOTA:
+        return COAP_CODE(4, 29); /* 4.29 Too Many Requests, RFC 8516 */
     case INLET_E_UNAVAILABLE:
     case INLET_E_POSSIBLY_PERSISTED:
-    case INLET_E_QUOTA: /* CoAP has no 4.29: 5.03 with Max-Age is what a device can act on */
     case INLET_E_SHUTTING_DOWN:
     default:
         return COAP_CODE(5, 3);
@@ -86,7 +87,10 @@ void coap_answer_for_status(coap_module *m, coap_answer *a, inlet_status st,
         n = 0;
     a->payload = diag;
     a->payload_len = (size_t)n < diag_len ? (size_t)n : diag_len - 1;
-    if (a->code == COAP_CODE(5, 3))
+    if (a->code == COAP_CODE(4, 29) && rej && rej->size >= offsetof(inlet_rejection, reserved) &&
+        rej->retry_after_s > 0)
+        a->max_age = (uint32_t)rej->retry_after_s; /* RFC 8516 §3: when to try again */
+    else if (a->code == COAP_CODE(5, 3) || a->code == COAP_CODE(4, 29))
         a->max_age = (uint32_t)m->host->retry_after_s(); /* RFC 7252 §5.9.3.4 */
     if (a->code == COAP_CODE(4, 13))
         a->size1 = (uint32_t)m->cfg->max_body_size; /* RFC 7959 §4 */

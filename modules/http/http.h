@@ -132,6 +132,7 @@ typedef struct http_pending {
     h2o_linklist_t link; /* in loop->waiting while req != NULL */
     h2o_req_t *req;
     unsigned refs;
+    const inlet_identity *counted; /* one reference: connection_close() at the completion */
 } http_pending;
 
 /* h2o's body limit is max_body_size plus this (module.c, h2guard.c). */

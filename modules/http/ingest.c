@@ -72,6 +72,7 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     http_auth_result auth;
     inlet_rejection *rej = NULL;
     http_pending *p = NULL;
+    const inlet_identity *counted = NULL; /* connection_open() succeeded for it */
 
     const char *schema = NULL, *version = NULL;
     if (!parse_schema_path(req, strlen(m->cfg->ingest_path), &schema, &version)) {
@@ -101,6 +102,15 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
         http_send_rejection(m, req, auth.status, NULL, auth.token_given);
         goto done;
     }
+    /* The connection quota counts requests in progress (an HTTP connection has no identity
+     * of its own when it carries bearer tokens): from here until Kafka answered. */
+    char qmsg[160];
+    if (host->connection_open(m->mod, auth.identity, qmsg, sizeof(qmsg)) != INLET_OK) {
+        inlet_rejection q = {.size = sizeof(q), .status = INLET_E_QUOTA, .message = qmsg};
+        http_send_rejection(m, req, INLET_E_QUOTA, &q, auth.token_given);
+        goto done;
+    }
+    counted = auth.identity;
 
     /* HTTP/1.x without Content-Length or chunked framing: h2o saw no body at all. */
     if (req->entity.base == NULL && req->version < 0x200) {
@@ -177,8 +187,13 @@ void http_ingest_handle(http_module *m, http_loop *loop, http_conn *conn, h2o_re
     g->pending = p;
     g->loop = loop;
     host->metric_add(m->metrics.in_flight, 1);
+    host->identity_ref(counted);
+    p->counted = counted;
+    counted = NULL;
 
 done:
+    if (counted != NULL)
+        host->connection_close(m->mod, counted);
     http_auth_done(m, &auth);
 }
 
@@ -194,6 +209,11 @@ void http_ingest_on_completion(void *ctx, const inlet_completion *c)
         http_send_completion(loop->m, req, c);
     }
     loop->m->host->metric_add(loop->m->metrics.in_flight, -1);
+    if (p->counted != NULL) {
+        loop->m->host->connection_close(loop->m->mod, p->counted);
+        loop->m->host->identity_release(p->counted);
+        p->counted = NULL;
+    }
     pending_release(loop, p);
 }
 

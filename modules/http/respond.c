@@ -157,18 +157,28 @@ void http_send(h2o_req_t *req, int status, const char *content_type, h2o_iovec_t
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
-void http_add_retry_after(http_module *m, h2o_req_t *req)
+static void add_retry_after_s(h2o_req_t *req, int s)
 {
-    int s = m->host->retry_after_s();
     char *v = h2o_mem_alloc_pool(&req->pool, 12);
     int n = snprintf(v, 12, "%d", s > 0 ? s : 1);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
 }
 
-/* Refusals a device should retry carry Retry-After (RFC 9110 section 10.2.3). */
-static void add_retry_after_if_transient(http_module *m, h2o_req_t *req, int status)
+void http_add_retry_after(http_module *m, h2o_req_t *req)
 {
-    if (status == 503 || status == 429)
+    add_retry_after_s(req, m->host->retry_after_s());
+}
+
+/* Refusals a device should retry carry Retry-After (RFC 9110 section 10.2.3): the refusal's own
+ * advice when it has one (a rate limit's refill time, ABI 1.5), else the configured one. */
+static void add_retry_after_if_transient(http_module *m, h2o_req_t *req, int status,
+                                         const inlet_rejection *rej)
+{
+    if (status != 503 && status != 429)
+        return;
+    if (rej && rej->size >= offsetof(inlet_rejection, reserved) && rej->retry_after_s > 0)
+        add_retry_after_s(req, rej->retry_after_s);
+    else
         http_add_retry_after(m, req);
 }
 
@@ -191,19 +201,19 @@ static size_t problem_head_bound(const char *detail)
 }
 
 static void send_problem_st(http_module *m, h2o_req_t *req, int status, inlet_status st,
-                            const char *detail)
+                            const char *detail, const inlet_rejection *rej)
 {
     jbuf b;
     jb_init_pool(&b, &req->pool, problem_head_bound(detail) + 2);
     problem_head(&b, status, st, detail);
     jb_lit(&b, "}\n");
-    add_retry_after_if_transient(m, req, status);
+    add_retry_after_if_transient(m, req, status, rej);
     http_send(req, status, PROBLEM_JSON, jb_iovec(&b));
 }
 
 void http_send_problem(http_module *m, h2o_req_t *req, int status, const char *detail)
 {
-    send_problem_st(m, req, status, status == 503 ? INLET_E_UNAVAILABLE : INLET_OK, detail);
+    send_problem_st(m, req, status, status == 503 ? INLET_E_UNAVAILABLE : INLET_OK, detail, NULL);
 }
 
 void http_send_method_not_allowed(http_module *m, h2o_req_t *req, const char *allow)
@@ -223,7 +233,7 @@ void http_send_unauthenticated(http_module *m, h2o_req_t *req, bool token_given,
     else
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL, plain,
                        sizeof(plain) - 1);
-    send_problem_st(m, req, 401, INLET_E_UNAUTHENTICATED, detail);
+    send_problem_st(m, req, 401, INLET_E_UNAUTHENTICATED, detail, NULL);
 }
 
 void http_send_rejection(http_module *m, h2o_req_t *req, inlet_status st,
@@ -237,7 +247,7 @@ void http_send_rejection(http_module *m, h2o_req_t *req, inlet_status st,
         return;
     }
     if (rej == NULL || rej->n_errors == 0 || rej->errors == NULL) {
-        send_problem_st(m, req, status, st, detail);
+        send_problem_st(m, req, status, st, detail, rej);
         return;
     }
 
@@ -262,7 +272,7 @@ void http_send_rejection(http_module *m, h2o_req_t *req, inlet_status st,
         jb_lit(&b, "}");
     }
     jb_lit(&b, "]}\n");
-    add_retry_after_if_transient(m, req, status);
+    add_retry_after_if_transient(m, req, status, rej);
     http_send(req, status, PROBLEM_JSON, jb_iovec(&b));
 }
 
@@ -354,6 +364,6 @@ void http_send_completion(http_module *m, h2o_req_t *req, const inlet_completion
         jb_lit(&b, "}");
     }
     jb_lit(&b, "]}\n");
-    add_retry_after_if_transient(m, req, status);
+    add_retry_after_if_transient(m, req, status, NULL);
     http_send(req, status, status == 200 ? APP_JSON : PROBLEM_JSON, jb_iovec(&b));
 }

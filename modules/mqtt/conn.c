@@ -188,6 +188,10 @@ static void conn_end(mqtt_conn *c, enum mqtt_close_reason why)
 
     c->close_reason = (uint8_t)why;
     m->host->metric_add(m->metrics.disconnects[why], 1);
+    if (c->quota_counted) {
+        c->quota_counted = false;
+        m->host->connection_close(m->mod, c->identity);
+    }
     mqtt_timer_disarm(&loop->wheel, &c->cred);
     if (c->session != NULL) {
         mqtt_session *s = c->session;

@@ -9,7 +9,8 @@
  *   - otherwise the password is a bearer token (opaque or JWT) for host->auth_bearer().
  *   - a user name, if given, must be the authenticated device's id.
  * Refusals: MQTT 5 reason codes 0x86 (bad token or user name), 0x87 (no credentials, refused
- * certificate), 0x88 (the core cannot authenticate now); 3.1.1 return codes 4, 5 and 3.
+ * certificate), 0x88 (the core cannot authenticate now), 0x97 (the tenant's or device's
+ * connection quota); 3.1.1 return codes 4, 5 and 3 (3 for the quota too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,17 @@ void mqtt_connect_attach(mqtt_loop *loop, mqtt_conn *c)
         mqtt_conn_close(old, MQTT_RC_SESSION_TAKEN_OVER, "another connection took over the session",
                         MQTT_CLOSE_TAKEN_OVER);
     }
+    /* The connection quota, after a take-over gave the old connection's place back. MQTT 5:
+     * CONNACK 0x97 Quota exceeded; 3.1.1 has no such code: 0x03 Server unavailable, a refusal
+     * a client retries later rather than one that blames its credentials. */
+    char qmsg[160];
+    inlet_status qst = m->host->connection_open(m->mod, id, qmsg, sizeof(qmsg));
+    if (qst != INLET_OK) {
+        refuse_late(c, qst == INLET_E_QUOTA ? MQTT_RC_QUOTA_EXCEEDED : MQTT_RC_SERVER_UNAVAILABLE,
+                    qmsg);
+        return;
+    }
+    c->quota_counted = true;
     if (s != NULL && info->clean_start) {
         mqtt_session_forget(loop, s); /* §3.1.2.4: a new session; submissions in flight keep
                                          the old one alive until they complete */

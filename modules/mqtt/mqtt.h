@@ -344,6 +344,7 @@ struct mqtt_conn {
     inlet_support_conn_ticket ticket; /* the listener's connection count, released when freed */
     SSL *ssl;                         /* TLS listeners only */
     const inlet_identity *identity;   /* owned reference once authenticated */
+    bool quota_counted;               /* host->connection_open() admitted it: close once */
     mqtt_session *session;            /* once attached (holds a reference) */
     mqtt_connect_info *info;          /* between authentication and attach */
     char **aliases;                   /* MQTT 5 topic aliases, allocated on first use */

@@ -83,6 +83,10 @@ void tlt_conn_abort(tlt_conn *c, enum tlt_close_reason why)
         c->close_reason = (uint8_t)why;
     m->host->metric_add(m->metrics.disconnects[c->close_reason], 1);
     m->host->metric_add(m->metrics.connections, -1);
+    if (c->quota_counted) {
+        c->quota_counted = false;
+        m->host->connection_close(m->mod, c->identity);
+    }
     if (c->ssl != NULL) {
         SSL_free(c->ssl);
         c->ssl = NULL;
@@ -250,6 +254,19 @@ static size_t handle_imei(tlt_conn *c)
         close_after(c, &no, 1, TLT_CLOSE_UNKNOWN_IMEI);
         return c->in_len;
     }
+    /* Teltonika has no quota answer: a tracker over its connection quota is refused like an
+     * unknown IMEI (00, closed) and reconnects later. */
+    char qmsg[160];
+    if (m->host->connection_open(m->mod, id, qmsg, sizeof(qmsg)) != INLET_OK) {
+        if (m->host->log_enabled(m->mod, INLET_LOG_DEBUG))
+            TLT_LOG(m, INLET_LOG_DEBUG, "%s/%s (IMEI %.15s): refused: %s", id->tenant,
+                    id->device_id, (const char *)imei, qmsg);
+        m->host->identity_release(id);
+        m->host->metric_add(m->metrics.handshakes_refused, 1);
+        close_after(c, &no, 1, TLT_CLOSE_QUOTA);
+        return c->in_len;
+    }
+    c->quota_counted = true;
     memcpy(c->imei, imei, TLT_IMEI_DIGITS);
     c->imei[TLT_IMEI_DIGITS] = '\0';
     c->identity = id;

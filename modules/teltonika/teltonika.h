@@ -79,6 +79,7 @@ enum tlt_close_reason {
     TLT_CLOSE_TIMEOUT,      /* handshake or idle timeout */
     TLT_CLOSE_SHUTDOWN,
     TLT_CLOSE_INTERNAL,
+    TLT_CLOSE_QUOTA, /* the tenant's or device's connection quota: answered 00 */
     TLT_CLOSE_REASONS
 };
 
@@ -100,6 +101,7 @@ struct tlt_conn {
     inlet_support_conn_ticket ticket; /* the listener's limits; released when the socket closes */
     SSL *ssl;
     const inlet_identity *identity; /* owned reference once the IMEI was accepted */
+    bool quota_counted;             /* host->connection_open() admitted it: close once */
     const tlt_io_names *names;      /* the tenant's IO names (module-owned), or NULL */
     char imei[TLT_IMEI_DIGITS + 1];
     uint64_t last_active_ms; /* monotonic; for CLOSING: when the close began */

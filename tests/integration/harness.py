@@ -52,6 +52,16 @@ def free_port():
             return port
 
 
+def wait_for(pred, timeout=10):
+    """Poll pred every 0.1 s until it is true (True) or timeout seconds passed (False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def unique(prefix="t"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -288,3 +298,11 @@ def curl(url, body=None, token=None, headers=None, method=None, extra=None, time
         for p in (hpath, bpath, datafile):
             if p:
                 os.unlink(p)
+
+
+def create_topic(name, partitions=1):
+    """Create a topic on the test broker (contrib/kafka create-topic), for a test that must not
+    mix its records into the shared schema topics."""
+    port = BOOTSTRAP.rsplit(":", 1)[1]
+    subprocess.run([os.path.join(SOURCE, "contrib", "kafka"), "create-topic", name, str(partitions),
+                    "--port", port], check=True, capture_output=True, timeout=120)

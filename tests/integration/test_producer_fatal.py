@@ -6,14 +6,17 @@ against the real broker."""
 import os
 import subprocess
 
-from harness import BOOTSTRAP, BUILD, consume, unique
+from harness import BOOTSTRAP, BUILD, consume, create_topic, unique
 
 TOOL = os.path.join(BUILD, "tests", "tools", "producer_fatal")
 
 
 def test_fatal_error_recreates_the_producer_honestly():
     run = unique("fatal")
-    out = subprocess.run([TOOL, BOOTSTRAP, "fleet.updates.v1", run], capture_output=True,
+    # its own topic: the tool's bare records are not envelopes other tests could read
+    topic = f"inlet-test-{run}"
+    create_topic(topic, 3)
+    out = subprocess.run([TOOL, BOOTSTRAP, topic, run], capture_output=True,
                          text=True, timeout=180)
     assert out.returncode == 0, out.stdout + out.stderr
     answers = {}
@@ -35,7 +38,7 @@ def test_fatal_error_recreates_the_producer_honestly():
     assert len(second) == 20 and set(second.values()) == {"ok"}, second
 
     stored = {m["value"]["event_id"] for m in consume(
-        "fleet.updates.v1", predicate=lambda v: v.get("event_id", "").startswith(run))}
+        topic, predicate=lambda v: v.get("event_id", "").startswith(run))}
     acked = {k for k, v in answers.items() if v == "ok"}
     assert acked - stored == set(), "acknowledged but lost"
     not_persisted = {k for k, v in answers.items() if v == "unavailable"}

@@ -2,9 +2,8 @@
 configuration."""
 import os
 import signal
-import time
 
-from harness import FLEET_EVENT, Inletd, curl, sha256_hex, unique
+from harness import FLEET_EVENT, Inletd, curl, sha256_hex, unique, wait_for
 
 OLD, NEW = unique("old"), unique("new")
 
@@ -12,15 +11,6 @@ OLD, NEW = unique("old"), unique("new")
 def post(d, token):
     return curl(d.url + "/ingest", {"events": [dict(FLEET_EVENT, event_id=unique("rl"))]},
                 token=token)[0]
-
-
-def wait_for(pred, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_sighup_adds_a_token_and_a_bad_file_keeps_the_old_config():
