@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pipeline/router.h"
+#include "spool/spool.h"
 
 #ifndef INLET_DEFAULT_MODULE_DIR
 #define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
@@ -112,6 +113,12 @@ int inlet_daemon_load_tenants(const inlet_daemon *d, inlet_tenants **out, char *
     }
     rc = inlet_tenants_build((const inlet_tenant_conf *const *)confs, (const char *const *)origins,
                              nt, out, err, err_len);
+    if (rc == 0 && !d->settings.spool.dir && inlet_tenants_use_spool(*out)) {
+        snprintf(err, err_len, "a tenant says ack: spool, but inletd.yaml sets no spool.dir");
+        inlet_tenants_release(*out);
+        *out = NULL;
+        rc = -1;
+    }
 out:
     for (size_t i = 0; i < nt; i++) {
         if (confs[i])
@@ -287,6 +294,7 @@ static void stop_modules(inlet_daemon *d)
         if (d->modules[i]->started)
             d->modules[i]->desc->stop_accepting(d->modules[i]->state);
     inlet_router_shutdown();
+    inlet_spool_stop(d->spool);
     int left = inlet_producer_drain(d->producer, (int)d->settings.shutdown_timeout_ms);
     inlet_log_info("Kafka drained (%d events refused)", left);
     for (size_t i = 0; i < d->n_modules; i++)
@@ -339,8 +347,14 @@ int inlet_daemon_run(inlet_daemon *d)
         inlet_log_error("%s", err);
         return 1;
     }
+    if (d->settings.spool.dir &&
+        inlet_spool_open(&d->settings.spool, d->producer, &d->spool, err, sizeof(err)) != 0) {
+        inlet_log_error("%s", err);
+        return 1;
+    }
     inlet_router_init(d->producer, (size_t)d->settings.max_events,
                       (int)((d->settings.retry_after_ms + 999) / 1000));
+    inlet_router_set_spool(d->spool);
     inlet_router_set_world(d->tenants, d->schemas);
     d->tenants = NULL;
     d->schemas = NULL;
@@ -441,6 +455,7 @@ void inlet_daemon_free(inlet_daemon *d)
     inlet_router_fini();
     if (d->producer)
         inlet_producer_free(d->producer);
+    inlet_spool_free(d->spool); /* after the producer: its last reports go to the forwarder */
     if (d->tenants)
         inlet_tenants_release(d->tenants);
     inlet_schemas_free(d->schemas);

@@ -30,6 +30,10 @@
  *     device_id_from: cn             # cn | san_dns | san_uri
  *     crl_file: certs/demo-crl.pem   # optional; re-read on every reload
  *     allow_unlisted_devices: false  # true: any device id the CA vouches for
+ *   ack: kafka                       # kafka (default) | spool: when devices get their ack
+ *   ack_schemas:                     # per schema, first match wins, else ack above
+ *     - schemas: ["driver.panic@*"]
+ *       ack: spool
  *   acl:                             # first match wins; no match = deny
  *     - effect: allow
  *       groups: [trucks]
@@ -99,6 +103,15 @@ typedef struct inlet_acl_rule_conf {
     inlet_str_list methods;   /* token, jwt, cert, psk, imei; empty = any */
 } inlet_acl_rule_conf;
 
+/* When a device is acknowledged: Kafka has the event, or this node's spool has it fsynced
+ * (docs/SPOOL.md). */
+typedef enum { INLET_ACK_KAFKA = 0, INLET_ACK_SPOOL = 1 } inlet_ack_mode;
+
+typedef struct inlet_ack_rule_conf {
+    inlet_str_list schemas; /* as in ACL rules */
+    int ack;                /* inlet_ack_mode */
+} inlet_ack_rule_conf;
+
 typedef struct inlet_tenant_conf {
     char *name;
     char *topic_prefix;
@@ -108,6 +121,8 @@ typedef struct inlet_tenant_conf {
     inlet_mtls_conf mtls;
     inlet_section_list acl; /* inlet_acl_rule_conf */
     bool shared_topics;     /* may produce into the topics of other tenants with this prefix */
+    int ack;                /* inlet_ack_mode: the tenant's default */
+    inlet_section_list ack_schemas; /* inlet_ack_rule_conf: per schema, first match wins */
 } inlet_tenant_conf;
 
 /* The option table of a tenant file; "tenant" is the name key. */
@@ -193,6 +208,12 @@ inlet_status inlet_acl_check(const inlet_identity *id, const char *schema, const
 inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source,
                                     const char *schema, const char *version, char *reason,
                                     size_t reason_len);
+
+/* How events of schema@version from id are acknowledged (the tenant's ack_schemas, else ack). */
+inlet_ack_mode inlet_identity_ack_mode(const inlet_identity *id, const char *schema,
+                                       const char *version);
+/* 1 when some tenant of ts may spool (the daemon then needs spool.dir). */
+int inlet_tenants_use_spool(const inlet_tenants *ts);
 
 /* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
 void inlet_token_hash_hex(const char *token, size_t len, char out[65]);

@@ -10,6 +10,7 @@
 
 #include <openssl/x509_vfy.h>
 
+#include "ack_policy.h"
 #include "acl.h"
 #include "device_table.h"
 #include "jwt_key.h"
@@ -24,6 +25,7 @@ typedef struct inlet_tenant {
     int device_id_from;  /* inlet_cert_id_from */
     bool allow_unlisted; /* a certificate may name a device not in `devices` */
     inlet_acl acl;
+    inlet_ack_policy ack; /* ack: kafka | spool, per schema */
 } inlet_tenant;
 
 #endif
