@@ -378,11 +378,9 @@ void inlet_forwarder_free(inlet_forwarder *f)
                    "%zu spooled events were still in flight; they stay in the spool and are "
                    "produced again at the next start",
                    f->outstanding);
-    else
-        report(f, 1);
-    if (f->outstanding == 0)
-        inlet_queue_free(f->q);
-    /* else: reports may still come; the queue is leaked on purpose (exit follows) */
+    report(f, 1);
+    /* The producer is gone: no report can come any more. */
+    inlet_queue_free(f->q);
     if (f->rd_open)
         inlet_seg_reader_close(&f->rd);
     free(f->ring);

@@ -161,8 +161,13 @@ inlet_status inlet_spool_submit(inlet_spool *sp, const inlet_request *req,
         inlet_slot *slot = &sub->slots[i];
         memcpy(slot->event_id, envs[i].event_id, sizeof(slot->event_id));
         rd_kafka_topic_t *rkt = inlet_producer_topic(sp->p, envs[i].topic);
+        if (!rkt) { /* the producer's topic cache is full: the forwarder could not send it */
+            inlet_submission_abort(sub);
+            inlet_buf_free(&out);
+            return refuse("too many Kafka topics in use; nothing was stored", retry_after_s, rej);
+        }
         /* a name that lives as long as the producer; the completion is read later */
-        slot->result.topic = rkt ? rd_kafka_topic_name(rkt) : NULL;
+        slot->result.topic = rd_kafka_topic_name(rkt);
     }
     char why[256];
     inlet_journal_status st =
