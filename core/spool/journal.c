@@ -245,7 +245,8 @@ static int recover(inlet_journal *j, char *err, size_t err_len)
         }
         firsts[n++] = f;
     }
-    qsort(firsts, n, sizeof(*firsts), cmp_u64);
+    if (n > 1)
+        qsort(firsts, n, sizeof(*firsts), cmp_u64);
 
     uint64_t ckpt = checkpoint_read(j->dirfd);
     j->next_seq = ckpt;
