@@ -5,7 +5,9 @@
   (b) through a Kafka outage (SPOOL_OUTAGE_S seconds, 15 in the suite; the issue's 60 s is
       `SPOOL_OUTAGE_S=60 ctest -R integration/test_spool`) devices keep getting 200 / PUBACK 0
       over HTTP (curl) and MQTT 5 (mosquitto_pub), and everything reaches Kafka after;
-  (c) a full spool answers 503 + Retry-After and stores nothing; nothing acknowledged is lost.
+  (c) a full spool answers 503 + Retry-After and stores nothing; nothing acknowledged is lost;
+  (d) a tenant that spools one schema only (ack_schemas): that schema gets 200 while Kafka is
+      down, the others and batches mixing both get 503.
 
 Duplicates are allowed (at-least-once after a crash or a failed delivery) and counted."""
 import json
@@ -37,7 +39,7 @@ def broker():
     port, ctrl = free_port(), free_port()
     d = tempfile.mkdtemp(prefix="spool-kafka-")
     kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topic", TOPIC, "12", "--port", str(port))
+    kafka("create-topics", "--port", str(port), f"{TOPIC}:12", "driver.panic.v1:3")
     b = {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
     yield b
     subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
@@ -59,18 +61,18 @@ ack: spool
 """
 
 
-def spool_inletd(b, spool_dir, spool_extra="", mqtt=False):
+def spool_inletd(b, spool_dir, spool_extra="", mqtt=False, tenant=TENANT):
     main = f"spool:\n  dir: {spool_dir}\n{spool_extra}"
     kw = dict(bootstrap=b["bootstrap"], delivery_timeout="3s", main_extra=main)
     if mqtt:
         port = free_port()
         conf = f"module: mqtt\nthreads: 1\nlisteners:\n  - address: 127.0.0.1:{port}\n"
         from harness import Inletd
-        d = Inletd({"demo": TENANT}, extra_confd={"mqtt.yaml": conf}, **kw)
+        d = Inletd({"demo": tenant}, extra_confd={"mqtt.yaml": conf}, **kw)
         d.mqtt_port = port
         return d
     from harness import Inletd
-    return Inletd({"demo": TENANT}, **kw)
+    return Inletd({"demo": tenant}, **kw)
 
 
 def start(d):
@@ -258,5 +260,37 @@ def test_spool_full_refuses_with_retry_after(broker, tmp_path):
                 break
             time.sleep(0.5)
         assert st == 200, text
+    finally:
+        assert d.stop() == 0, d.logs()
+
+
+def panic(eid):
+    return {"device_id": DEV, "ts": "2026-11-21T10:15:30.123Z", "use_case": "driver.panic",
+            "schema": "v1", "event_id": eid, "payload": {"reason": "panic_button"}}
+
+
+def test_spool_one_schema_only(broker, tmp_path):
+    run = unique("sp1s")
+    tenant = TENANT.replace("ack: spool\n", 'ack: kafka\nack_schemas: [{schemas: ["driver.panic@*"], '
+                            'ack: spool}]\n')
+    d = start(spool_inletd(broker, str(tmp_path / "spool"), tenant=tenant))
+    try:
+        kafka_stop(broker)
+        body = lambda evs: curl(d.url + "/ingest", {"events": evs}, token=TOKEN, timeout=20)
+        st, _, text = body([panic(f"{run}-panic")])
+        assert st == 200, text  # spooled
+        st, _, text = body([dict(FLEET_EVENT, event_id=f"{run}-fleet")])
+        assert st == 503, text  # ack: kafka, Kafka is down
+        st, _, text = body([panic(f"{run}-mixed-panic"), dict(FLEET_EVENT, event_id=f"{run}-mixed")])
+        assert st == 503, text  # a mixed batch takes the stronger promise: Kafka
+        kafka_start(broker)
+        deadline = time.time() + 90
+        seen = []
+        while time.time() < deadline and f"{run}-panic" not in seen:
+            seen = [m["value"]["event_id"] for m in consume(
+                "driver.panic.v1", broker["bootstrap"],
+                predicate=lambda v: v["event_id"].startswith(run))]
+            time.sleep(1)
+        assert seen == [f"{run}-panic"], seen
     finally:
         assert d.stop() == 0, d.logs()

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "config/config.h"
 #include "config/settings.h"
+#include "identity/tenant.h"
 #include "kafka/producer.h"
 #include "spool/crc32c.h"
 #include "spool/forwarder.h"
@@ -433,6 +434,68 @@ static void test_forwarder(inlet_settings *settings)
     inlet_journal_free(j);
 }
 
+/* The tenant's ack, and ack_schemas: first match wins, else ack, else kafka. */
+static inlet_tenants *tenants_from(const char *yaml, char *err, size_t err_len)
+{
+    inlet_conf_file *f = NULL;
+    inlet_tenant_conf tc;
+    inlet_tenants *ts = NULL;
+    memset(&tc, 0, sizeof(tc));
+    if (inlet_conf_load_string("t.yaml", yaml, strlen(yaml), &f, err, err_len) == 0 &&
+        inlet_conf_apply(f, inlet_conf_root(f), inlet_tenant_options, &tc, NULL, err, err_len) ==
+            0) {
+        const inlet_tenant_conf *confs[] = {&tc};
+        const char *origins[] = {"t.yaml:1"};
+        inlet_tenants_build(confs, origins, 1, &ts, err, err_len);
+    }
+    inlet_conf_release(inlet_tenant_options, &tc);
+    inlet_conf_file_free(f);
+    return ts;
+}
+
+static void test_ack_policy(void)
+{
+    char err[512];
+    inlet_identity *id = NULL;
+    inlet_tenants *ts = tenants_from("tenant: a\n", err, sizeof(err));
+    CHECK(ts && inlet_identity_for_device(ts, "a", "d1", INLET_AUTH_TOKEN, &id) == INLET_OK);
+    CHECK(inlet_identity_ack_mode(id, "fleet.position", "v1") == INLET_ACK_KAFKA);
+    CHECK(!inlet_tenants_use_spool(ts));
+    inlet_identity_release(id);
+    inlet_tenants_release(ts);
+
+    /* spool one schema only */
+    ts = tenants_from("tenant: a\nack_schemas: [{schemas: [\"driver.panic@*\"], ack: spool}]\n",
+                      err, sizeof(err));
+    CHECK(ts && inlet_identity_for_device(ts, "a", "d1", INLET_AUTH_TOKEN, &id) == INLET_OK);
+    CHECK(inlet_identity_ack_mode(id, "driver.panic", "v1") == INLET_ACK_SPOOL);
+    CHECK(inlet_identity_ack_mode(id, "driver.panic", "v7") == INLET_ACK_SPOOL);
+    CHECK(inlet_identity_ack_mode(id, "fleet.position", "v1") == INLET_ACK_KAFKA);
+    CHECK(inlet_tenants_use_spool(ts));
+    inlet_identity_release(id);
+    inlet_tenants_release(ts);
+
+    /* everything but one version; the first matching rule decides */
+    ts = tenants_from("tenant: a\nack: spool\nack_schemas:\n"
+                      "  - {schemas: [\"fleet.position@v1\"], ack: kafka}\n"
+                      "  - {schemas: [\"fleet.position\"], ack: spool}\n",
+                      err, sizeof(err));
+    CHECK(ts && inlet_identity_for_device(ts, "a", "d1", INLET_AUTH_TOKEN, &id) == INLET_OK);
+    CHECK(inlet_identity_ack_mode(id, "fleet.position", "v1") == INLET_ACK_KAFKA);
+    CHECK(inlet_identity_ack_mode(id, "fleet.position", "1") == INLET_ACK_KAFKA);
+    CHECK(inlet_identity_ack_mode(id, "fleet.position", "v2") == INLET_ACK_SPOOL);
+    CHECK(inlet_identity_ack_mode(id, "coldchain.temp", "v1") == INLET_ACK_SPOOL);
+    inlet_identity_release(id);
+    inlet_tenants_release(ts);
+
+    /* refused: a bad pattern, an unknown mode */
+    CHECK(tenants_from("tenant: a\nack_schemas: [{schemas: [\"@v1\"], ack: spool}]\n", err,
+                       sizeof(err)) == NULL);
+    CHECK_CONTAINS(err, "ack_schemas[0].schemas[0]");
+    CHECK(tenants_from("tenant: a\nack: disk\n", err, sizeof(err)) == NULL);
+    CHECK_CONTAINS(err, "ack");
+}
+
 static void rm_rf(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -455,6 +518,7 @@ int main(void)
     test_crc();
     test_record();
     test_scan();
+    test_ack_policy();
 
     inlet_settings settings;
     memset(&settings, 0, sizeof(settings));
