@@ -138,26 +138,37 @@ static void unread(inlet_forwarder *f, off_t off, uint64_t seq)
     inlet_seg_reader_seek(&f->rd, off, seq);
 }
 
+/* A batch's opaque: the ring position of its first record and how many records it holds. */
+static void *batch_opaque(size_t pos, size_t k)
+{
+    return (void *)(uintptr_t)(((uint64_t)k << 32) | (uint64_t)(pos + 1));
+}
+
 static void on_completion(void *ctx, const inlet_completion *c)
 {
     inlet_forwarder *f = ctx;
-    size_t pos = (size_t)(uintptr_t)c->opaque - 1;
-    fwd_entry *e = &f->ring[pos];
-    f->outstanding--;
-    if (c->status == INLET_OK) {
-        e->state = ENTRY_OK;
-        inlet_metric_add(f->m->forwarded, 1);
-        return;
-    }
-    e->state = ENTRY_FAILED;
-    inlet_metric_add(f->m->forward_failed, 1);
-    int64_t now = spool_mono_us();
-    if (now - f->last_fail_log_us > 5000000) {
-        f->last_fail_log_us = now;
-        inlet_logf(INLET_LOG_WARN, "spool",
-                   "delivery of spooled event %" PRIu64 " failed (%s); it stays in the spool and "
-                   "is produced again",
-                   e->seq, c->n_events && c->events[0].error ? c->events[0].error : "error");
+    uint64_t o = (uint64_t)(uintptr_t)c->opaque;
+    size_t pos = (size_t)(o & 0xffffffffu) - 1, k = (size_t)(o >> 32);
+    for (size_t i = 0; i < k; i++) {
+        fwd_entry *e = &f->ring[(pos + i) % f->cap];
+        f->outstanding--;
+        /* a result the queue could not report (out of memory) counts as failed: re-produced */
+        const inlet_event_result *r = i < c->n_events ? &c->events[i] : NULL;
+        if (r && r->status == INLET_OK) {
+            e->state = ENTRY_OK;
+            inlet_metric_add(f->m->forwarded, 1);
+            continue;
+        }
+        e->state = ENTRY_FAILED;
+        inlet_metric_add(f->m->forward_failed, 1);
+        int64_t now = spool_mono_us();
+        if (now - f->last_fail_log_us > 5000000) {
+            f->last_fail_log_us = now;
+            inlet_logf(INLET_LOG_WARN, "spool",
+                       "delivery of spooled event %" PRIu64 " failed (%s); it stays in the spool "
+                       "and is produced again",
+                       e->seq, r && r->error ? r->error : "error");
+        }
     }
 }
 
@@ -235,16 +246,89 @@ static void expire(inlet_forwarder *f, uint64_t seq, int64_t ts)
     }
 }
 
+#define BATCH_SLOTS 256
+
+/* Records produced into one submission (one completion for all of them). */
+typedef struct fwd_batch {
+    inlet_submission *sub;
+    size_t first_pos, k;
+} fwd_batch;
+
+static void batch_finish(inlet_forwarder *f, fwd_batch *b)
+{
+    (void)f;
+    if (!b->sub)
+        return;
+    if (b->k == 0) {
+        inlet_submission_abort(b->sub);
+    } else {
+        b->sub->opaque = batch_opaque(b->first_pos, b->k);
+        inlet_submission_put(b->sub, BATCH_SLOTS - b->k + 1); /* unused slots and the guard */
+    }
+    b->sub = NULL;
+    b->k = 0;
+}
+
+/* Produce one record into the batch; 0, or -1 (nothing produced, the record is unread). */
+static int produce_one(inlet_forwarder *f, fwd_batch *b, const inlet_spool_record *rec,
+                       uint64_t seq, off_t off)
+{
+    char topic[256];
+    size_t tl = rec->topic_len < sizeof(topic) ? rec->topic_len : sizeof(topic) - 1;
+    memcpy(topic, rec->topic, tl); /* longer cannot happen: topics are checked upstream */
+    topic[tl] = '\0';
+    rd_kafka_topic_t *rkt = inlet_producer_topic(f->p, topic);
+    if (!rkt || inlet_producer_reserve(f->p, 1, rec->value_len) != 0) {
+        unread(f, off, seq);
+        f->backoff_until_us = spool_mono_us() + 20000;
+        return -1;
+    }
+    if (!b->sub) {
+        b->sub = inlet_submission_new(f->q, NULL, BATCH_SLOTS);
+        b->first_pos = (f->head + f->count) % f->cap;
+        b->k = 0;
+    }
+    rd_kafka_headers_t *h = b->sub ? rd_kafka_headers_new(rec->n_headers) : NULL;
+    if (!h) {
+        inlet_producer_unreserve(f->p, 1, rec->value_len);
+        unread(f, off, seq);
+        f->backoff_until_us = spool_mono_us() + 100000;
+        return -1;
+    }
+    inlet_slot *slot = &b->sub->slots[b->k];
+    inlet_spool_header_iter it;
+    inlet_spool_header hd;
+    inlet_spool_header_iter_init(&it, rec);
+    while (inlet_spool_header_next(&it, &hd)) {
+        rd_kafka_header_add(h, hd.name, (ssize_t)hd.name_len, hd.value,
+                            hd.value ? (ssize_t)hd.value_len : 0);
+        if (hd.name_len == 14 && memcmp(hd.name, "inlet-event-id", 14) == 0 && hd.value)
+            snprintf(slot->event_id, sizeof(slot->event_id), "%.*s", (int)hd.value_len, hd.value);
+    }
+    rd_kafka_resp_err_t e = inlet_producer_send_to(f->p, rkt, rec->key, rec->key_len, rec->value,
+                                                   rec->value_len, h, slot);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_headers_destroy(h);
+        inlet_producer_unreserve(f->p, 1, rec->value_len);
+        unread(f, off, seq);
+        f->backoff_until_us = spool_mono_us() + 50000;
+        return -1;
+    }
+    b->k++;
+    return 0;
+}
+
 /* Produce what is durable and fits in flight; returns the number handed to the producer. */
 static size_t produce_some(inlet_forwarder *f)
 {
     size_t n = 0;
     uint64_t durable = inlet_journal_durable(f->j);
     int ready = inlet_producer_ready(f->p);
-    while (!f->rewind && f->count < f->cap && f->read_seq < durable && n < 1000) {
+    fwd_batch b = {NULL, 0, 0};
+    while (!f->rewind && f->count < f->cap && f->read_seq < durable && n < 4 * BATCH_SLOTS) {
         inlet_spool_record rec;
         off_t off;
-        size_t len;
+        size_t len, pos;
         uint64_t seg;
         if (!read_next(f, &rec, &off, &len, &seg))
             break;
@@ -252,7 +336,7 @@ static size_t produce_some(inlet_forwarder *f)
         f->next_ts = rec.spooled_at_us;
         if (f->s.max_age_ms > 0 && f->s.on_max_age == INLET_SPOOL_AGE_DROP &&
             spool_wall_us() - rec.spooled_at_us > f->s.max_age_ms * 1000) {
-            size_t pos;
+            batch_finish(f, &b); /* a batch's records are contiguous in the ring */
             push(f, seq, rec.spooled_at_us, len, seg, off, ENTRY_OK, &pos);
             f->read_seq = seq + 1;
             expire(f, seq, rec.spooled_at_us);
@@ -262,51 +346,8 @@ static size_t produce_some(inlet_forwarder *f)
             unread(f, off, seq); /* peeked only, for the age of the oldest */
             break;
         }
-        char topic[256];
-        if (rec.topic_len >= sizeof(topic))
-            rec.topic_len = sizeof(topic) - 1; /* cannot happen: topics are checked upstream */
-        memcpy(topic, rec.topic, rec.topic_len);
-        topic[rec.topic_len] = '\0';
-        rd_kafka_topic_t *rkt = inlet_producer_topic(f->p, topic);
-        inlet_submission *sub = NULL;
-        if (!rkt || inlet_producer_reserve(f->p, 1, rec.value_len) != 0) {
-            unread(f, off, seq);
-            f->backoff_until_us = spool_mono_us() + 20000;
+        if (produce_one(f, &b, &rec, seq, off) != 0)
             break;
-        }
-        size_t pos = (f->head + f->count) % f->cap;
-        sub = inlet_submission_new(f->q, (void *)(uintptr_t)(pos + 1), 1);
-        rd_kafka_headers_t *h = rd_kafka_headers_new(rec.n_headers);
-        if (!sub || !h) {
-            if (sub)
-                inlet_submission_abort(sub);
-            if (h)
-                rd_kafka_headers_destroy(h);
-            inlet_producer_unreserve(f->p, 1, rec.value_len);
-            unread(f, off, seq);
-            f->backoff_until_us = spool_mono_us() + 100000;
-            break;
-        }
-        inlet_spool_header_iter it;
-        inlet_spool_header hd;
-        inlet_spool_header_iter_init(&it, &rec);
-        while (inlet_spool_header_next(&it, &hd)) {
-            rd_kafka_header_add(h, hd.name, (ssize_t)hd.name_len, hd.value,
-                                hd.value ? (ssize_t)hd.value_len : 0);
-            if (hd.name_len == 14 && memcmp(hd.name, "inlet-event-id", 14) == 0 && hd.value)
-                snprintf(sub->slots[0].event_id, sizeof(sub->slots[0].event_id), "%.*s",
-                         (int)hd.value_len, hd.value);
-        }
-        rd_kafka_resp_err_t e = inlet_producer_send_to(f->p, rkt, rec.key, rec.key_len, rec.value,
-                                                       rec.value_len, h, &sub->slots[0]);
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_headers_destroy(h);
-            inlet_submission_abort(sub);
-            inlet_producer_unreserve(f->p, 1, rec.value_len);
-            unread(f, off, seq);
-            f->backoff_until_us = spool_mono_us() + 50000;
-            break;
-        }
         push(f, seq, rec.spooled_at_us, len, seg, off, ENTRY_INFLIGHT, &pos);
         f->outstanding++;
         f->read_seq = seq + 1;
@@ -314,9 +355,11 @@ static size_t produce_some(inlet_forwarder *f)
             inlet_metric_add(f->m->replayed, 1);
         else
             f->high_water = seq + 1;
-        inlet_submission_put(sub, 1); /* the guard; the slot's reference goes with the report */
         n++;
+        if (b.k == BATCH_SLOTS)
+            batch_finish(f, &b);
     }
+    batch_finish(f, &b);
     return n;
 }
 
