@@ -4,9 +4,6 @@
 #include <stdlib.h>
 
 #include "ident_error.h"
-#include "identity.h"
-#include "tenant_runtime.h"
-#include "tenant_set.h"
 
 int inlet_ack_policy_compile(inlet_ack_policy *p, int ack, const inlet_section_list *rules,
                              char *err, size_t err_len)
@@ -66,19 +63,4 @@ int inlet_ack_policy_decide(const inlet_ack_policy *p, const char *schema, const
                                          version ? version : ""))
                 return p->rules[i].ack;
     return p->ack;
-}
-
-inlet_ack_mode inlet_identity_ack_mode(const inlet_identity *id, const char *schema,
-                                       const char *version)
-{
-    const inlet_identity_block *b = inlet_identity_block_of(id);
-    return (inlet_ack_mode)inlet_ack_policy_decide(&b->tenant->ack, schema, version);
-}
-
-int inlet_tenants_use_spool(const inlet_tenants *ts)
-{
-    for (size_t i = 0; ts && i < ts->n; i++)
-        if (ts->tenants[i].ack.any_spool)
-            return 1;
-    return 0;
 }

@@ -14,44 +14,25 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 import mqtt_raw as mq
-from harness import FLEET_EVENT, SOURCE, consume, curl, free_port, sha256_hex, unique
+from harness import (FLEET_EVENT, Inletd, PrivateBroker, consume, curl, free_port, sha256_hex,
+                     unique)
 
-KAFKA = os.path.join(SOURCE, "contrib", "kafka")
 TOKEN = unique("tok")
 DEV = "truck-0042"
 OUTAGE_S = int(os.environ.get("SPOOL_OUTAGE_S", "15"))
 TOPIC = "fleet.updates.v1"
 
 
-def kafka(*args):
-    out = subprocess.run([KAFKA, *args], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
 @pytest.fixture(scope="module")
 def broker():
-    port, ctrl = free_port(), free_port()
-    d = tempfile.mkdtemp(prefix="spool-kafka-")
-    kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topics", "--port", str(port), f"{TOPIC}:12", "driver.panic.v1:3")
-    b = {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
+    b = PrivateBroker([f"{TOPIC}:12", "driver.panic.v1:3"], prefix="spool-kafka-")
     yield b
-    subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
-
-
-def kafka_stop(b):
-    kafka("stop", "--dir", b["dir"])
-
-
-def kafka_start(b):
-    kafka("start", "--dir", b["dir"], "--port", str(b["port"]), "--controller-port",
-          str(b["ctrl"]))
+    b.close()
 
 
 TENANT = f"""devices: [{{id: {DEV}}}]
@@ -63,15 +44,13 @@ ack: spool
 
 def spool_inletd(b, spool_dir, spool_extra="", mqtt=False, tenant=TENANT):
     main = f"spool:\n  dir: {spool_dir}\n{spool_extra}"
-    kw = dict(bootstrap=b["bootstrap"], delivery_timeout="3s", main_extra=main)
+    kw = dict(bootstrap=b.bootstrap, delivery_timeout="3s", main_extra=main)
     if mqtt:
         port = free_port()
         conf = f"module: mqtt\nthreads: 1\nlisteners:\n  - address: 127.0.0.1:{port}\n"
-        from harness import Inletd
         d = Inletd({"demo": tenant}, extra_confd={"mqtt.yaml": conf}, **kw)
         d.mqtt_port = port
         return d
-    from harness import Inletd
     return Inletd({"demo": tenant}, **kw)
 
 
@@ -102,7 +81,7 @@ def wait_in_kafka(b, run, want, timeout=120):
     seen = []
     while time.time() < deadline:
         seen = [m["value"]["event_id"] for m in
-                consume(TOPIC, b["bootstrap"], predicate=lambda v: v["event_id"].startswith(run))]
+                consume(TOPIC, b.bootstrap, predicate=lambda v: v["event_id"].startswith(run))]
         if set(want) <= set(seen):
             break
         time.sleep(1)
@@ -140,7 +119,7 @@ def test_spool_survives_kill_9(broker, tmp_path):
         assert metric(d, "inlet_spool_backlog_events") == 0
         up = set(acked)
 
-        kafka_stop(broker)
+        broker.stop()
         for i in range(20):  # Kafka down: still 200, from the disk
             ids = [f"{run}-down-{i}-{k}" for k in range(5)]
             st, _, text = post(d, ids)
@@ -164,7 +143,7 @@ def test_spool_survives_kill_9(broker, tmp_path):
             assert st == 200, text
             acked.append(f"{run}-restarted")
             assert "recovered" in d2.logs()
-            kafka_start(broker)
+            broker.start()
             seen = wait_in_kafka(broker, run, acked)
             lost = set(acked) - set(seen)
             assert not lost, f"{len(lost)} acknowledged events lost: {sorted(lost)[:5]}"
@@ -183,8 +162,7 @@ def test_spool_survives_kill_9(broker, tmp_path):
     finally:
         if d.proc:
             d.stop()
-        subprocess.run([KAFKA, "start", "--dir", broker["dir"], "--port", str(broker["port"]),
-                        "--controller-port", str(broker["ctrl"])], capture_output=True)
+        broker.start()  # exits 0 if it already runs
 
 
 def test_spool_through_kafka_outage(broker, tmp_path):
@@ -195,7 +173,7 @@ def test_spool_through_kafka_outage(broker, tmp_path):
         st, _, text = post(d, [f"{run}-before"])
         assert st == 200, text
         acked.append(f"{run}-before")
-        kafka_stop(broker)
+        broker.stop()
         t_stop = time.time()
         i = 0
         while time.time() - t_stop < OUTAGE_S:
@@ -213,7 +191,7 @@ def test_spool_through_kafka_outage(broker, tmp_path):
             time.sleep(0.05)
         age = metric(d, "inlet_spool_oldest_event_age_milliseconds")
         assert age >= (OUTAGE_S - 3) * 1000, age
-        kafka_start(broker)
+        broker.start()
         outage = time.time() - t_stop
         seen = wait_in_kafka(broker, run, acked)
         lost = set(acked) - set(seen)
@@ -230,7 +208,7 @@ def test_spool_full_refuses_with_retry_after(broker, tmp_path):
                            "  segment_size: 64k\n  max_bytes: 256k\n"))
     acked, refused = [], []
     try:
-        kafka_stop(broker)
+        broker.stop()
         for i in range(200):
             ids = [f"{run}-{i}-{k}" for k in range(10)]
             st, hdrs, text = post(d, ids)
@@ -246,7 +224,7 @@ def test_spool_full_refuses_with_retry_after(broker, tmp_path):
         assert acked and refused, (len(acked), len(refused))
         assert metric(d, 'inlet_spool_refused_total{reason="full"}') >= 1
         assert metric(d, "inlet_spool_disk_bytes") <= 256 * 1024
-        kafka_start(broker)
+        broker.start()
         seen = wait_in_kafka(broker, run, acked)
         lost = set(acked) - set(seen)
         assert not lost, f"{len(lost)} acknowledged events lost"
@@ -275,7 +253,7 @@ def test_spool_one_schema_only(broker, tmp_path):
                             'ack: spool}]\n')
     d = start(spool_inletd(broker, str(tmp_path / "spool"), tenant=tenant))
     try:
-        kafka_stop(broker)
+        broker.stop()
         body = lambda evs: curl(d.url + "/ingest", {"events": evs}, token=TOKEN, timeout=20)
         st, _, text = body([panic(f"{run}-panic")])
         assert st == 200, text  # spooled
@@ -283,12 +261,12 @@ def test_spool_one_schema_only(broker, tmp_path):
         assert st == 503, text  # ack: kafka, Kafka is down
         st, _, text = body([panic(f"{run}-mixed-panic"), dict(FLEET_EVENT, event_id=f"{run}-mixed")])
         assert st == 503, text  # a mixed batch takes the stronger promise: Kafka
-        kafka_start(broker)
+        broker.start()
         deadline = time.time() + 90
         seen = []
         while time.time() < deadline and f"{run}-panic" not in seen:
             seen = [m["value"]["event_id"] for m in consume(
-                "driver.panic.v1", broker["bootstrap"],
+                "driver.panic.v1", broker.bootstrap,
                 predicate=lambda v: v["event_id"].startswith(run))]
             time.sleep(1)
         assert seen == [f"{run}-panic"], seen
