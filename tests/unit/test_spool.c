@@ -346,6 +346,44 @@ static void test_journal(inlet_spool_settings *s)
     inlet_journal_free(j);
 }
 
+/* on_max_age: refuse. While the forwarder reports an oldest event older than max_age, appends
+ * are refused (nothing written); once it reports a young one, they pass again. */
+static void test_max_age_refuses(inlet_spool_settings *s)
+{
+    char err[512], why[256];
+    inlet_spool_metrics m;
+    inlet_spool_metrics_init(&m);
+    inlet_journal *j = NULL;
+    s->max_age_ms = 1000;
+    s->on_max_age = INLET_SPOOL_AGE_REFUSE;
+    CHECK(inlet_journal_open(s, &m, &j, err, sizeof(err)) == 0);
+    if (!j)
+        return;
+    CHECK(inlet_journal_start(j, err, sizeof(err)) == 0);
+    inlet_buf b;
+    inlet_buf_init(&b, 512);
+    encode_event(&b, 0, 10);
+    uint64_t d0 = inlet_journal_durable(j);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    inlet_journal_acked(j, inlet_journal_first_unacked(j), 0, 0, now_us - 5000000);
+    CHECK(inlet_metric_value(m.over_age) == 1);
+    CHECK(inlet_journal_append(j, b.data, b.len, 1, on_done, NULL, why, sizeof(why)) ==
+          INLET_JOURNAL_AGED);
+    CHECK_CONTAINS(why, "older than its max_age");
+    CHECK(inlet_metric_value(m.refused_age) >= 1);
+    sleep_ms(50);
+    CHECK(inlet_journal_durable(j) == d0);
+    inlet_journal_acked(j, inlet_journal_first_unacked(j), 0, 0, now_us);
+    CHECK(inlet_metric_value(m.over_age) == 0);
+    CHECK(inlet_journal_append(j, b.data, b.len, 1, on_done, NULL, why, sizeof(why)) ==
+          INLET_JOURNAL_OK);
+    inlet_buf_free(&b);
+    inlet_journal_free(j);
+    s->max_age_ms = 0;
+}
+
 /* Events from..to-1, one append each. */
 static void append_events(inlet_journal *j, int from, int to)
 {
@@ -537,6 +575,9 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL || 1);
     mkdir(dir, 0700);
     settings.spool.max_bytes = 4 << 20;
+    test_max_age_refuses(&settings.spool);
+    rm_rf(dir);
+    mkdir(dir, 0700);
     test_forwarder(&settings);
     rm_rf(dir);
     inlet_conf_release(inlet_settings_options, &settings);
