@@ -464,6 +464,39 @@ static void test_forwarder(inlet_settings *settings)
     CHECK(inlet_journal_first_unacked(j) == base + 200);
     CHECK(inlet_metric_value(m.backlog_events) == 0);
 
+    /* nothing in flight any more: this forwarder can go before the producer */
+    inlet_journal_stop(j);
+    inlet_forwarder_stop(f);
+    inlet_forwarder_free(f);
+    inlet_journal_free(j);
+
+    /* on_max_age: drop: events older than max_age are dropped unforwarded, each counted, even
+     * while Kafka is down; the checkpoint moves past them */
+    settings->spool.max_age_ms = 1000;
+    settings->spool.on_max_age = INLET_SPOOL_AGE_DROP;
+    CHECK(inlet_journal_open(&settings->spool, &m, &j, err, sizeof(err)) == 0);
+    if (!j)
+        return;
+    base = inlet_journal_first_unacked(j);
+    CHECK(inlet_forwarder_new(j, p, &settings->spool, &m, &f, err, sizeof(err)) == 0);
+    CHECK(inlet_journal_start(j, err, sizeof(err)) == 0);
+    CHECK(inlet_forwarder_start(f, err, sizeof(err)) == 0);
+    rd_kafka_mock_broker_set_down(mc, 1);
+    ts_base = 1000; /* 1970 */
+    int64_t exp0 = inlet_metric_value(m.expired), fwd1 = inlet_metric_value(m.forwarded);
+    atomic_store(&done_ok, 0);
+    atomic_store(&done_fail, 0);
+    append_events(j, 0, 50);
+    CHECK(wait_done(50, 5000));
+    for (int t = 0; t < 5000 && inlet_journal_first_unacked(j) < base + 50; t += 10)
+        sleep_ms(10);
+    CHECK(inlet_metric_value(m.expired) - exp0 == 50);
+    CHECK(inlet_metric_value(m.forwarded) == fwd1);
+    CHECK(inlet_journal_first_unacked(j) == base + 50);
+    rd_kafka_mock_broker_set_up(mc, 1);
+    settings->spool.max_age_ms = 0;
+    settings->spool.on_max_age = INLET_SPOOL_AGE_REFUSE;
+
     inlet_journal_stop(j);
     inlet_forwarder_stop(f);
     inlet_producer_drain(p, 2000);
