@@ -20,6 +20,7 @@
 #include "pipeline/router.h"
 #include "reload_control.h"
 #include "sd_notify.h"
+#include "spool/spool.h"
 
 #ifndef INLET_DEFAULT_MODULE_DIR
 #define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
@@ -93,6 +94,12 @@ int inlet_daemon_load_tenants(const inlet_daemon *d, const inlet_schemas *schema
     found = inlet_tenant_files_load((const char *const *)paths, n, &tf, errs);
     found += inlet_tenant_files_check(&tf, schemas, errs);
     found += inlet_tenant_files_build(&tf, out, errs);
+    if (found == 0 && *out && !d->settings.spool.dir && inlet_tenants_use_spool(*out)) {
+        inlet_conf_errors_add(errs, "a tenant says ack: spool, but inletd.yaml sets no spool.dir");
+        inlet_tenants_release(*out);
+        *out = NULL;
+        found++;
+    }
     if (keep)
         *keep = tf;
     else
@@ -299,6 +306,7 @@ static void stop_modules(inlet_daemon *d)
         if (d->modules[i]->started)
             d->modules[i]->desc->stop_accepting(d->modules[i]->state);
     inlet_router_shutdown();
+    inlet_spool_stop(d->spool);
     int left = inlet_producer_drain(d->producer, (int)d->settings.shutdown_timeout_ms);
     inlet_log_info("Kafka drained (%d events refused)", left);
     for (size_t i = 0; i < d->n_modules; i++)
@@ -383,8 +391,14 @@ int inlet_daemon_run(inlet_daemon *d)
         inlet_log_error("refusing to start: %s", err);
         return 1;
     }
+    if (d->settings.spool.dir &&
+        inlet_spool_open(&d->settings.spool, d->producer, &d->spool, err, sizeof(err)) != 0) {
+        inlet_log_error("%s", err);
+        return 1;
+    }
     inlet_router_init(d->producer, (size_t)d->settings.max_events,
                       (int)((d->settings.retry_after_ms + 999) / 1000));
+    inlet_router_set_spool(d->spool);
     inlet_router_set_world(d->tenants, d->schemas);
     d->tenants = NULL;
     d->schemas = NULL;
@@ -494,6 +508,7 @@ void inlet_daemon_free(inlet_daemon *d)
     inlet_quota_fini();
     if (d->producer)
         inlet_producer_free(d->producer);
+    inlet_spool_free(d->spool); /* after the producer: its last reports go to the forwarder */
     if (d->tenants)
         inlet_tenants_release(d->tenants);
     inlet_schemas_free(d->schemas);

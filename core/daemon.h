@@ -28,6 +28,7 @@ typedef struct inlet_daemon {
     inlet_tenants *tenants; /* until handed to the router */
     inlet_schemas *schemas;
     inlet_producer *producer;
+    struct inlet_spool *spool; /* NULL unless spool.dir is set */
 } inlet_daemon;
 
 /* Read and check everything, load modules and call their create(). No sockets yet. On error

@@ -47,6 +47,39 @@ static const inlet_option kafka_options[] = {
     INLET_OPTIONS_END,
 };
 
+static const char *const age_policies[] = {"refuse", "drop", NULL};
+
+#define POPT(name, type, field, def, lo, hi, desc)                                                 \
+    {                                                                                              \
+        name, type, offsetof(inlet_spool_settings, field), def, lo, hi, NULL, NULL, 0, 0, desc     \
+    }
+
+static const inlet_option spool_options[] = {
+    POPT("dir", INLET_OPT_PATH, dir, NULL, 0, 0,
+         "Directory of the spool journal (created if missing; one inletd per directory). Unset: "
+         "no spool, and a tenant saying ack: spool is refused at load."),
+    POPT("segment_size", INLET_OPT_SIZE, segment_size, "64m", 65536, 1073741824,
+         "Size at which the journal starts a new segment file; a segment is deleted once Kafka "
+         "acknowledged every record in it."),
+    POPT("max_bytes", INLET_OPT_SIZE, max_bytes, "1g", 262144, 1099511627776LL,
+         "Disk the segment files may use at most (at least two segments); beyond it spooled "
+         "events are refused with 503 / retry later."),
+    POPT("max_age", INLET_OPT_DURATION, max_age_ms, "24h", 0, 3650LL * 24 * 3600 * 1000,
+         "Oldest an unforwarded event may get (0 = unbounded); what happens then: on_max_age."),
+    {"on_max_age", INLET_OPT_ENUM, offsetof(inlet_spool_settings, on_max_age), "refuse", 0, 0,
+     age_policies, NULL, 0, 0,
+     "refuse: while the oldest unforwarded event is older than max_age, new spooled events are "
+     "refused (503) and an error is logged, nothing is dropped; drop: such events are dropped "
+     "unforwarded, each counted in inlet_spool_expired_total and logged as an error."},
+    POPT("commit_delay", INLET_OPT_DURATION, commit_delay_ms, "0ms", 0, 100,
+         "Extra wait before each group fsync to gather more events; acknowledgements always "
+         "wait for the fsync that covers them."),
+    POPT("max_inflight", INLET_OPT_INT, max_inflight, "10000", 1, 1000000,
+         "Spooled events the forwarder has handed to the Kafka producer and not yet seen "
+         "acknowledged, at most."),
+    INLET_OPTIONS_END,
+};
+
 #define SOPT(name, type, field, def, lo, hi, desc)                                                 \
     {                                                                                              \
         name, type, offsetof(inlet_settings, field), def, lo, hi, NULL, NULL, 0, 0, desc           \
@@ -80,5 +113,7 @@ const inlet_option inlet_settings_options[] = {
          "Most events accepted in one request (a module may set a lower limit)."),
     {"kafka", INLET_OPT_SECTION, offsetof(inlet_settings, kafka), NULL, 0, 0, NULL, kafka_options,
      0, INLET_OPT_REQUIRED, "The Kafka producer."},
+    {"spool", INLET_OPT_SECTION, offsetof(inlet_settings, spool), NULL, 0, 0, NULL, spool_options,
+     0, 0, "The store-and-forward spool for tenants and schemas with ack: spool (docs/SPOOL.md)."},
     INLET_OPTIONS_END,
 };

@@ -36,6 +36,19 @@ typedef struct inlet_kafka_settings {
     inlet_str_map properties; /* passed to librdkafka as they are, after the typed ones */
 } inlet_kafka_settings;
 
+typedef enum { INLET_SPOOL_AGE_REFUSE = 0, INLET_SPOOL_AGE_DROP = 1 } inlet_spool_age_policy;
+
+/* The store-and-forward spool (core/spool/, docs/SPOOL.md); dir NULL = no spool. */
+typedef struct inlet_spool_settings {
+    char *dir;
+    uint64_t segment_size;
+    uint64_t max_bytes;
+    int64_t max_age_ms; /* 0 = unbounded */
+    int on_max_age;     /* inlet_spool_age_policy */
+    int64_t commit_delay_ms;
+    int64_t max_inflight;
+} inlet_spool_settings;
+
 typedef struct inlet_settings {
     char *module_dir;
     char *schema_dir;
@@ -49,6 +62,7 @@ typedef struct inlet_settings {
     int64_t retry_after_ms;
     int64_t max_events;
     inlet_kafka_settings kafka;
+    inlet_spool_settings spool;
 } inlet_settings;
 
 extern const inlet_option inlet_settings_options[];

@@ -72,7 +72,7 @@ static int name_char(char c)
 }
 
 /* "*", "name", "name@*", "name@v1" (or "name@1", the same as "v1"). */
-static int schema_compile(const char *pat, inlet_acl_schema *out)
+int inlet_acl_schema_compile(const char *pat, inlet_acl_schema *out)
 {
     const char *at = strchr(pat, '@');
     size_t name_len = at ? (size_t)(at - pat) : strlen(pat);
@@ -157,7 +157,7 @@ static int rule_compile(const inlet_device_table *dt, inlet_acl_rule *r,
         return inlet_ident_errf(err, err_len, "out of memory");
     for (size_t i = 0; i < c->schemas.count; i++) {
         r->n_schemas = i + 1;
-        if (schema_compile(c->schemas.items[i], &r->schemas[i]))
+        if (inlet_acl_schema_compile(c->schemas.items[i], &r->schemas[i]))
             return inlet_ident_errf(err, err_len,
                                     "acl[%zu].schemas[%zu]: \"%s\" is not \"*\", \"name\", "
                                     "\"name@*\" or \"name@vN\"",
@@ -243,7 +243,7 @@ void inlet_acl_device_rules(const inlet_acl *acl, const inlet_device_table *dt, 
     }
 }
 
-static bool schema_matches(const inlet_acl_schema *s, const char *schema, const char *version)
+bool inlet_acl_schema_matches(const inlet_acl_schema *s, const char *schema, const char *version)
 {
     if (!s->name)
         return true;
@@ -281,7 +281,7 @@ inlet_status inlet_acl_decide_rule(const inlet_acl *acl, const uint64_t *device_
         if (r->protocols && !(r->protocols & protocol))
             continue;
         for (size_t j = 0; j < r->n_schemas; j++) {
-            if (!schema_matches(&r->schemas[j], schema, version))
+            if (!inlet_acl_schema_matches(&r->schemas[j], schema, version))
                 continue;
             if (rule)
                 *rule = i;

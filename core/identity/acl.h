@@ -23,6 +23,11 @@ typedef struct inlet_acl_schema {
     char *version;
 } inlet_acl_schema;
 
+/* Compile "*", "name", "name@*", "name@vN" into *out (its strings malloc'd); -1 if invalid.
+ * Also used for the ack: patterns of a tenant (ack_policy.c). */
+int inlet_acl_schema_compile(const char *pat, inlet_acl_schema *out);
+bool inlet_acl_schema_matches(const inlet_acl_schema *s, const char *schema, const char *version);
+
 typedef struct inlet_acl_rule {
     int effect;      /* inlet_acl_effect */
     bool any_device; /* "*" in devices, or a rule naming neither devices nor groups */

@@ -123,6 +123,8 @@ static int tenant_build(inlet_tenant *t, const inlet_tenant_conf *c, const char 
 
     if (inlet_acl_compile(&t->acl, &t->devices, &c->acl, why, sizeof(why)))
         return inlet_ident_errf(err, err_len, "%s: %s", where, why);
+    if (inlet_ack_policy_compile(&t->ack, c->ack, &c->ack_schemas, why, sizeof(why)))
+        return inlet_ident_errf(err, err_len, "%s: %s", where, why);
     return inlet_limits_build(t, c, where, err, err_len);
 }
 

@@ -34,6 +34,10 @@
  *   limits: {events_per_second: 5000, bytes_per_second: 5000000, connections: 10000}
  *   device_limits: {events_per_second: 10, burst: 50, connections: 2}
  *   dead_letter: {topic: demo.dead-letter, rate: 10}
+ *   ack: kafka                       # kafka (default) | spool: when devices get their ack
+ *   ack_schemas:                     # per schema, first match wins, else ack above
+ *     - schemas: ["driver.panic@*"]
+ *       ack: spool
  *   acl:                             # first match wins; no match = deny
  *     - effect: allow
  *       groups: [trucks]
@@ -125,6 +129,15 @@ typedef struct inlet_acl_rule_conf {
     inlet_str_list methods;   /* token, jwt, cert, psk, imei; empty = any */
 } inlet_acl_rule_conf;
 
+/* When a device is acknowledged: Kafka has the event, or this node's spool has it fsynced
+ * (docs/SPOOL.md). */
+typedef enum { INLET_ACK_KAFKA = 0, INLET_ACK_SPOOL = 1 } inlet_ack_mode;
+
+typedef struct inlet_ack_rule_conf {
+    inlet_str_list schemas; /* as in ACL rules */
+    int ack;                /* inlet_ack_mode */
+} inlet_ack_rule_conf;
+
 typedef struct inlet_tenant_conf {
     char *name;
     char *topic_prefix;
@@ -137,6 +150,8 @@ typedef struct inlet_tenant_conf {
     inlet_limits limits;        /* the whole tenant */
     inlet_limits device_limits; /* each device, unless it sets its own */
     inlet_dead_letter_conf dead_letter;
+    int ack;                        /* inlet_ack_mode: the tenant's default */
+    inlet_section_list ack_schemas; /* inlet_ack_rule_conf: per schema, first match wins */
 } inlet_tenant_conf;
 
 /* The option table of a tenant file; "tenant" is the name key. */
@@ -238,6 +253,11 @@ inlet_status inlet_acl_check_source(const inlet_identity *id, const char *source
 inlet_status inlet_acl_check_rule(const inlet_identity *id, const char *source, const char *schema,
                                   const char *version, char *reason, size_t reason_len,
                                   size_t *rule);
+/* How events of schema@version from id are acknowledged (the tenant's ack_schemas, else ack). */
+inlet_ack_mode inlet_identity_ack_mode(const inlet_identity *id, const char *schema,
+                                       const char *version);
+/* 1 when some tenant of ts may spool (the daemon then needs spool.dir). */
+int inlet_tenants_use_spool(const inlet_tenants *ts);
 
 /* SHA-256 of a token as 64 lowercase hex digits (out must hold 65 bytes). */
 void inlet_token_hash_hex(const char *token, size_t len, char out[65]);

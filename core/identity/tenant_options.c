@@ -9,6 +9,7 @@
 static const char *const jwt_alg_values[] = {"HS256", "RS256", "ES256", NULL};
 static const char *const cert_id_values[] = {"cn", "san_dns", "san_uri", NULL};
 static const char *const acl_effect_values[] = {"allow", "deny", NULL};
+static const char *const ack_values[] = {"kafka", "spool", NULL};
 
 #define LIMIT(field, dflt, lo, text)                                                               \
     {                                                                                              \
@@ -241,6 +242,21 @@ static const inlet_option acl_rule_options[] = {
     INLET_OPTIONS_END,
 };
 
+static const inlet_option ack_rule_options[] = {
+    {.name = "schemas",
+     .type = INLET_OPT_STRING_LIST,
+     .offset = offsetof(inlet_ack_rule_conf, schemas),
+     .flags = INLET_OPT_REQUIRED,
+     .description = "\"name@v1\", \"name@*\", \"name\" (any version) or \"*\"."},
+    {.name = "ack",
+     .type = INLET_OPT_ENUM,
+     .offset = offsetof(inlet_ack_rule_conf, ack),
+     .enum_values = ack_values,
+     .flags = INLET_OPT_REQUIRED,
+     .description = "kafka or spool, for events of these schemas."},
+    INLET_OPTIONS_END,
+};
+
 const inlet_option inlet_tenant_options[] = {
     {.name = "tenant",
      .type = INLET_OPT_STRING,
@@ -304,5 +320,21 @@ const inlet_option inlet_tenant_options[] = {
      .offset = offsetof(inlet_tenant_conf, dead_letter),
      .section = dead_letter_options,
      .description = "Copy requests refused as invalid to a Kafka topic (docs/DEAD-LETTER.md)."},
+    {.name = "ack",
+     .type = INLET_OPT_ENUM,
+     .offset = offsetof(inlet_tenant_conf, ack),
+     .enum_values = ack_values,
+     .default_value = "kafka",
+     .description = "When devices are acknowledged: kafka = once Kafka has the event (acks=all); "
+                    "spool = once this node's spool (spool.dir) has it fsynced, forwarded to "
+                    "Kafka after (docs/SPOOL.md). ack_schemas overrides it per schema."},
+    {.name = "ack_schemas",
+     .type = INLET_OPT_SECTION_LIST,
+     .offset = offsetof(inlet_tenant_conf, ack_schemas),
+     .section = ack_rule_options,
+     .section_size = sizeof(inlet_ack_rule_conf),
+     .description = "Per-schema ack, e.g. spool only driver.panic@*: the first rule whose "
+                    "schemas match decides, else ack. A batch is spooled only if every event in "
+                    "it is; a mixed batch goes to Kafka directly (the stronger promise)."},
     INLET_OPTIONS_END,
 };

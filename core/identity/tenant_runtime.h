@@ -10,6 +10,7 @@
 
 #include <openssl/x509_vfy.h>
 
+#include "ack_policy.h"
 #include "acl.h"
 #include "device_table.h"
 #include "jwt_key.h"
@@ -28,6 +29,7 @@ typedef struct inlet_tenant {
     inlet_limits device_limits; /* resolved; devices[i].limits are merged over it */
     char *dead_letter_topic;    /* NULL = none */
     int64_t dead_letter_rate;
+    inlet_ack_policy ack; /* ack: kafka | spool, per schema */
 } inlet_tenant;
 
 #endif

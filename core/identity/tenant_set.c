@@ -8,6 +8,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "acl.h"
+#include "ack_policy.h"
 #include "device_table.h"
 #include "imei_index.h"
 #include "jwt_index.h"
@@ -34,6 +35,7 @@ static void tenant_free(inlet_tenant *t)
     X509_STORE_free(t->ca);
     inlet_acl_free(&t->acl);
     free(t->dead_letter_topic);
+    inlet_ack_policy_free(&t->ack);
 }
 
 static void tenants_free(inlet_tenants *ts)

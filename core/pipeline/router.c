@@ -19,6 +19,7 @@
 #include "kafka/queue.h"
 #include "kafka/topics.h"
 #include "rejection.h"
+#include "spool/spool.h"
 
 typedef struct world_ref {
     inlet_world w; /* first: the public pointer is the allocation */
@@ -27,6 +28,7 @@ typedef struct world_ref {
 
 static struct {
     inlet_producer *producer;
+    inlet_spool *spool; /* NULL: no spool configured */
     size_t max_events;
     int retry_after_s;
     atomic_int shutting_down;
@@ -59,6 +61,11 @@ void inlet_router_init(inlet_producer *producer, size_t max_events, int retry_af
             inlet_metric_counter("inlet_requests_rejected_total",
                                  "Submissions refused before Kafka, by reason.", labels);
     }
+}
+
+void inlet_router_set_spool(inlet_spool *spool)
+{
+    router.spool = spool;
 }
 
 void inlet_router_set_world(inlet_tenants *tenants, inlet_schemas *schemas)
@@ -293,6 +300,15 @@ static inlet_status submit(inlet_module_ctx *mod, const inlet_request *req_in,
         goto out;
     }
     inlet_metric_add(router.m_received, (int64_t)n);
+
+    /* ack: spool replaces only the Kafka step (docs/SPOOL.md). */
+    if (router.spool && inlet_spool_wanted(req->identity, envs, n)) {
+        st = inlet_spool_submit(router.spool, req, envs, n, envelope_headers, router.retry_after_s,
+                                rej);
+        inlet_metric_add(st == INLET_OK ? router.m_accepted : router.m_rejected[st],
+                         st == INLET_OK ? (int64_t)n : 1);
+        goto out;
+    }
 
     /* Validation first: a payload that can never be valid is refused as such even while
      * Kafka is down; only a valid one is told to come back later. */

@@ -18,6 +18,9 @@ typedef struct inlet_world {
 
 /* producer is borrowed and must outlive the router. */
 void inlet_router_init(inlet_producer *producer, size_t max_events, int retry_after_s);
+/* The spool for ack: spool events (borrowed; NULL = none), before modules start. */
+struct inlet_spool;
+void inlet_router_set_spool(struct inlet_spool *spool);
 /* Install tenants and schemas (ownership passes to the router); the previous world is freed
  * once the last submission using it finished. */
 void inlet_router_set_world(inlet_tenants *tenants, inlet_schemas *schemas);

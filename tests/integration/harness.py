@@ -306,3 +306,35 @@ def create_topic(name, partitions=1):
     port = BOOTSTRAP.rsplit(":", 1)[1]
     subprocess.run([os.path.join(SOURCE, "contrib", "kafka"), "create-topic", name, str(partitions),
                     "--port", port], check=True, capture_output=True, timeout=120)
+
+
+# --- a broker of the test's own (outages, restarts), with contrib/kafka -------------------------
+
+KAFKA_SCRIPT = os.path.join(SOURCE, "contrib", "kafka")
+
+
+def kafka_cmd(*args):
+    out = subprocess.run([KAFKA_SCRIPT, *args], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+class PrivateBroker:
+    """A single-node broker on free ports in its own directory, that a test may stop and start
+    (the shared one must never be). topics: ["name:partitions", ...]."""
+
+    def __init__(self, topics, prefix="inlet-private-kafka-"):
+        self.port, self.ctrl = free_port(), free_port()
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.start()
+        kafka_cmd("create-topics", "--port", str(self.port), *topics)
+
+    def start(self):
+        kafka_cmd("start", "--dir", self.dir, "--port", str(self.port), "--controller-port",
+                  str(self.ctrl))
+
+    def stop(self):
+        kafka_cmd("stop", "--dir", self.dir)
+
+    def close(self):
+        subprocess.run([KAFKA_SCRIPT, "stop", "--dir", self.dir], capture_output=True)
