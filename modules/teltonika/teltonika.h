@@ -79,6 +79,7 @@ enum tlt_close_reason {
     TLT_CLOSE_TIMEOUT,      /* handshake or idle timeout */
     TLT_CLOSE_SHUTDOWN,
     TLT_CLOSE_INTERNAL,
+    TLT_CLOSE_CREDENTIAL_EXPIRED, /* the client certificate's notAfter passed */
     TLT_CLOSE_REASONS
 };
 

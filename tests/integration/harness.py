@@ -6,7 +6,9 @@ Environment (set by tests/integration/CMakeLists.txt):
   INLET_SOURCE_DIR       the repository (schemas/)
   INLET_KAFKA_BOOTSTRAP  host:port of the real broker contrib/test started
 """
+import base64
 import hashlib
+import hmac
 import json
 import os
 import signal
@@ -50,6 +52,16 @@ def free_port():
         if port not in _PORTS_GIVEN:
             _PORTS_GIVEN.add(port)
             return port
+
+
+def hs256(secret, claims, kid="k1"):
+    """A JWT signed with HS256 (secret: bytes), for tests of short-lived credentials."""
+    def b64(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    body = b64(json.dumps(claims).encode())
+    sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
 
 
 def unique(prefix="t"):

@@ -2,10 +2,7 @@
 expires or its client certificate's notAfter passes (MQTT 5: DISCONNECT 0xA0 Maximum connect
 time; 3.1.1: the socket is closed), and a reload that removes the JWT key or the CA ends it at its
 next PUBLISH (MQTT 5: DISCONNECT 0x87 Not authorized). Real inletd, real Kafka."""
-import base64
 import datetime
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -15,22 +12,11 @@ import time
 import pytest
 
 import mqtt_raw as mq
-from harness import free_port, make_ca, make_cert, unique
+from harness import free_port, hs256, make_ca, make_cert, unique
 
 DEV = "truck-0042"
 TOPIC = f"devices/{DEV}/events"
 ISS = "https://auth.cred.example"
-
-
-def b64(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def hs256(secret, claims):
-    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode())
-    body = b64(json.dumps(claims).encode())
-    sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(sig)}"
 
 
 def short_lived_cert(d, ca, name, seconds):
