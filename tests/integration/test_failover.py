@@ -150,7 +150,8 @@ def check(cluster, load, t_start, name):
           f"unique ({len(msgs)} records), acked-but-lost {len(lost)}, duplicates {len(dups)}, "
           f"refused-or-unanswered but stored {not_acked_but_stored}")
     for reason, n in sorted(refusals.items(), key=lambda kv: -kv[1]):
-        print(f"[{name}]   {n:5d}  {reason}")
+        when = [t - t_start for o, t in load.outcomes.values() if o == reason]
+        print(f"[{name}]   {n:5d}  {reason}  (answered at t+{min(when):.1f}..{max(when):.1f}s)")
     assert not lost, f"acknowledged but not in Kafka: {len(lost)}, e.g. {lost[:10]}"
     assert len(acked) > 0
     return refusals
@@ -170,7 +171,9 @@ def scenario(cluster, name, disrupt, warm=3, settle=3):
         load = Load(unique(name.split()[0]), d.port, d.mqtt_port, HTTP_DEVICES, MQTT_DEVICES,
                     token_of, rate=RATE).start()
         time.sleep(warm)
+        print(f"  disruption at t+{time.time() - t0:.1f}s")
         t_back = disrupt(d, load)
+        print(f"  recovered at t+{t_back - t0:.1f}s")
         time.sleep(settle)
         load.stop()
         assert d.proc.poll() is None, d.logs()
