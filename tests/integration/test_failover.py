@@ -146,9 +146,10 @@ def check(cluster, load, t_start, name):
     refusals = load.refusals()
     not_acked_but_stored = sum(1 for e, (o, _) in load.outcomes.items()
                                if o != "acked" and e in seen)
-    print(f"\n[{name}] sent {len(load.outcomes)}, acked {len(acked)}, in Kafka {len(seen)} "
-          f"unique ({len(msgs)} records), acked-but-lost {len(lost)}, duplicates {len(dups)}, "
-          f"refused-or-unanswered but stored {not_acked_but_stored}")
+    load.summary = (f"sent {len(load.outcomes)}, acked {len(acked)}, in Kafka {len(seen)} "
+                    f"unique ({len(msgs)} records), acked-but-lost {len(lost)}, duplicates "
+                    f"{len(dups)}, refused-or-unanswered but stored {not_acked_but_stored}")
+    print(f"\n[{name}] {load.summary}")
     for reason, n in sorted(refusals.items(), key=lambda kv: -kv[1]):
         when = [t - t_start for o, t in load.outcomes.values() if o == reason]
         print(f"[{name}]   {n:5d}  {reason}  (answered at t+{min(when):.1f}..{max(when):.1f}s)")
@@ -181,7 +182,7 @@ def scenario(cluster, name, disrupt, warm=3, settle=3):
         d.stop()
     refusals = check(cluster, load, t0, name)
     assert load.acked_since(t_back) > 0, f"{name}: nothing acknowledged after the recovery"
-    return refusals
+    return refusals, load.summary
 
 
 def test_leader_kill_and_restart(cluster):
@@ -194,16 +195,20 @@ def test_leader_kill_and_restart(cluster):
         cluster.run("restart", str(leader))
         return time.time()
 
-    refusals = scenario(cluster, "leader kill -9", disrupt)
+    refusals, summary = scenario(cluster, "leader kill -9", disrupt)
     n = unreachable(refusals)
     if n and not READINESS_CAN_WRITE:
         pytest.xfail(f"{n} 'Kafka is unreachable' refusals while 2 of 3 brokers could write: "
                      "needs the readiness change of issue 10 (branch health); then set "
-                     "READINESS_CAN_WRITE = True in tests/integration/test_failover.py")
+                     "READINESS_CAN_WRITE = True in tests/integration/test_failover.py "
+                     f"({summary}; refusals {refusals})")
     assert n == 0, f"{n} 'Kafka is unreachable' refusals while two of three brokers were up"
 
 
 def test_rolling_restart(cluster):
+    # One node down at a time, each back in every ISR before the next: min.insync.replicas=2
+    # always holds, so nothing should be refused; only acked-but-lost is asserted, since a slow
+    # machine can still stretch a produce past a leader move.
     def disrupt(d, load):
         for node in (1, 2, 3):
             cluster.run("term", str(node))
@@ -239,5 +244,7 @@ def test_full_outage(cluster):
             time.sleep(0.5)
         return t_back
 
-    refusals = scenario(cluster, "full outage", disrupt, settle=2)
-    assert sum(refusals.values()) > 0, "a 20 s outage of every broker refused nothing"
+    # Whether anything is refused depends on timing: events in flight at the kill wait up to
+    # the delivery timeout (30 s) and may still be stored once the cluster is back; readiness
+    # may refuse new ones at once ("unreachable"). Both are honest; acked-but-lost is the check.
+    scenario(cluster, "full outage", disrupt, settle=2)
