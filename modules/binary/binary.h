@@ -115,6 +115,7 @@ enum bin_close_reason {
     BIN_CLOSE_SLOW_READER,
     BIN_CLOSE_SHUTDOWN,
     BIN_CLOSE_INTERNAL,
+    BIN_CLOSE_CREDENTIAL_EXPIRED,
     BIN_CLOSE_REASONS
 };
 
@@ -159,6 +160,7 @@ struct bin_conn {
     uint32_t since_s;      /* loop seconds: accepted (before HELLO), else the last frame */
     uint32_t keep_alive_s; /* idle limit enforced (1.5 x keep alive) */
     uint32_t linger_s;     /* CLOSING: abort at this time */
+    int64_t expires_at_us; /* the credential's end, wall clock; 0: none (credential.c) */
 
     bin_slot *slots; /* ring of `window` slots, allocated at WELCOME */
     uint32_t head, count;
@@ -298,6 +300,11 @@ void bin_conn_tick(bin_conn *c);
 /* Back-pressure released: read again if input may be waiting. */
 void bin_conn_wake(bin_conn *c);
 bool bin_conn_may_process(const bin_conn *c);
+
+/* credential.c: remember when the identity's credential ends (at WELCOME); check it: false when
+ * it has ended and the connection was closed (CLOSE 0xA0). */
+void bin_credential_arm(bin_conn *c);
+bool bin_credential_check(bin_conn *c);
 
 /* hello.c: the first frame. false when the connection was closed. */
 bool bin_hello_handle(bin_conn *c, const bin_header *h, const uint8_t *body);

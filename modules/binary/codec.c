@@ -245,6 +245,8 @@ const char *bin_status_name(uint8_t status)
         return "frame_too_large";
     case BIN_ST_QUOTA:
         return "quota_exceeded";
+    case BIN_ST_CONNECT_TIME:
+        return "credential_expired";
     case BIN_ST_PAYLOAD_INVALID:
         return "payload_invalid";
     default:

@@ -52,6 +52,7 @@ enum bin_status {
     BIN_ST_TOO_LARGE = 0x95,
     BIN_ST_QUOTA = 0x97,
     BIN_ST_PAYLOAD_INVALID = 0x99,
+    BIN_ST_CONNECT_TIME = 0xA0, /* the credential expired (MQTT 5 Maximum connect time) */
 };
 
 typedef struct bin_header {

@@ -322,6 +322,8 @@ void bin_conn_tick(bin_conn *c)
             bin_conn_abort(c, BIN_CLOSE_HELLO_TIMEOUT);
         break;
     case BIN_CONN_OPEN:
+        if (!bin_credential_check(c))
+            break;
         if (c->keep_alive_s == 0 || loop->now_s - c->since_s < c->keep_alive_s)
             break;
         /* input we are not reading (back-pressure, BYE) is not the client's silence */

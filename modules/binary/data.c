@@ -126,6 +126,8 @@ bool bin_data_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
     uint8_t st = 0;
     const char *why = NULL;
 
+    if (!bin_credential_check(c))
+        return false;
     if (bin_decode_data(h, body, &d, &st, &why) != 0) {
         bin_conn_close(c, true, st, why, BIN_CLOSE_PROTOCOL);
         return false;

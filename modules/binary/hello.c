@@ -89,6 +89,7 @@ bool bin_hello_handle(bin_conn *c, const bin_header *h, const uint8_t *body)
         }
     }
     c->identity = id; /* owned; released in bin_conn_free() */
+    bin_credential_arm(c);
     if (hello.device.len > 0 && (hello.device.len != strlen(id->device_id) ||
                                  memcmp(hello.device.p, id->device_id, hello.device.len) != 0))
         return refuse(c, BIN_ST_NOT_AUTHORIZED, "the device id is not the authenticated device's");

@@ -85,6 +85,7 @@ static const char *const close_names[BIN_CLOSE_REASONS] = {
     [BIN_CLOSE_SLOW_READER] = "slow_reader",
     [BIN_CLOSE_SHUTDOWN] = "server_shutdown",
     [BIN_CLOSE_INTERNAL] = "internal_error",
+    [BIN_CLOSE_CREDENTIAL_EXPIRED] = "credential_expired",
 };
 
 static size_t slot_of(const uint8_t *codes, size_t n, uint8_t status)

@@ -128,6 +128,7 @@ typedef struct coap_peer {
     uint8_t psk[64];
     coap_bin_const_t psk_bin; /* what the PSK callback returned (points into psk) */
     bool cert_tried;
+    bool expired; /* the certificate's notAfter passed: the identity was released */
     inlet_status cert_status;
     const inlet_identity *counted; /* connection_open() admitted the session (one reference) */
     char quota_why[160];           /* why it did not */
@@ -141,6 +142,11 @@ int coap_dtls_event(coap_session_t *session, coap_event_t event);
 /* The identity of a DTLS session (a new reference), or NULL with st / why. */
 inlet_identity *coap_dtls_identity(coap_loop *l, coap_session_t *session, inlet_status *st,
                                    const char **why);
+
+/* dtls_expiry.c: true when the session's certificate identity has expired (notAfter, via
+ * host->identity_expires_at); the identity is then released and every later request of the
+ * session is refused 4.01 until the device handshakes again. */
+bool coap_dtls_cert_expired(coap_loop *l, coap_peer *p);
 
 /* request.c */
 void coap_request_handler(coap_resource_t *resource, coap_session_t *session,

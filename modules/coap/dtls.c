@@ -245,9 +245,15 @@ inlet_identity *coap_dtls_identity(coap_loop *l, coap_session_t *session, inlet_
     }
     if (!p->identity && !p->cert_tried)
         cert_identity(l, session, p, st, why);
+    if (p->identity && coap_dtls_cert_expired(l, p)) {
+        *why = "the client certificate expired: handshake again with a valid one";
+        return NULL;
+    }
     if (!p->identity) {
-        if (p->cert_tried)
+        if (p->cert_tried && !p->expired)
             *why = "the client certificate is not accepted";
+        else if (p->expired)
+            *why = "the client certificate expired: handshake again with a valid one";
         return NULL;
     }
     host->identity_ref(p->identity);

@@ -638,6 +638,18 @@ void tlt_conn_on_completion(void *ctx, const inlet_completion *comp)
         tlt_loop_ready(loop, c); /* what came meanwhile */
 }
 
+/* An mTLS tracker's connection ends at its certificate's notAfter (the earliest in the chain);
+ * IMEI identities have no end (identity_expires_at 0). The protocol has no status frame: the
+ * connection is closed, and a packet still waiting for Kafka is never acknowledged. */
+static bool credential_expired(const tlt_conn *c)
+{
+    const inlet_host *host = c->loop->m->host;
+    if (!INLET_HOST_HAS(host, identity_expires_at) || c->identity == NULL)
+        return false;
+    int64_t at = host->identity_expires_at(c->identity);
+    return at != 0 && host->now_us() >= at;
+}
+
 void tlt_conn_check_timeout(tlt_conn *c, uint64_t now_ms)
 {
     const tlt_config *cfg = c->loop->m->cfg;
@@ -650,7 +662,11 @@ void tlt_conn_check_timeout(tlt_conn *c, uint64_t now_ms)
             tlt_conn_abort(c, TLT_CLOSE_TIMEOUT);
         break;
     case TLT_READY:
-        if (!c->in_flight && age >= (uint64_t)cfg->idle_timeout_ms)
+        if (credential_expired(c)) {
+            TLT_LOG(c->loop->m, INLET_LOG_INFO, "%s/%s: the client certificate expired; closing",
+                    c->identity->tenant, c->identity->device_id);
+            tlt_conn_abort(c, TLT_CLOSE_CREDENTIAL_EXPIRED);
+        } else if (!c->in_flight && age >= (uint64_t)cfg->idle_timeout_ms)
             tlt_conn_abort(c, TLT_CLOSE_TIMEOUT);
         break;
     case TLT_CLOSING:

@@ -77,6 +77,7 @@ static const char *const close_names[TLT_CLOSE_REASONS] = {
     [TLT_CLOSE_SHUTDOWN] = "server_shutdown",
     [TLT_CLOSE_INTERNAL] = "internal_error",
     [TLT_CLOSE_QUOTA] = "quota",
+    [TLT_CLOSE_CREDENTIAL_EXPIRED] = "credential_expired",
 };
 
 const tlt_io_names *tlt_module_names_for(const tlt_module *m, const char *tenant)

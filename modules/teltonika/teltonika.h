@@ -79,7 +79,8 @@ enum tlt_close_reason {
     TLT_CLOSE_TIMEOUT,      /* handshake or idle timeout */
     TLT_CLOSE_SHUTDOWN,
     TLT_CLOSE_INTERNAL,
-    TLT_CLOSE_QUOTA, /* the tenant's or device's connection quota: answered 00 */
+    TLT_CLOSE_QUOTA,              /* the tenant's or device's connection quota: answered 00 */
+    TLT_CLOSE_CREDENTIAL_EXPIRED, /* the client certificate's notAfter passed */
     TLT_CLOSE_REASONS
 };
 

@@ -30,8 +30,10 @@ def start_inletd(tenants, coap_extra="", listeners=None, **kw):
 
 
 def client(uri, body=None, cf=50, non=False, block=None, psk=None, cert=None, method="post",
-           timeout=20):
-    """Run coap-client; returns (code such as "2.04" or None, diagnostic text)."""
+           timeout=20, repeat=None):
+    """Run coap-client; returns (code such as "2.04" or None, diagnostic text). repeat: send
+    the request that many times in the same session, a second apart (-G); codes(text) lists
+    each answer's code."""
     args = [COAP_CLIENT, "-v", "6", "-m", method, "-B", str(timeout)]
     path = None
     if body is not None:
@@ -45,6 +47,8 @@ def client(uri, body=None, cf=50, non=False, block=None, psk=None, cert=None, me
         args.append("-N")
     if block:
         args += ["-b", str(block)]
+    if repeat:
+        args += ["-G", str(repeat)]
     if psk:
         args += ["-u", psk[0], "-k", psk[1]]
     if cert:
@@ -57,8 +61,13 @@ def client(uri, body=None, cf=50, non=False, block=None, psk=None, cert=None, me
             os.unlink(path)
     text = out.stdout + out.stderr
     # the final response: the last PDU logged with a response code (2.31 Continue excluded)
-    codes = [c for c in re.findall(r"v:1 t:(?:ACK|CON|NON) c:(\d\.\d\d)", text) if c != "2.31"]
-    return (codes[-1] if codes else None), text
+    got = codes(text)
+    return (got[-1] if got else None), text
+
+
+def codes(text):
+    """The response codes coap-client logged, in order (2.31 Continue excluded)."""
+    return [c for c in re.findall(r"v:1 t:(?:ACK|CON|NON) c:(\d\.\d\d)", text) if c != "2.31"]
 
 
 # --- raw datagrams (RFC 7252 §3) ------------------------------------------------------------

@@ -6,7 +6,10 @@ Environment (set by tests/integration/CMakeLists.txt):
   INLET_SOURCE_DIR       the repository (schemas/)
   INLET_KAFKA_BOOTSTRAP  host:port of the real broker contrib/test started
 """
+import base64
+import datetime
 import hashlib
+import hmac
 import json
 import os
 import signal
@@ -60,6 +63,16 @@ def wait_for(pred, timeout=10):
             return True
         time.sleep(0.1)
     return False
+
+
+def hs256(secret, claims, kid="k1"):
+    """A JWT signed with HS256 (secret: bytes), for tests of short-lived credentials."""
+    def b64(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    body = b64(json.dumps(claims).encode())
+    sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
 
 
 def unique(prefix="t"):
@@ -166,6 +179,42 @@ def make_cert(dirpath, ca, name, cn, server=False):
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
             "-CAcreateserial", "-out", f"{name}.pem", "-days", "3650", "-extfile", ext, cwd=dirpath)
     return os.path.join(dirpath, f"{name}.pem"), os.path.join(dirpath, f"{name}.key")
+
+
+def short_lived_cert(d, ca, cn, name, seconds):
+    """A client certificate with common name cn from ca (make_ca files in d), valid for
+    `seconds` more: for tests of connections that must end at notAfter."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    with open(os.path.join(d, f"{ca}.key"), "rb") as f:
+        ca_key = serialization.load_pem_private_key(f.read(), None)
+    with open(os.path.join(d, f"{ca}.pem"), "rb") as f:
+        ca_cert = x509.load_pem_x509_certificate(f.read())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(seconds=seconds))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_key.public_key()), False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}.key")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
 
 
 # --- inletd ---------------------------------------------------------------------------------------

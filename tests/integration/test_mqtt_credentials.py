@@ -2,10 +2,6 @@
 expires or its client certificate's notAfter passes (MQTT 5: DISCONNECT 0xA0 Maximum connect
 time; 3.1.1: the socket is closed), and a reload that removes the JWT key or the CA ends it at its
 next PUBLISH (MQTT 5: DISCONNECT 0x87 Not authorized). Real inletd, real Kafka."""
-import base64
-import datetime
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -15,57 +11,11 @@ import time
 import pytest
 
 import mqtt_raw as mq
-from harness import free_port, make_ca, make_cert, unique
+from harness import free_port, hs256, make_ca, make_cert, short_lived_cert, unique
 
 DEV = "truck-0042"
 TOPIC = f"devices/{DEV}/events"
 ISS = "https://auth.cred.example"
-
-
-def b64(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
-def hs256(secret, claims):
-    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode())
-    body = b64(json.dumps(claims).encode())
-    sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(sig)}"
-
-
-def short_lived_cert(d, ca, name, seconds):
-    """A client certificate for DEV from ca (harness make_ca files) valid for `seconds` more."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    with open(os.path.join(d, f"{ca}.key"), "rb") as f:
-        ca_key = serialization.load_pem_private_key(f.read(), None)
-    with open(os.path.join(d, f"{ca}.pem"), "rb") as f:
-        ca_cert = x509.load_pem_x509_certificate(f.read())
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DEV)]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(seconds=seconds))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), False)
-            .sign(ca_key, hashes.SHA256()))
-    cert_path, key_path = os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}.key")
-    with open(cert_path, "wb") as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +100,7 @@ def test_jwt_expiry_closes_mqtt311_connection(inletd, pki):
 
 def test_certificate_expiry_ends_connection(inletd, pki):
     d_pki, _ = pki
-    cert, key = short_lived_cert(d_pki, "demo-ca", "brief", 4)
+    cert, key = short_lived_cert(d_pki, "demo-ca", DEV, "brief", 4)
     ctx = mq.tls_context(f"{d_pki}/server-ca.pem", cert, key)
     c = mq.RawClient(inletd.mtls, timeout=15, tls_context=ctx)
     assert c.connect(unique("c"), keep_alive=600).reason == 0
