@@ -13,11 +13,8 @@
 #include "config/confdir.h"
 #include "log.h"
 #include "metrics.h"
+#include "module_dir.h"
 #include "pipeline/router.h"
-
-#ifndef INLET_DEFAULT_MODULE_DIR
-#define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
-#endif
 
 static const char *const module_skip_keys[] = {"module", "path", NULL};
 
@@ -265,8 +262,7 @@ int inlet_daemon_load(inlet_daemon *d, const char *dir, char *err, size_t err_le
     if (rc != 0)
         return -1;
     if (!d->settings.module_dir) {
-        const char *env = getenv("INLET_MODULE_DIR");
-        d->settings.module_dir = strdup(env && *env ? env : INLET_DEFAULT_MODULE_DIR);
+        d->settings.module_dir = strdup(inlet_module_dir_default());
         if (!d->settings.module_dir) {
             snprintf(err, err_len, "out of memory");
             return -1;
@@ -397,10 +393,8 @@ int inlet_daemon_print_all_modules(const char *module_dir, FILE *out)
     char **paths = NULL;
     size_t n = 0;
     int rc = 0;
-    if (!module_dir) {
-        const char *env = getenv("INLET_MODULE_DIR");
-        module_dir = env && *env ? env : INLET_DEFAULT_MODULE_DIR;
-    }
+    if (!module_dir)
+        module_dir = inlet_module_dir_default();
     inlet_daemon_print_reference(NULL, out);
     if (inlet_confdir_list_ext(module_dir, ".so", 1, &paths, &n, err, sizeof(err)) != 0) {
         fprintf(stderr, "inletd: %s\n", err);
