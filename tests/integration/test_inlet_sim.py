@@ -65,6 +65,7 @@ def test_summary_matches_kafka(daemon, protocol):
     # 8 vehicles at 4/s for 3 s: about 96 fixes, each answered
     assert 70 <= s["sent"] <= 110, s
     assert s["acked"] == s["sent"] and s["refused"] == 0 and s["errors"] == 0, s
+    assert s["connect_errors"] == 0, s
     assert s["unanswered"] == 0 and s["workers"] == 2
     lat = s["latency_ms"]
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"], lat
@@ -87,14 +88,18 @@ def test_summary_matches_kafka(daemon, protocol):
     assert max(len(v) for v in by_dev.values()) > 1
 
 
-def test_unknown_tokens_are_counted_refused(daemon):
+@pytest.mark.parametrize("protocol,code", [("http", "401"), ("mqtt", "connack 0x86"),
+                                           ("coap", "4.01"), ("binary", "welcome 0x86")])
+def test_unknown_tokens_are_counted_refused(daemon, protocol, code):
+    """The demo tenant is not loaded here: its tokens are refused in each protocol's terms."""
     d, gen, ports = daemon
-    rc, s, err = sim("--protocol", "http", "--target", f"127.0.0.1:{ports['http']}",
+    rc, s, err = sim("--protocol", protocol, "--target", f"127.0.0.1:{ports[protocol]}",
                      "--tenant", "demo", "--devices", "3", "--rate", "2/s", "--duration", "2s",
                      "--quiet")
     assert rc == 1, s
     assert s["acked"] == 0 and s["refused"] == s["sent"] > 0, s
-    assert s["refused_by_code"] == {"401": s["sent"]}, s
+    assert s["refused_by_code"] == {code: s["sent"]}, s
+    assert s["errors"] == 0 and s["unanswered"] == 0, s
     assert err == ""
 
 

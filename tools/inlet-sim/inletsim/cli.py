@@ -121,4 +121,5 @@ def main(argv=None):
         sys.stdout.write("\n")
     else:
         stats.print_summary(summary)
-    return 0 if summary["acked"] > 0 and not summary["refused"] and not summary["errors"] else 1
+    clean = not (summary["refused"] or summary["errors"] or summary["connect_errors"])
+    return 0 if summary["acked"] > 0 and clean else 1

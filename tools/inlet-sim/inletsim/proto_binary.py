@@ -5,7 +5,7 @@ import asyncio
 import collections
 import struct
 
-from .stream_conn import StreamConn
+from .stream_conn import Refused, StreamConn
 
 HELLO, DATA, BYE, WELCOME, ACK, CLOSE = 0x01, 0x02, 0x04, 0x81, 0x82, 0x84
 FORMAT_LAYOUT = 42
@@ -35,7 +35,7 @@ class BinaryConn(StreamConn):
         self.writer.write(frame(HELLO, 0, hello))
         kind, _, _, body = await self._frame()
         if kind != WELCOME or not body or body[0] != 0:
-            raise ConnectionRefusedError(
+            raise Refused(
                 f"welcome 0x{body[0]:02x}" if kind == WELCOME and body else "no welcome")
         self.named = False
         return max(1, struct.unpack_from(">H", body, 2)[0])

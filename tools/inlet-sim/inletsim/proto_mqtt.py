@@ -5,7 +5,7 @@ import asyncio
 import json
 import struct
 
-from .stream_conn import StreamConn
+from .stream_conn import Refused, StreamConn
 
 # Property identifier -> value type, MQTT 5 §2.2.2.2 (the ones a server may send).
 _PROPS = {0x01: "b", 0x02: "i", 0x03: "s", 0x08: "s", 0x09: "d", 0x11: "i", 0x12: "s", 0x13: "h",
@@ -93,7 +93,7 @@ class MqttConn(StreamConn):
         kind, data = await self._packet()
         if kind >> 4 != 2 or len(data) < 2 or data[1] != 0:
             code = data[1] if kind >> 4 == 2 and len(data) > 1 else kind
-            raise ConnectionRefusedError(f"connack 0x{code:02x}")
+            raise Refused(f"connack 0x{code:02x}")
         plen, i = _read_varint(data, 2) if len(data) > 2 else (0, 2)
         return min(_props(data, i, i + plen).get(0x21, 65535), 64)
 

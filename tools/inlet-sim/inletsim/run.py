@@ -13,6 +13,7 @@ from .proto_binary import BinaryConn
 from .proto_coap import CoapConn
 from .proto_http import HttpConn
 from .proto_mqtt import MqttConn
+from .stream_conn import Refused
 
 PROTOCOLS = {"http": (HttpConn, 8080), "mqtt": (MqttConn, 1883), "coap": (CoapConn, 5683),
              "binary": (BinaryConn, 7000)}
@@ -70,9 +71,11 @@ class Run:
             try:
                 async with asyncio.timeout(self.args.timeout):
                     await conn.open()
+            except Refused as e:
+                self.stats.connect_error(f"refused: {e}")
             except (OSError, TimeoutError, ConnectionError, asyncio.IncompleteReadError) as e:
-                self.stats.error(f"connect: {e}" if isinstance(e, ConnectionRefusedError)
-                                 else f"connect: {type(e).__name__}")
+                self.stats.connect_error(e.strerror if isinstance(e, OSError) and e.strerror
+                                         else type(e).__name__)
 
     async def vehicle(self, i, conn, first_tick):
         """One vehicle: a fix every interval, waiting for each answer before the next."""
@@ -102,8 +105,13 @@ class Run:
                 self.stats.record(ok, code, time.monotonic() - now)
             except TimeoutError:
                 self.stats.error("timeout")
+            except Refused as e:  # the handshake of a (re)connection was refused
+                self.stats.record(False, str(e), time.monotonic() - now)
+                if not self.stopping:
+                    await asyncio.sleep(min(self.interval, 1.0))
             except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as e:
-                self.stats.error(str(e) if isinstance(e, ConnectionError) and str(e)
+                self.stats.error(e.strerror if isinstance(e, OSError) and e.strerror
+                                 else str(e) if isinstance(e, ConnectionError) and str(e)
                                  else type(e).__name__)
                 if not self.stopping:
                     await asyncio.sleep(min(self.interval, 1.0))  # reconnect at the next fix

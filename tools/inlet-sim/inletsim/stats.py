@@ -13,7 +13,8 @@ class Stats:
         self.sent = 0
         self.acked = 0
         self.refused = {}  # code -> count
-        self.errors = {}  # transport error -> count
+        self.errors = {}  # requests without an answer: transport error -> count
+        self.connect_errors = {}  # initial connections that failed: why -> count
         self.missed_ticks = 0  # sends skipped because the previous answer came too late
         self.connections = 0
         self.buckets = {}
@@ -23,7 +24,8 @@ class Stats:
     def snapshot(self) -> dict:
         """The counters, for a parent process to merge (--workers)."""
         return {"sent": self.sent, "acked": self.acked, "refused": self.refused,
-                "errors": self.errors, "missed_ticks": self.missed_ticks,
+                "errors": self.errors, "connect_errors": self.connect_errors,
+                "missed_ticks": self.missed_ticks,
                 "connections": self.connections, "buckets": self.buckets,
                 "max_latency": self.max_latency}
 
@@ -34,9 +36,10 @@ class Stats:
         self.missed_ticks = sum(s["missed_ticks"] for s in snaps)
         self.connections = sum(s["connections"] for s in snaps)
         self.max_latency = max([s["max_latency"] for s in snaps] + [0.0])
-        self.refused, self.errors, self.buckets = {}, {}, {}
+        self.refused, self.errors, self.connect_errors, self.buckets = {}, {}, {}, {}
         for s in snaps:
             for mine, theirs in ((self.refused, s["refused"]), (self.errors, s["errors"]),
+                                 (self.connect_errors, s["connect_errors"]),
                                  (self.buckets, s["buckets"])):
                 for k, v in theirs.items():
                     mine[k] = mine.get(k, 0) + v
@@ -52,6 +55,9 @@ class Stats:
 
     def error(self, what: str):
         self.errors[what] = self.errors.get(what, 0) + 1
+
+    def connect_error(self, what: str):
+        self.connect_errors[what] = self.connect_errors.get(what, 0) + 1
 
     def percentile(self, q: float) -> float:
         """Latency in seconds at quantile q (0..1) of every answered request so far."""
@@ -90,6 +96,8 @@ class Stats:
             "duration_s": round(elapsed, 3), "sent": self.sent, "acked": self.acked,
             "refused": sum(self.refused.values()), "refused_by_code": dict(self.refused),
             "errors": sum(self.errors.values()), "errors_by_kind": dict(self.errors),
+            "connect_errors": sum(self.connect_errors.values()),
+            "connect_errors_by_kind": dict(self.connect_errors),
             "unanswered": self.sent - self.answered - sum(self.errors.values()), "missed_ticks": self.missed_ticks,
             "acked_per_s": round(self.acked / elapsed, 1) if elapsed > 0 else 0.0,
             "latency_ms": {k: round(v * 1000, 3) for k, v in (
@@ -110,7 +118,8 @@ def print_summary(s: dict, out=sys.stdout):
           f"({s['offered_per_s']:g}/s offered), {s['duration_s']:.1f} s", file=out)
     print(f"  sent {s['sent']}  acked {s['acked']} ({s['acked_per_s']:g}/s)  refused "
           f"{s['refused']} {s['refused_by_code'] or ''}  errors {s['errors']} "
-          f"{s['errors_by_kind'] or ''}  unanswered {s['unanswered']}  missed ticks "
+          f"{s['errors_by_kind'] or ''}  connect errors {s['connect_errors']} "
+          f"{s['connect_errors_by_kind'] or ''}  unanswered {s['unanswered']}  missed ticks "
           f"{s['missed_ticks']}", file=out)
     print(f"  latency p50 {lat['p50']} ms  p90 {lat['p90']} ms  p99 {lat['p99']} ms  "
           f"p99.9 {lat['p999']} ms  max {lat['max']} ms", file=out)

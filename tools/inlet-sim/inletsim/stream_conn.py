@@ -4,6 +4,10 @@ server's window), and the bookkeeping of the live connection count."""
 import asyncio
 
 
+class Refused(Exception):
+    """The server answered the handshake with a refusal (str: e.g. "connack 0x86")."""
+
+
 class StreamConn:
     farewell = b""  # sent by close(): MQTT DISCONNECT, binary BYE
 
