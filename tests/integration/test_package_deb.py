@@ -56,7 +56,7 @@ def test_control_fields(pkg):
         assert lib in info, info
     conffiles = run("dpkg-deb", "--ctrl-tarfile", deb)
     assert conffiles.returncode == 0
-    ctrl = tempfile.mkdtemp()
+    ctrl = tempfile.mkdtemp(dir=os.path.dirname(deb))
     assert run("dpkg-deb", "-e", deb, ctrl).returncode == 0
     with open(os.path.join(ctrl, "conffiles")) as f:
         assert f.read().split() == ["/etc/inlet/inletd.yaml", "/etc/inlet/conf.d/http.yaml"]
@@ -99,7 +99,7 @@ def test_installed_daemon_checks_installed_config(pkg):
     assert r.returncode == 0, r.stderr
     assert "valid (1 modules)" in r.stdout
     # the examples (every module and the demo tenant) are valid too, with the same modules
-    ex = tempfile.mkdtemp(prefix="inlet-deb-examples-")
+    ex = tempfile.mkdtemp(prefix="examples-", dir=os.path.dirname(root))
     shutil.copy(os.path.join(root, "etc", "inlet", "inletd.yaml"), ex)
     shutil.copytree(os.path.join(root, "etc", "inlet", "schemas"), os.path.join(ex, "schemas"))
     shutil.copytree(os.path.join(pre, "share", "doc", "inlet", "examples", "conf.d"),
