@@ -17,14 +17,11 @@
 #include "kafka/topics.h"
 #include "observe.h"
 #include "pipeline/quota.h"
+#include "module_dir.h"
 #include "pipeline/router.h"
 #include "reload_control.h"
 #include "sd_notify.h"
 #include "spool/spool.h"
-
-#ifndef INLET_DEFAULT_MODULE_DIR
-#define INLET_DEFAULT_MODULE_DIR "/usr/lib/inlet/modules"
-#endif
 
 static const char *const module_skip_keys[] = {"module", "path", "name", NULL};
 
@@ -266,8 +263,7 @@ int inlet_daemon_load_ex(inlet_daemon *d, const char *dir, unsigned flags, inlet
     if (found)
         return found;
     if (!d->settings.module_dir) {
-        const char *env = getenv("INLET_MODULE_DIR");
-        d->settings.module_dir = strdup(env && *env ? env : INLET_DEFAULT_MODULE_DIR);
+        d->settings.module_dir = strdup(inlet_module_dir_default());
         if (!d->settings.module_dir) {
             inlet_conf_errors_add(errs, "out of memory");
             return 1;
@@ -463,10 +459,8 @@ int inlet_daemon_print_all_modules(const char *module_dir, FILE *out)
     char **paths = NULL;
     size_t n = 0;
     int rc = 0;
-    if (!module_dir) {
-        const char *env = getenv("INLET_MODULE_DIR");
-        module_dir = env && *env ? env : INLET_DEFAULT_MODULE_DIR;
-    }
+    if (!module_dir)
+        module_dir = inlet_module_dir_default();
     inlet_daemon_print_reference(NULL, out);
     if (inlet_confdir_list_ext(module_dir, ".so", 1, &paths, &n, err, sizeof(err)) != 0) {
         fprintf(stderr, "inletd: %s\n", err);

@@ -87,7 +87,8 @@ static const inlet_option spool_options[] = {
 
 const inlet_option inlet_settings_options[] = {
     SOPT("module_dir", INLET_OPT_PATH, module_dir, NULL, 0, 0,
-         "Directory of protocol modules (<name>.so); default: the build's module directory."),
+         "Directory of protocol modules (<name>.so); default: $INLET_MODULE_DIR, else "
+         "<prefix>/lib/inlet/modules (a binary run from its build tree: the tree's modules/)."),
     SOPT("schema_dir", INLET_OPT_PATH, schema_dir, "schemas", 0, 0,
          "Directory of schemas/<name>/v<N>.json."),
     SOPT("tenants_dir", INLET_OPT_PATH, tenants_dir, NULL, 0, 0,
