@@ -56,9 +56,10 @@ typedef struct inlet_conf_errors inlet_conf_errors;
 inlet_conf_marks *inlet_conf_marks_new(const char *path);
 void inlet_conf_marks_free(inlet_conf_marks *m);
 const char *inlet_conf_marks_path(const inlet_conf_marks *m);
-#define INLET_CONF_MARK_KEY  0 /* the key that set a value */
-#define INLET_CONF_MARK_ITEM 1 /* a container: a section, a section list item, the file's struct   \
-                                */
+#define INLET_CONF_MARK_KEY 0 /* the key that set a value */
+#define INLET_CONF_MARK_ITEM                                                                       \
+    1 /* a container: a section, a section list item, the file's struct                            \
+       */
 void inlet_conf_marks_add(inlet_conf_marks *m, const void *field, int kind, int line);
 /* The line of the key that set field, 0 if the file did not set it (default or absent). */
 int inlet_conf_marks_line(const inlet_conf_marks *m, const void *field);
