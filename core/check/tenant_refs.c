@@ -126,6 +126,15 @@ static void check_pattern(ref_ctx *r, size_t t, size_t k, size_t j, char *const 
                  k, j, pat, name);
             return;
         }
+        /* The ACL matcher reads "@1" as "@v1", but schema files and requests always say v1:
+         * the operator most likely forgot the v, or meant something else. */
+        if (ver[0] != 'v') {
+            fail(r, t, slot,
+                 "acl[%zu].schemas[%zu]: \"%s\": versions are written vN: did you mean "
+                 "\"%s@v%s\"?",
+                 k, j, pat, name, ver);
+            return;
+        }
     }
     if (!r->schemas)
         return;

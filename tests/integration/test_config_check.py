@@ -29,6 +29,7 @@ acl:
       - coldchain.tmp@v1
       - coldchain.temp@v9
       - fleet.position@x2
+      - coldchain.temp@1
       - fleet.position@v1
 """
 
@@ -74,6 +75,9 @@ def test_every_mistake_in_one_run_with_its_line():
         (a, "coldchain.temp@v9",
          r"acl\[0\]\.schemas\[1\]: schema coldchain\.temp has no version v9 \(loaded: v1\)"),
         (a, "fleet.position@x2", r'acl\[0\]\.schemas\[2\]: "fleet\.position@x2": the version'),
+        (a, "coldchain.temp@1",
+         r'acl\[0\]\.schemas\[3\]: "coldchain\.temp@1": versions are written vN: did you mean '
+         r'"coldchain\.temp@v1"\?'),
     ]
     for rel, needle, pattern in expect:
         line = line_of(d, rel, needle)
