@@ -9,48 +9,9 @@
 #include "check.h"
 #include "config/config.h"
 #include "identity/tenant.h"
-
-#define MAX_DOCS 4
+#include "tenant_fixture.h"
 
 /* YAML documents -> inlet_conf_apply(inlet_tenant_options) -> inlet_tenants_build. */
-static int build_yaml(const char *const *docs, size_t n, inlet_tenants **out, char *err,
-                      size_t err_len)
-{
-    inlet_tenant_conf confs[MAX_DOCS];
-    const inlet_tenant_conf *ptrs[MAX_DOCS];
-    char names[MAX_DOCS][32], origins[MAX_DOCS][40];
-    const char *optrs[MAX_DOCS];
-    size_t applied = 0;
-    int rc = -1;
-
-    *out = NULL;
-    memset(confs, 0, sizeof(confs));
-    for (size_t i = 0; i < n; i++) {
-        inlet_conf_file *f = NULL;
-        snprintf(names[i], sizeof(names[i]), "tenant%zu.yaml", i);
-        /* These tenants test other things than Kafka isolation: let them share topics. */
-        char text[4096];
-        snprintf(text, sizeof(text), "%s\n%s", docs[i],
-                 strstr(docs[i], "shared_topics") ? "" : "shared_topics: true\n");
-        if (inlet_conf_load_string(names[i], text, strlen(text), &f, err, err_len))
-            goto done;
-        const inlet_conf_node *root = inlet_conf_root(f);
-        snprintf(origins[i], sizeof(origins[i]), "%s:%d", names[i], inlet_conf_line(f, root));
-        int arc = inlet_conf_apply(f, root, inlet_tenant_options, &confs[i], NULL, err, err_len);
-        inlet_conf_file_free(f);
-        if (arc)
-            goto done;
-        applied = i + 1;
-        ptrs[i] = &confs[i];
-        optrs[i] = origins[i];
-    }
-    rc = inlet_tenants_build(ptrs, optrs, n, out, err, err_len);
-done:
-    for (size_t i = 0; i < applied; i++)
-        inlet_conf_release(inlet_tenant_options, &confs[i]);
-    return rc;
-}
-
 static void test_hash_vectors(void)
 {
     char hex[65];
