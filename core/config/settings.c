@@ -77,6 +77,10 @@ static const inlet_option spool_options[] = {
     POPT("max_inflight", INLET_OPT_INT, max_inflight, "10000", 1, 1000000,
          "Spooled events the forwarder has handed to the Kafka producer and not yet seen "
          "acknowledged, at most."),
+    POPT("rejected_max_bytes", INLET_OPT_SIZE, rejected_max_bytes, "256m", 0, 1099511627776LL,
+         "Disk for copies of spooled records Kafka refuses for good (a record larger than its "
+         "topic's max.message.bytes), kept in rejected/ in spool.dir for replay; past it such a "
+         "record is dropped and logged."),
     INLET_OPTIONS_END,
 };
 

@@ -47,6 +47,7 @@ typedef struct inlet_spool_settings {
     int on_max_age;     /* inlet_spool_age_policy */
     int64_t commit_delay_ms;
     int64_t max_inflight;
+    uint64_t rejected_max_bytes; /* copies of records Kafka refused for good (rejected.h) */
 } inlet_spool_settings;
 
 typedef struct inlet_settings {

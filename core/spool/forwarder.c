@@ -12,10 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kafka/delivery_outcome.h"
 #include "kafka/queue.h"
 #include "log.h"
-#include "spool_clock.h"
+#include "rejected.h"
 #include "segment.h"
+#include "spool_clock.h"
+
+/* Size refusals of a record produced alone before it counts as too large for its topic: a lone
+ * record may still share a batch with ack: kafka events of the same partition. */
+#define LONE_ATTEMPTS 3
 
 enum { ENTRY_INFLIGHT = 0, ENTRY_OK = 1, ENTRY_FAILED = 2 };
 
@@ -46,6 +52,13 @@ struct inlet_forwarder {
     int rewind;
     int64_t backoff_until_us, last_report_us, last_fail_log_us, last_expire_log_us;
     uint64_t expired_since_log;
+    /* After a batch was refused as too large, the records read until then go one at a time, and
+     * one refused alone LONE_ATTEMPTS times goes to rejected/ (rejected.h). */
+    uint64_t single_until; /* records below it are produced one at a time */
+    uint64_t lone_seq;     /* the record in flight alone; lone_copy holds its bytes */
+    int lone_refusals;     /* size refusals of lone_seq in a row */
+    inlet_buf lone_copy;
+    inlet_spool_rejected rejected;
     atomic_int stop;
     pthread_t thread;
     int started;
@@ -75,6 +88,12 @@ int inlet_forwarder_new(inlet_journal *j, inlet_producer *p, const inlet_spool_s
     }
     f->rd.fd = -1;
     f->read_seq = f->acked_seq = inlet_journal_first_unacked(j);
+    inlet_buf_init(&f->lone_copy, 0);
+    if (inlet_spool_rejected_open(&f->rejected, inlet_journal_dirfd(j), s->rejected_max_bytes) != 0)
+        inlet_logf(INLET_LOG_ERROR, "spool",
+                   "cannot open %s/rejected: %s; a record Kafka refuses for good will be dropped",
+                   s->dir ? s->dir : ".", strerror(errno));
+    inlet_metric_set(m->rejected_bytes, (int64_t)f->rejected.bytes);
     *out = f;
     return 0;
 }
@@ -144,6 +163,54 @@ static void *batch_opaque(size_t pos, size_t k)
     return (void *)(uintptr_t)(((uint64_t)k << 32) | (uint64_t)(pos + 1));
 }
 
+/* Copy record seq to rejected/ and count it; the caller then lets it go as if acknowledged. */
+static void reject(inlet_forwarder *f, uint64_t seq, const inlet_spool_record *rec, const char *why)
+{
+    inlet_rejected_status st = inlet_spool_rejected_keep(&f->rejected, seq, rec, why);
+    inlet_metric_add(st == INLET_REJECTED_KEPT ? f->m->rejected_kept : f->m->rejected_dropped, 1);
+    inlet_metric_set(f->m->rejected_bytes, (int64_t)f->rejected.bytes);
+    if (st == INLET_REJECTED_KEPT)
+        inlet_logf(INLET_LOG_ERROR, "spool",
+                   "Kafka refused spooled event %" PRIu64 " for %.*s for good (%s); it is kept in "
+                   "%s/rejected/%020" PRIu64 ".json and .value for replay, and the events after "
+                   "it go on",
+                   seq, (int)rec->topic_len, rec->topic, why, f->s.dir ? f->s.dir : ".", seq);
+    else
+        inlet_logf(INLET_LOG_ERROR, "spool",
+                   "Kafka refused spooled event %" PRIu64 " for %.*s for good (%s) and it could "
+                   "not be kept (%s): it is dropped",
+                   seq, (int)rec->topic_len, rec->topic, why,
+                   st == INLET_REJECTED_FULL ? "spool.rejected_max_bytes reached"
+                                             : strerror(errno));
+}
+
+/*
+ * A delivery refused as too large. Produced with others (k > 1, or not alone): from now on the
+ * records read so far go one at a time. Produced alone: after LONE_ATTEMPTS such refusals in a
+ * row the record itself is too large for its topic and goes to rejected/. 1 when it did (the
+ * entry is done), 0 when it is to be produced again.
+ */
+static int size_refused(inlet_forwarder *f, fwd_entry *e, size_t k)
+{
+    if (k != 1 || e->seq != f->lone_seq || f->lone_copy.len == 0) {
+        if (f->single_until < f->read_seq)
+            f->single_until = f->read_seq;
+        return 0;
+    }
+    if (++f->lone_refusals < LONE_ATTEMPTS)
+        return 0;
+    inlet_spool_record rec;
+    size_t used;
+    if (inlet_spool_record_decode((const uint8_t *)f->lone_copy.data, f->lone_copy.len, &rec,
+                                  &used) != INLET_SPOOL_REC_OK)
+        return 0; /* cannot happen: the copy is of a record the reader accepted */
+    reject(f, e->seq, &rec, "refused as larger than the topic's max.message.bytes");
+    f->lone_copy.len = 0;
+    f->lone_refusals = 0;
+    e->state = ENTRY_OK;
+    return 1;
+}
+
 static void on_completion(void *ctx, const inlet_completion *c)
 {
     inlet_forwarder *f = ctx;
@@ -157,8 +224,14 @@ static void on_completion(void *ctx, const inlet_completion *c)
         if (r && r->status == INLET_OK) {
             e->state = ENTRY_OK;
             inlet_metric_add(f->m->forwarded, 1);
+            if (e->seq == f->lone_seq) {
+                f->lone_refusals = 0;
+                f->lone_copy.len = 0;
+            }
             continue;
         }
+        if (r && inlet_delivery_refused_too_large(r->error) && size_refused(f, e, k))
+            continue; /* kept in rejected/ (or dropped past its bound): it leaves the journal */
         e->state = ENTRY_FAILED;
         inlet_metric_add(f->m->forward_failed, 1);
         int64_t now = spool_mono_us();
@@ -269,7 +342,8 @@ static void batch_finish(inlet_forwarder *f, fwd_batch *b)
     b->k = 0;
 }
 
-/* Produce one record into the batch; 0, or -1 (nothing produced, the record is unread). */
+/* Produce one record into the batch; 0, 1 (refused for good by the producer itself: kept in
+ * rejected/, nothing produced), or -1 (nothing produced, the record is unread). */
 static int produce_one(inlet_forwarder *f, fwd_batch *b, const inlet_spool_record *rec,
                        uint64_t seq, off_t off)
 {
@@ -307,6 +381,13 @@ static int produce_one(inlet_forwarder *f, fwd_batch *b, const inlet_spool_recor
     }
     rd_kafka_resp_err_t e = inlet_producer_send_to(f->p, rkt, rec->key, rec->key_len, rec->value,
                                                    rec->value_len, h, slot);
+    if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        /* over the producer's own message.max.bytes: it never fits, whatever the batch */
+        rd_kafka_headers_destroy(h);
+        inlet_producer_unreserve(f->p, 1, rec->value_len);
+        reject(f, seq, rec, "larger than the producer's message.max.bytes");
+        return 1;
+    }
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_headers_destroy(h);
         inlet_producer_unreserve(f->p, 1, rec->value_len);
@@ -342,11 +423,27 @@ static size_t produce_some(inlet_forwarder *f)
             expire(f, seq, rec.spooled_at_us);
             continue;
         }
-        if (!ready) {
+        int single = seq < f->single_until;
+        if (!ready || (single && (f->outstanding > 0 || n > 0))) {
             unread(f, off, seq); /* peeked only, for the age of the oldest */
             break;
         }
-        if (produce_one(f, &b, &rec, seq, off) != 0)
+        if (single) {
+            batch_finish(f, &b); /* alone in its submission and in flight */
+            f->lone_copy.len = 0;
+            inlet_buf_append(&f->lone_copy, f->rd.buf + (off - f->rd.buf_off), len);
+            if (seq != f->lone_seq)
+                f->lone_refusals = 0;
+            f->lone_seq = seq;
+        }
+        int rc = produce_one(f, &b, &rec, seq, off);
+        if (rc == 1) {
+            batch_finish(f, &b);
+            push(f, seq, rec.spooled_at_us, len, seg, off, ENTRY_OK, &pos);
+            f->read_seq = seq + 1;
+            continue;
+        }
+        if (rc != 0)
             break;
         push(f, seq, rec.spooled_at_us, len, seg, off, ENTRY_INFLIGHT, &pos);
         f->outstanding++;
@@ -356,8 +453,10 @@ static size_t produce_some(inlet_forwarder *f)
         else
             f->high_water = seq + 1;
         n++;
-        if (b.k == BATCH_SLOTS)
+        if (b.k == BATCH_SLOTS || single)
             batch_finish(f, &b);
+        if (single)
+            break;
     }
     batch_finish(f, &b);
     return n;
@@ -426,6 +525,8 @@ void inlet_forwarder_free(inlet_forwarder *f)
     inlet_queue_free(f->q);
     if (f->rd_open)
         inlet_seg_reader_close(&f->rd);
+    inlet_spool_rejected_close(&f->rejected);
+    inlet_buf_free(&f->lone_copy);
     free(f->ring);
     free(f);
 }

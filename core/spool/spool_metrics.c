@@ -12,6 +12,18 @@ static inlet_metric *refused(const char *reason)
                                 labels);
 }
 
+static inlet_metric *rejected(const char *copy)
+{
+    char labels[64];
+    snprintf(labels, sizeof(labels), "copy=\"%s\"", copy);
+    return inlet_metric_counter(
+        "inlet_spool_rejected_total",
+        "Spooled events Kafka refused for good (larger than the topic's max.message.bytes); "
+        "copy=kept: written to rejected/ in spool.dir for replay, copy=dropped: lost "
+        "(spool.rejected_max_bytes reached or a write error).",
+        labels);
+}
+
 void inlet_spool_metrics_init(inlet_spool_metrics *m)
 {
     m->backlog_events = inlet_metric_gauge("inlet_spool_backlog_events",
@@ -66,6 +78,12 @@ void inlet_spool_metrics_init(inlet_spool_metrics *m)
         "inlet_spool_over_max_age",
         "1 while the oldest unforwarded event is older than spool.max_age (new spooled "
         "events are refused with spool.on_max_age: refuse).",
+        NULL);
+    m->rejected_kept = rejected("kept");
+    m->rejected_dropped = rejected("dropped");
+    m->rejected_bytes = inlet_metric_gauge(
+        "inlet_spool_rejected_bytes",
+        "Bytes of the copies in rejected/ in spool.dir (what spool.rejected_max_bytes bounds).",
         NULL);
 }
 

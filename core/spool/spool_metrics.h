@@ -10,6 +10,7 @@ typedef struct inlet_spool_metrics {
     inlet_metric *refused_full, *refused_age, *refused_io;
     inlet_metric *fsyncs, *fsync_us_total, *fsync_us_max, *fsync_batch_events;
     inlet_metric *truncated_bytes, *over_age;
+    inlet_metric *rejected_kept, *rejected_dropped, *rejected_bytes;
 } inlet_spool_metrics;
 
 void inlet_spool_metrics_init(inlet_spool_metrics *m);

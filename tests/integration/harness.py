@@ -349,12 +349,13 @@ def curl(url, body=None, token=None, headers=None, method=None, extra=None, time
                 os.unlink(p)
 
 
-def create_topic(name, partitions=1):
+def create_topic(name, partitions=1, configs=None):
     """Create a topic on the test broker (contrib/kafka create-topic), for a test that must not
-    mix its records into the shared schema topics."""
+    mix its records into the shared schema topics; configs: {"max.message.bytes": "700"}."""
     port = BOOTSTRAP.rsplit(":", 1)[1]
+    extra = [a for k, v in (configs or {}).items() for a in ("--config", f"{k}={v}")]
     subprocess.run([os.path.join(SOURCE, "contrib", "kafka"), "create-topic", name, str(partitions),
-                    "--port", port], check=True, capture_output=True, timeout=120)
+                    "--port", port, *extra], check=True, capture_output=True, timeout=120)
 
 
 # --- a broker of the test's own (outages, restarts), with contrib/kafka -------------------------

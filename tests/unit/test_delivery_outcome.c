@@ -34,6 +34,25 @@ static void test_mapping(void)
                                   RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED);
     CHECK(o.status == INLET_E_POSSIBLY_PERSISTED);
 
+    /* a batch the broker refused for its size: not persisted, and recognizable as such (the
+     * spool's forwarder then produces one record at a time); other errors are not */
+    o = inlet_delivery_outcome_of(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                                  RD_KAFKA_MSG_STATUS_NOT_PERSISTED);
+    CHECK(o.status == INLET_E_UNAVAILABLE);
+    CHECK(o.error && strstr(o.error, "not persisted") && strstr(o.error, "max.message.bytes"));
+    CHECK(inlet_delivery_refused_too_large(o.error));
+    o = inlet_delivery_outcome_of(RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+                                  RD_KAFKA_MSG_STATUS_NOT_PERSISTED);
+    CHECK(inlet_delivery_refused_too_large(o.error));
+    o = inlet_delivery_outcome_of(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+                                  RD_KAFKA_MSG_STATUS_NOT_PERSISTED);
+    CHECK(!inlet_delivery_refused_too_large(o.error));
+    CHECK(!inlet_delivery_refused_too_large(NULL));
+    /* possibly persisted stays so, whatever the error */
+    o = inlet_delivery_outcome_of(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                                  RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED);
+    CHECK(o.status == INLET_E_POSSIBLY_PERSISTED && !inlet_delivery_refused_too_large(o.error));
+
     /* an error with status PERSISTED is not "not stored" */
     o = inlet_delivery_outcome_of(RD_KAFKA_RESP_ERR__FATAL, RD_KAFKA_MSG_STATUS_PERSISTED);
     CHECK(o.status == INLET_E_POSSIBLY_PERSISTED);
