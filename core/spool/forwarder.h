@@ -6,6 +6,10 @@
  * At-least-once: after a failed delivery it waits for every record in flight, then produces
  * again from the first unacknowledged one (records after it that had succeeded are produced a
  * second time: the order of first copies is the journal's order, and event_id deduplicates).
+ *
+ * A batch Kafka refuses as too large (its topic's max.message.bytes) makes the records read
+ * until then go one at a time; one refused alone three times in a row is copied to rejected/
+ * (rejected.h) and let go, so that it does not hold back the records behind it.
  */
 #ifndef INLET_SPOOL_FORWARDER_H
 #define INLET_SPOOL_FORWARDER_H
