@@ -2,36 +2,24 @@
 retry_after set; "possibly stored" when Kafka had been handed the frame), never 0x00. When Kafka
 is back, frames are accepted again, and every frame acknowledged 0x00 is in Kafka. Uses its own
 broker, like test_mqtt_kafka_outage.py, so the other tests keep theirs."""
-import os
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 import binary_raw as br
-from harness import SOURCE, curl, find_events, free_port, sha256_hex, unique
+from harness import PrivateBroker, curl, find_events, sha256_hex, unique
 
 RUN = unique("binout")
 DEV = f"{RUN}-dev"
 TOK = unique("tok")
-KAFKA = os.path.join(SOURCE, "contrib", "kafka")
 DELIVERY_TIMEOUT = 3
-
-
-def kafka(*args):
-    out = subprocess.run([KAFKA, *args], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 @pytest.fixture(scope="module")
 def broker():
-    port, ctrl = free_port(), free_port()
-    d = tempfile.mkdtemp(prefix="inlet-binary-outage-kafka-")
-    kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topic", "fleet.updates.v1", "12", "--port", str(port))
-    yield {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
-    subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
+    b = PrivateBroker(["fleet.updates.v1:12"], prefix="inlet-binary-outage-kafka-")
+    yield b
+    b.close()
 
 
 def send_one(c, seq):
@@ -47,7 +35,7 @@ def test_outage_never_acknowledges_and_recovers(broker):
 tokens: [{{sha256: {sha256_hex(TOK)}, device: {DEV}}}]
 acl: [{{effect: allow, schemas: ["*"]}}]
 """}
-    d = br.start_inletd(tenants, bootstrap=broker["bootstrap"],
+    d = br.start_inletd(tenants, bootstrap=broker.bootstrap,
                         delivery_timeout=f"{DELIVERY_TIMEOUT}s")
     acked = []
     try:
@@ -57,7 +45,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert a.status == 0
         acked.append(f"{RUN}-1")
 
-        kafka("stop", "--dir", broker["dir"])
+        broker.stop()
         statuses, flags = [], []
         seq = 2
         deadline = time.time() + 30
@@ -78,8 +66,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert flags[-1] == 0, flags
         assert set(flags) <= {0, 1}
 
-        kafka("start", "--dir", broker["dir"], "--port", str(broker["port"]),
-              "--controller-port", str(broker["ctrl"]))
+        broker.start()
         deadline = time.time() + 60
         while time.time() < deadline and curl(d.url + "/readyz")[0] != 200:
             time.sleep(0.3)
@@ -98,11 +85,11 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         c.close()
         seen = {m["value"]["event_id"] for m in
                 find_events("fleet.updates.v1", lambda v: v["event_id"].startswith(RUN),
-                            bootstrap=broker["bootstrap"])}
+                            bootstrap=broker.bootstrap)}
         missing = set(acked) - seen
         assert not missing, f"acknowledged but not in Kafka: {sorted(missing)}"
         assert all(m["value"]["source"] == "binary" for m in find_events(
             "fleet.updates.v1", lambda v: v["event_id"].startswith(RUN),
-            bootstrap=broker["bootstrap"]))
+            bootstrap=broker.bootstrap))
     finally:
         assert d.stop() == 0, d.logs()

@@ -11,19 +11,16 @@ so that the other tests keep theirs. A raw UDP client sees every message:
 import json
 import os
 import signal
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 import coap_raw as cr
-from harness import SOURCE, curl, find_events, free_port, sha256_hex, unique
+from harness import PrivateBroker, curl, find_events, sha256_hex, unique
 
 RUN = unique("coapout")
 DEV = f"{RUN}-dev"
 TOK = unique("tok")
-KAFKA = os.path.join(SOURCE, "contrib", "kafka")
 DELIVERY_TIMEOUT = 3
 RETRY_AFTER = 3  # harness.Inletd: retry_after: 3s
 TENANTS = {"demo": f"""devices: [{{id: {DEV}}}]
@@ -32,23 +29,15 @@ acl: [{{effect: allow, schemas: ["*"]}}]
 """}
 
 
-def kafka(*args):
-    out = subprocess.run([KAFKA, *args], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stdout + out.stderr
-
-
 @pytest.fixture(scope="module")
 def broker():
-    port, ctrl = free_port(), free_port()
-    d = tempfile.mkdtemp(prefix="inlet-coap-outage-kafka-")
-    kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topic", "fleet.updates.v1", "12", "--port", str(port))
-    yield {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
-    subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
+    b = PrivateBroker(["fleet.updates.v1:12"], prefix="inlet-coap-outage-kafka-")
+    yield b
+    b.close()
 
 
 def broker_pid(b):
-    with open(os.path.join(b["dir"], "kafka.pid")) as f:
+    with open(os.path.join(b.dir, "kafka.pid")) as f:
         return int(f.read().strip())
 
 
@@ -78,11 +67,11 @@ class Device:
 
 def in_kafka(b, eid):
     return [m for m in find_events("fleet.updates.v1", lambda v: v["event_id"] == eid,
-                                   bootstrap=b["bootstrap"])]
+                                   bootstrap=b.bootstrap)]
 
 
 def test_slow_kafka_separate_response(broker):
-    d = cr.start_inletd(TENANTS, "ack_timeout: 100ms\n", bootstrap=broker["bootstrap"],
+    d = cr.start_inletd(TENANTS, "ack_timeout: 100ms\n", bootstrap=broker.bootstrap,
                         linger="1s")
     try:
         dev = Device(d)
@@ -109,7 +98,7 @@ def test_slow_kafka_separate_response(broker):
 
 
 def test_outage_never_204_and_recovers(broker):
-    d = cr.start_inletd(TENANTS, bootstrap=broker["bootstrap"],
+    d = cr.start_inletd(TENANTS, bootstrap=broker.bootstrap,
                         delivery_timeout=f"{DELIVERY_TIMEOUT}s")
     dev = Device(d)
     try:
@@ -135,7 +124,7 @@ def test_outage_never_204_and_recovers(broker):
         assert waited >= DELIVERY_TIMEOUT - 0.5, waited
 
         # Kafka stopped: never 2.04, 5.03 with Max-Age, until readiness is 503 as well
-        kafka("stop", "--dir", broker["dir"])
+        broker.stop()
         codes = []
         deadline = time.time() + 30
         n = 0
@@ -152,8 +141,7 @@ def test_outage_never_204_and_recovers(broker):
         assert curl(d.url + "/readyz")[0] == 503
         assert codes[-1] == (2, "5.03"), codes  # refused at once: piggybacked
 
-        kafka("start", "--dir", broker["dir"], "--port", str(broker["port"]),
-              "--controller-port", str(broker["ctrl"]))
+        broker.start()
         deadline = time.time() + 60
         while time.time() < deadline and curl(d.url + "/readyz")[0] != 200:
             time.sleep(0.3)

@@ -1,33 +1,19 @@
 """With Kafka stopped, devices get 503 + Retry-After and never 200; ingestion resumes when Kafka is
 back; nothing acknowledged is missing. Uses its own broker so the other tests keep theirs."""
-import os
-import subprocess
-import tempfile
 import time
 
 import pytest
 
-from harness import FLEET_EVENT, SOURCE, Inletd, curl, find_events, free_port, sha256_hex, unique
+from harness import FLEET_EVENT, Inletd, PrivateBroker, curl, find_events, sha256_hex, unique
 
 TOKEN = unique("tok")
-KAFKA = os.path.join(SOURCE, "contrib", "kafka")
-
-
-def kafka(*args):
-    out = subprocess.run([KAFKA, *args], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 @pytest.fixture(scope="module")
 def broker():
-    port = free_port()
-    ctrl = free_port()
-    d = tempfile.mkdtemp(prefix="inlet-outage-kafka-")
-    kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topic", "fleet.updates.v1", "12", "--port", str(port))
-    b = {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
+    b = PrivateBroker(["fleet.updates.v1:12"], prefix="inlet-outage-kafka-")
     yield b
-    subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
+    b.close()
 
 
 def post(d, eid):
@@ -40,7 +26,7 @@ def test_outage_gives_503_never_200_and_recovers(broker):
 tokens: [{{sha256: {sha256_hex(TOKEN)}, device: truck-0042}}]
 acl: [{{effect: allow, schemas: ["*"]}}]
 """}
-    d = Inletd(tenants, bootstrap=broker["bootstrap"], delivery_timeout="3s").start()
+    d = Inletd(tenants, bootstrap=broker.bootstrap, delivery_timeout="3s").start()
     try:
         run = unique("out")
         acked = []
@@ -48,7 +34,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert st == 200, text
         acked.append(f"{run}-before")
 
-        kafka("stop", "--dir", broker["dir"])
+        broker.stop()
         statuses = []
         deadline = time.time() + 20
         i = 0
@@ -65,8 +51,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert curl(d.url + "/readyz")[0] == 503
         assert statuses and set(statuses) == {503}
 
-        kafka("start", "--dir", broker["dir"], "--port", str(broker["port"]),
-              "--controller-port", str(broker["ctrl"]))
+        broker.start()
         deadline = time.time() + 60
         while time.time() < deadline and curl(d.url + "/readyz")[0] != 200:
             time.sleep(0.3)
@@ -84,7 +69,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
 
         seen = {m["value"]["event_id"] for m in
                 find_events("fleet.updates.v1", lambda v: v["event_id"].startswith(run),
-                            bootstrap=broker["bootstrap"])}
+                            bootstrap=broker.bootstrap)}
         assert set(acked) <= seen, "an acknowledged event is missing from Kafka"
     finally:
         assert d.stop() == 0, d.logs()

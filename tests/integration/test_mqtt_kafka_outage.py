@@ -3,37 +3,25 @@ in MQTT 5, a reason code >= 0x80 once the delivery timeout has passed; never a P
 Kafka is back, publishing resumes, and everything that was acknowledged is in Kafka. Uses its own
 broker, like test_kafka_outage.py, so the other tests keep theirs."""
 import json
-import os
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 import mqtt_raw as mq
-from harness import SOURCE, curl, find_events, free_port, sha256_hex, unique
+from harness import PrivateBroker, curl, find_events, sha256_hex, unique
 
 RUN = unique("mqout")
 DEV = f"{RUN}-dev"
 TOK = unique("tok")
 TOPIC = f"devices/{DEV}/events"
-KAFKA = os.path.join(SOURCE, "contrib", "kafka")
 DELIVERY_TIMEOUT = 3
-
-
-def kafka(*args):
-    out = subprocess.run([KAFKA, *args], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 @pytest.fixture(scope="module")
 def broker():
-    port, ctrl = free_port(), free_port()
-    d = tempfile.mkdtemp(prefix="inlet-mqtt-outage-kafka-")
-    kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topic", "fleet.updates.v1", "12", "--port", str(port))
-    yield {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
-    subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
+    b = PrivateBroker(["fleet.updates.v1:12"], prefix="inlet-mqtt-outage-kafka-")
+    yield b
+    b.close()
 
 
 def body(eid):
@@ -45,7 +33,7 @@ def test_outage_never_acknowledges_and_recovers(broker):
 tokens: [{{sha256: {sha256_hex(TOK)}, device: {DEV}}}]
 acl: [{{effect: allow, schemas: ["*"]}}]
 """}
-    d = mq.start_inletd(tenants, "receive_maximum: 64\n", bootstrap=broker["bootstrap"],
+    d = mq.start_inletd(tenants, "receive_maximum: 64\n", bootstrap=broker.bootstrap,
                         delivery_timeout=f"{DELIVERY_TIMEOUT}s")
     acked = []
     try:
@@ -54,7 +42,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert v5.publish_qos1(TOPIC, body(f"{RUN}-before"), 1).reason == 0
         acked.append(f"{RUN}-before")
 
-        kafka("stop", "--dir", broker["dir"])
+        broker.stop()
         # MQTT 5: every QoS 1 publish gets an answer, and while Kafka is gone never 0x00
         # (an answer 0x00 could only be for a message Kafka took before it went away).
         reasons = []
@@ -91,8 +79,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
         assert all(x.type != mq.PUBACK for x in got), got
         v3.close()
 
-        kafka("start", "--dir", broker["dir"], "--port", str(broker["port"]),
-              "--controller-port", str(broker["ctrl"]))
+        broker.start()
         deadline = time.time() + 60
         while time.time() < deadline and curl(d.url + "/readyz")[0] != 200:
             time.sleep(0.3)
@@ -112,7 +99,7 @@ acl: [{{effect: allow, schemas: ["*"]}}]
 
         seen = {m["value"]["event_id"] for m in
                 find_events("fleet.updates.v1", lambda v: v["event_id"].startswith(RUN),
-                            bootstrap=broker["bootstrap"])}
+                            bootstrap=broker.bootstrap)}
         missing = set(acked) - seen
         assert not missing, f"acknowledged but not in Kafka: {sorted(missing)}"
     finally:

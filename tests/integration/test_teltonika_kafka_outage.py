@@ -2,36 +2,24 @@
 keeps it and sends it again, and once Kafka is back the resent packet is acknowledged and its
 records are in Kafka, with the same event ids. Uses its own broker, like
 test_mqtt_kafka_outage.py, so the other tests keep theirs."""
-import os
-import subprocess
-import tempfile
 import time
 
 import pytest
 
 import teltonika_raw as tr
-from harness import SOURCE, curl, find_events, free_port, unique
+from harness import PrivateBroker, curl, find_events, unique
 
 RUN = unique("tltout")
 DEV = f"{RUN}-dev"
 IMEI = "35" + str(int(time.time() * 1000))[-13:]
-KAFKA = os.path.join(SOURCE, "contrib", "kafka")
 DELIVERY_TIMEOUT = 3
-
-
-def kafka(*args):
-    out = subprocess.run([KAFKA, *args], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 @pytest.fixture(scope="module")
 def broker():
-    port, ctrl = free_port(), free_port()
-    d = tempfile.mkdtemp(prefix="inlet-tlt-outage-kafka-")
-    kafka("start", "--dir", d, "--port", str(port), "--controller-port", str(ctrl))
-    kafka("create-topic", "teltonika.avl.v1", "12", "--port", str(port))
-    yield {"dir": d, "port": port, "ctrl": ctrl, "bootstrap": f"127.0.0.1:{port}"}
-    subprocess.run([KAFKA, "stop", "--dir", d], capture_output=True)
+    b = PrivateBroker(["teltonika.avl.v1:12"], prefix="inlet-tlt-outage-kafka-")
+    yield b
+    b.close()
 
 
 def pk(ts):
@@ -42,14 +30,14 @@ def pk(ts):
 def test_outage_answers_0_and_the_resent_packet_is_produced(broker):
     tenants = {"demo": f'devices: [{{id: {DEV}, imei: "{IMEI}"}}]\n'
                        'acl: [{effect: allow, schemas: ["*"]}]\n'}
-    d = tr.start_inletd(tenants, bootstrap=broker["bootstrap"],
+    d = tr.start_inletd(tenants, bootstrap=broker.bootstrap,
                         delivery_timeout=f"{DELIVERY_TIMEOUT}s")
     try:
         t = tr.Tracker(d.tlt_port, timeout=30)
         assert t.hello(IMEI) == 1
         assert t.send_packet(pk(1764100000000)) == 2
 
-        kafka("stop", "--dir", broker["dir"])
+        broker.stop()
         # While Kafka is gone a packet is never acknowledged with its count.
         answers = []
         deadline = time.time() + 25
@@ -64,8 +52,7 @@ def test_outage_answers_0_and_the_resent_packet_is_produced(broker):
         assert t.send_packet(pk(1764100100000)) == 0
         assert time.time() - t0 < DELIVERY_TIMEOUT + 10
 
-        kafka("start", "--dir", broker["dir"], "--port", str(broker["port"]),
-              "--controller-port", str(broker["ctrl"]))
+        broker.start()
         deadline = time.time() + 60
         while time.time() < deadline and curl(d.url + "/readyz")[0] != 200:
             time.sleep(0.3)
@@ -81,7 +68,7 @@ def test_outage_answers_0_and_the_resent_packet_is_produced(broker):
         t.close()
 
         msgs = find_events("teltonika.avl.v1", lambda v: v["event_id"].startswith(IMEI + "-"),
-                           bootstrap=broker["bootstrap"])
+                           bootstrap=broker.bootstrap)
         stamps = {m["value"]["ts"] for m in msgs}
         assert {"2025-11-25T19:46:40.000Z", "2025-11-25T19:46:41.000Z"} <= stamps, stamps
         resent = [m for m in msgs if m["value"]["ts"].startswith("2025-11-25T19:48:20")]
